@@ -1,0 +1,3 @@
+export * from "./dynamo.ts";
+export * from "./kms.ts";
+export * from "./table.ts";

@@ -1,0 +1,151 @@
+/**
+ * The provider catalog's schema and its resolution for one connector. Entries are data
+ * (providers.ts); provider quirks are fields here, interpreted in exactly one place each
+ * (authorization URL in oauth.ts, token request/response in token-adapter.ts).
+ */
+import type { ConnectorConfig } from "./connectors.ts";
+import { fail } from "./errors.ts";
+
+export interface TemplateParam {
+  /** Anchored pattern every value must match, e.g. ^[a-z0-9][a-z0-9-]{0,62}$ */
+  pattern: string;
+  default?: string;
+  description: string;
+}
+
+export interface ProviderEntry {
+  name: string;
+  /** Provider documentation this entry follows. */
+  docs: string;
+  /** Catalog group: the legacy code exchange accepts only `google` connectors. */
+  family?: "google" | "microsoft" | "atlassian";
+  /** URLs may contain {param} placeholders filled from the connector's validated params. */
+  authorizationUrl: string;
+  tokenUrl: string;
+  revocationUrl?: string;
+  /** RFC 9207 issuer; a callback `iss` must equal it. */
+  issuer?: string;
+  /** JWKS for verifying id_tokens (legacy code exchange). */
+  jwksUrl?: string;
+  defaultScopes: string[];
+  /** Name of the scope parameter (Slack user scopes: `user_scope`). Default `scope`. */
+  scopeParam?: string;
+  /** Default " ". */
+  scopeSeparator?: " " | ",";
+  /** Extra, fixed authorization parameters (never overridable by callers). */
+  authorizationParams?: Record<string, string>;
+  /** Default client_secret_post. */
+  clientAuth?: "client_secret_post" | "client_secret_basic";
+  /** Token request body format (default form) and fixed extra headers. */
+  tokenRequest?: { format?: "form" | "json"; headers?: Record<string, string> };
+  tokenResponse?: {
+    /** Dotted path of the user token set inside the response (Slack: `authed_user`). */
+    tokenSetPath?: string;
+    /** Metadata to keep: our name -> dotted path in the raw response (e.g. teamId: team.id). */
+    metadata?: Record<string, string>;
+  };
+  /** Default true: S256 PKCE. */
+  pkce?: boolean;
+  templates?: Record<string, TemplateParam>;
+}
+
+export type Catalog = Record<string, ProviderEntry>;
+
+/** Endpoint replacements per provider key, for stand-ins (tests, demos); validated like the catalog. */
+export type ProviderOverrides = Record<
+  string,
+  Partial<Pick<ProviderEntry, "authorizationUrl" | "tokenUrl" | "revocationUrl" | "issuer" | "jwksUrl">>
+>;
+
+export interface CatalogOptions {
+  catalog: Catalog;
+  overrides?: ProviderOverrides;
+  /** Accept plain http to loopback hosts (local mode only). */
+  allowLoopbackHttp: boolean;
+}
+
+export interface ResolvedProvider {
+  key: string;
+  entry: ProviderEntry;
+  authorizationUrl: string;
+  tokenUrl: string;
+  revocationUrl?: string;
+  issuer?: string;
+  jwksUrl?: string;
+  pkce: boolean;
+  scopes: string[];
+}
+
+export const CUSTOM_PROVIDER = "oauth2";
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** Throws unless `url` is https (or loopback http when allowed), with no credentials or fragment. */
+export function checkEndpoint(url: string, allowLoopbackHttp: boolean, what = "endpoint"): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw fail("oauth_not_configured", `The provider ${what} is not a valid URL`);
+  }
+  const loopbackHttp = parsed.protocol === "http:" && allowLoopbackHttp && LOOPBACK_HOSTS.has(parsed.hostname);
+  if ((parsed.protocol !== "https:" && !loopbackHttp) || parsed.username || parsed.password || parsed.hash) {
+    throw fail("oauth_not_configured", `The provider ${what} must be an https URL`);
+  }
+  return parsed.href;
+}
+
+/** Validates connector params against the provider's template patterns; unknown names are refused. */
+export function checkParams(entry: ProviderEntry, params: Record<string, string> = {}): Record<string, string> {
+  const templates = entry.templates ?? {};
+  for (const [name, value] of Object.entries(params)) {
+    const template = templates[name];
+    if (!template) throw fail("invalid_request", `Unknown provider parameter "${name}"`);
+    if (typeof value !== "string" || !new RegExp(template.pattern).test(value)) {
+      throw fail("invalid_request", `Provider parameter "${name}" does not match ${template.pattern}`);
+    }
+  }
+  return params;
+}
+
+function fillTemplate(url: string, entry: ProviderEntry, params: Record<string, string>): string {
+  return url.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const template = entry.templates?.[name];
+    const value = params[name] ?? template?.default;
+    if (!template || value === undefined || !new RegExp(template.pattern).test(value)) {
+      throw fail("oauth_not_configured", `Provider parameter "${name}" is missing or invalid`);
+    }
+    return value;
+  });
+}
+
+/** The catalog entry of a connector (custom `oauth2` connectors carry their own endpoints). */
+export function providerEntry(connector: Pick<ConnectorConfig, "provider" | "endpoints">, catalog: Catalog) {
+  if (connector.provider === CUSTOM_PROVIDER) {
+    const endpoints = connector.endpoints;
+    if (!endpoints) throw fail("oauth_not_configured", "A custom OAuth connector needs endpoints");
+    return { ...endpoints, name: "Custom OAuth 2.0", docs: "RFC 6749", defaultScopes: [] } satisfies ProviderEntry;
+  }
+  const entry = Object.hasOwn(catalog, connector.provider) ? catalog[connector.provider] : undefined;
+  if (!entry) throw fail("not_oauth_connector", "This connector does not use OAuth");
+  return entry;
+}
+
+/** Resolves a connector's provider: endpoints filled, overridden and checked; scopes chosen. */
+export function resolveProvider(connector: ConnectorConfig, options: CatalogOptions): ResolvedProvider {
+  const base = providerEntry(connector, options.catalog);
+  const entry = { ...base, ...options.overrides?.[connector.provider] };
+  const params = checkParams(entry, connector.params);
+  const endpoint = (url: string | undefined, what: string) =>
+    url === undefined ? undefined : checkEndpoint(fillTemplate(url, entry, params), options.allowLoopbackHttp, what);
+  return {
+    key: connector.provider,
+    entry,
+    authorizationUrl: endpoint(entry.authorizationUrl, "authorization URL") as string,
+    tokenUrl: endpoint(entry.tokenUrl, "token URL") as string,
+    revocationUrl: endpoint(entry.revocationUrl, "revocation URL"),
+    issuer: entry.issuer,
+    jwksUrl: endpoint(entry.jwksUrl, "JWKS URL"),
+    pkce: entry.pkce !== false,
+    scopes: connector.scopes?.length ? connector.scopes : entry.defaultScopes,
+  };
+}

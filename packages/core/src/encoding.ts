@@ -1,0 +1,40 @@
+/** Byte/text helpers shared by the state and envelope formats. */
+/** Bytes backed by a plain ArrayBuffer (what WebCrypto accepts). */
+export type Bytes = Uint8Array<ArrayBuffer>;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function utf8(text: string): Bytes {
+  return encoder.encode(text);
+}
+
+export function fromUtf8(bytes: Bytes): string {
+  return decoder.decode(bytes);
+}
+
+export function toBase64Url(bytes: Bytes): string {
+  return Buffer.from(bytes).toString("base64url");
+}
+
+/** Strict base64url decode: rejects padding and characters outside the alphabet. */
+export function fromBase64Url(text: string): Bytes {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError("not base64url");
+  return new Uint8Array(Buffer.from(text, "base64url"));
+}
+
+export function toBase64(bytes: Bytes): string {
+  return Buffer.from(bytes).toString("base64");
+}
+
+export function fromBase64(text: string): Bytes {
+  return new Uint8Array(Buffer.from(text, "base64"));
+}
+
+/** Constant-time comparison of two byte strings. */
+export function equalBytes(a: Bytes, b: Bytes): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}

@@ -1,0 +1,78 @@
+/**
+ * Flow records: the server-side half of one pending authorization, keyed by the state's nonce.
+ *
+ * The PKCE verifier is stored sealed, never in plaintext: AES-256-GCM under a key derived with
+ * HKDF-SHA-256 from the state's KMS MAC (info "connector-oauth/pkce-verifier/v1", AAD = nonce).
+ * Layout: base64url(iv(12) || ciphertext || tag(16)). Reading the table alone therefore never yields a
+ * verifier; it takes the table and the state (which only the browser and provider see) together.
+ * A flow also keeps a snapshot of the connector's configuration at authorize time, so the code is
+ * exchanged with the same client it was issued to.
+ */
+import type { ConnectorConfig } from "./connectors.ts";
+import { type Bytes, fromBase64Url, toBase64Url, utf8 } from "./encoding.ts";
+import type { CallbackErrorCode } from "./errors.ts";
+
+export type FlowStatus = "pending" | "exchanging" | "succeeded" | "failed";
+
+export interface FlowOutcome {
+  status: "succeeded" | "failed";
+  error?: CallbackErrorCode;
+}
+
+export interface FlowRecord {
+  nonce: string;
+  orgId: string;
+  connectorId: string;
+  userId: string;
+  provider: string;
+  returnOrigin: string;
+  /** Sealed PKCE verifier; absent for providers without PKCE. */
+  verifier?: string;
+  connector: ConnectorConfig;
+  status: FlowStatus;
+  error?: CallbackErrorCode;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  expiresAt: number;
+  consumedAt?: number;
+  finishedAt?: number;
+}
+
+/** How long a finished flow is kept (past its expiry) to answer repeated callbacks. */
+export const FLOW_RETENTION_SECONDS = 24 * 60 * 60;
+
+const HKDF_INFO = utf8("connector-oauth/pkce-verifier/v1");
+
+async function verifierKey(stateMac: Bytes, usage: KeyUsage): Promise<CryptoKey> {
+  const ikm = await crypto.subtle.importKey("raw", stateMac, "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: HKDF_INFO },
+    ikm,
+    { name: "AES-GCM", length: 256 },
+    false,
+    [usage],
+  );
+}
+
+/** Seals a PKCE verifier so that only a holder of the verified state can open it. */
+export async function sealVerifier(stateMac: Bytes, nonce: string, verifier: string): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const key = await verifierKey(stateMac, "encrypt");
+  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: utf8(nonce) }, key, utf8(verifier));
+  const out = new Uint8Array(iv.length + ct.byteLength);
+  out.set(iv);
+  out.set(new Uint8Array(ct), iv.length);
+  return toBase64Url(out);
+}
+
+/** Opens a verifier sealed by sealVerifier; throws if the MAC or nonce differ. */
+export async function openVerifier(stateMac: Bytes, nonce: string, sealed: string): Promise<string> {
+  const bytes = fromBase64Url(sealed);
+  const key = await verifierKey(stateMac, "decrypt");
+  const plain = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: utf8(nonce) },
+    key,
+    bytes.subarray(12),
+  );
+  return new TextDecoder().decode(plain);
+}

@@ -1,0 +1,17 @@
+export * from "./callers.ts";
+export * from "./catalog.ts";
+export * from "./connect.ts";
+export * from "./connectors.ts";
+export * from "./definitions.ts";
+export * from "./encoding.ts";
+export * from "./envelope.ts";
+export * from "./errors.ts";
+export * from "./flows.ts";
+export * from "./key-cache.ts";
+export * from "./legacy.ts";
+export * from "./oauth.ts";
+export * from "./ports.ts";
+export { providers } from "./providers.ts";
+export * from "./state.ts";
+export * from "./token-adapter.ts";
+export * from "./tokens.ts";

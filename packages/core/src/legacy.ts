@@ -1,0 +1,88 @@
+/**
+ * The legacy Google Workspace code exchange (PipesHub's getTokenFromCode): an org admin posts a
+ * code from the Google Identity Services popup; we exchange it form-encoded, once (an authorization
+ * code POST is never retried), verify any id_token's signature against Google's JWKS, check the
+ * account matches the caller, and store the tokens like the callback does.
+ */
+import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import * as oauth from "oauth4webapi";
+import { providerEntry, resolveProvider } from "./catalog.ts";
+import { type Caller, loadOwnConnector, publicConnector } from "./connectors.ts";
+import type { ConnectDeps } from "./connect.ts";
+import { openSecret } from "./envelope.ts";
+import { fail } from "./errors.ts";
+import { authorizationServer, exchangeCode } from "./oauth.ts";
+import { sealTokenSet } from "./tokens.ts";
+
+export const LEGACY_DEFAULT_CONNECTOR = "googleWorkspace";
+const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+function readBody(body: unknown): { code: string; connectorId: string } {
+  const input = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
+  const code = input.code ?? input.tempCode;
+  if (typeof code !== "string" || !code) throw fail("invalid_request", "The body must carry an authorization code");
+  const connectorId = input.connectorId ?? LEGACY_DEFAULT_CONNECTOR;
+  if (typeof connectorId !== "string") throw fail("invalid_request", "connectorId must be a string");
+  return { code, connectorId };
+}
+
+async function exchangeOnce(run: () => Promise<oauth.TokenEndpointResponse>) {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof oauth.ResponseBodyError && error.error === "invalid_grant") {
+      throw fail("invalid_grant", "Google rejected the authorization code", error);
+    }
+    throw fail("provider_error", "The token exchange with Google failed", error);
+  }
+}
+
+async function verifyIdToken(idToken: string, jwksUrl: string, issuer: string, audience: string) {
+  let jwks = jwksByUrl.get(jwksUrl);
+  if (!jwks) jwksByUrl.set(jwksUrl, (jwks = createRemoteJWKSet(new URL(jwksUrl))));
+  try {
+    return (await jwtVerify(idToken, jwks, { issuer, audience })).payload;
+  } catch (error) {
+    throw fail("provider_error", "Google's id_token did not verify", error);
+  }
+}
+
+function assertSameAccount(caller: Caller, claims: JWTPayload) {
+  if (!caller.email) return;
+  const email = typeof claims.email === "string" ? claims.email.toLowerCase() : undefined;
+  if (claims.email_verified !== true || email !== caller.email.toLowerCase()) {
+    throw fail("account_mismatch", "The Google account does not match your account");
+  }
+}
+
+/** Exchanges a Google authorization code for an admin and stores the tokens on the connector. */
+export async function exchangeLegacyCode(deps: ConnectDeps, caller: Caller, body: unknown) {
+  if (!caller.isAdmin) throw fail("forbidden", "Only organization admins can do this");
+  const { code, connectorId } = readBody(body);
+  const connector = await loadOwnConnector(deps.connectors, caller, connectorId);
+  if (providerEntry(connector, deps.catalog.catalog).family !== "google") {
+    throw fail("not_oauth_connector", "This connector is not a Google connector");
+  }
+  const provider = resolveProvider(connector, deps.catalog);
+  const owner = { orgId: connector.orgId, connectorId };
+  const clientSecret =
+    connector.clientSecret &&
+    (await openSecret(deps.dataKeys, { ...owner, purpose: "client-secret" }, connector.clientSecret));
+  const client = { client_id: connector.clientId };
+  const params = oauth.validateAuthResponse(authorizationServer(provider), client, new URLSearchParams({ code }));
+  const options = { allowLoopbackHttp: deps.catalog.allowLoopbackHttp, fetch: deps.fetch };
+  const redirectUri = connector.redirectUri ?? "postmessage";
+  const response = await exchangeOnce(() =>
+    exchangeCode(provider, { clientId: connector.clientId, clientSecret }, params, redirectUri, undefined, options),
+  );
+  if (typeof response.id_token === "string") {
+    if (!provider.jwksUrl || !provider.issuer) throw fail("oauth_not_configured", "No JWKS to verify id_tokens");
+    assertSameAccount(caller, await verifyIdToken(response.id_token, provider.jwksUrl, provider.issuer, connector.clientId));
+  }
+  const tokens = await sealTokenSet(deps.dataKeys, owner, response, provider.scopes, deps.now());
+  const saved = await deps.connectors.saveTokens({
+    ...{ ...owner, clientId: connector.clientId, tokens, by: caller.userId, now: deps.now() },
+  });
+  deps.log.info("connector authenticated (legacy code exchange)", owner);
+  return { success: true, message: "Google Workspace connected", connector: publicConnector(saved) };
+}

@@ -1,0 +1,95 @@
+/**
+ * The OAuth client side, on oauth4webapi: authorization URLs with PKCE, authorization response
+ * validation (RFC 9207 `iss`, duplicated parameters) and the code exchange. Provider quirks come from
+ * the resolved catalog entry only.
+ */
+import * as oauth from "oauth4webapi";
+import type { ResolvedProvider } from "./catalog.ts";
+import { tokenEndpointFetch } from "./token-adapter.ts";
+
+/** Issuer placeholder for providers without one: any `iss` they send is then a mismatch. */
+const NO_ISSUER = "urn:connector-oauth:issuer-not-published";
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret?: string;
+}
+
+export interface ExchangeOptions {
+  allowLoopbackHttp: boolean;
+  fetch?: typeof fetch;
+}
+
+export function authorizationServer(provider: ResolvedProvider): oauth.AuthorizationServer {
+  return {
+    issuer: provider.issuer ?? NO_ISSUER,
+    authorization_endpoint: provider.authorizationUrl,
+    token_endpoint: provider.tokenUrl,
+    revocation_endpoint: provider.revocationUrl,
+  };
+}
+
+/** Builds the provider URL; reserved parameters are set last so nothing can override them. */
+export function buildAuthorizationUrl(
+  provider: ResolvedProvider,
+  request: { clientId: string; redirectUri: string; state: string; codeChallenge?: string },
+): string {
+  const url = new URL(provider.authorizationUrl);
+  const entry = provider.entry;
+  const params: Record<string, string | undefined> = {
+    ...entry.authorizationParams,
+    [entry.scopeParam ?? "scope"]: provider.scopes.join(entry.scopeSeparator ?? " "),
+    client_id: request.clientId,
+    redirect_uri: request.redirectUri,
+    response_type: "code",
+    state: request.state,
+    code_challenge: request.codeChallenge,
+    code_challenge_method: request.codeChallenge ? "S256" : undefined,
+  };
+  for (const [name, value] of Object.entries(params)) {
+    if (value) url.searchParams.set(name, value);
+    else url.searchParams.delete(name);
+  }
+  return url.href;
+}
+
+/** Creates a PKCE pair (RFC 7636: 32 random bytes -> 43-char verifier, S256 challenge). */
+export async function createPkce(): Promise<{ verifier: string; challenge: string }> {
+  const verifier = oauth.generateRandomCodeVerifier();
+  return { verifier, challenge: await oauth.calculatePKCECodeChallenge(verifier) };
+}
+
+/** Validates an authorization response (iss, state, duplicates, error) with oauth4webapi. */
+export function validateCallback(provider: ResolvedProvider, clientId: string, params: URLSearchParams, state: string) {
+  return oauth.validateAuthResponse(authorizationServer(provider), { client_id: clientId }, params, state);
+}
+
+function clientAuth(provider: ResolvedProvider, secret: string | undefined): oauth.ClientAuth {
+  if (secret === undefined) return oauth.None();
+  return provider.entry.clientAuth === "client_secret_basic"
+    ? oauth.ClientSecretBasic(secret)
+    : oauth.ClientSecretPost(secret);
+}
+
+/** Exchanges an authorization code once (never retried) and returns the processed token response. */
+export async function exchangeCode(
+  provider: ResolvedProvider,
+  client: ClientCredentials,
+  callbackParams: URLSearchParams,
+  redirectUri: string,
+  verifier: string | undefined,
+  options: ExchangeOptions,
+): Promise<oauth.TokenEndpointResponse> {
+  const as = authorizationServer(provider);
+  const oauthClient = { client_id: client.clientId };
+  const response = await oauth.authorizationCodeGrantRequest(
+    as,
+    oauthClient,
+    clientAuth(provider, client.clientSecret),
+    callbackParams,
+    redirectUri,
+    verifier ?? oauth.nopkce,
+    { [oauth.customFetch]: tokenEndpointFetch(provider.entry, options.fetch), [oauth.allowInsecureRequests]: options.allowLoopbackHttp },
+  );
+  return oauth.processAuthorizationCodeResponse(as, oauthClient, response);
+}

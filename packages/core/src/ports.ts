@@ -1,0 +1,74 @@
+/**
+ * Ports: the small interfaces the core needs from the outside world. Each has one real
+ * implementation in @connector-oauth/aws (KMS, DynamoDB); tests and local mode use those same
+ * implementations against local services. Adapters throw ServiceError("dependency_unavailable")
+ * when the service behind them fails, and never include secrets in messages.
+ */
+import type { Bytes } from "./encoding.ts";
+import type { ConnectorConfig, ConnectorRecord, NewTokenSet } from "./connectors.ts";
+import type { FlowOutcome, FlowRecord } from "./flows.ts";
+
+/** What a data key protects; part of its KMS encryption context and of the AES-GCM AAD. */
+export type SecretPurpose = "client-secret" | "tokens";
+
+/** Binds a ciphertext to one org, one connector and one purpose. */
+export interface EncryptionContext {
+  orgId: string;
+  connectorId: string;
+  purpose: SecretPurpose;
+}
+
+/** HMAC-SHA-256 under a key that never leaves KMS (GenerateMac / VerifyMac). */
+export interface StateMac {
+  generate(message: Bytes): Promise<Bytes>;
+  /** Resolves false for a wrong MAC; throws only when the service itself fails. */
+  verify(message: Bytes, mac: Bytes): Promise<boolean>;
+}
+
+/** AES-256 data keys wrapped by a KMS key (GenerateDataKey / Decrypt), bound to a context. */
+export interface DataKeys {
+  generate(context: EncryptionContext): Promise<{ plaintext: Bytes; encrypted: Bytes }>;
+  /** Throws ServiceError("internal_error") when the context or ciphertext does not match. */
+  decrypt(encrypted: Bytes, context: EncryptionContext): Promise<Bytes>;
+}
+
+/** Result of trying to consume a flow: exactly one caller ever sees `consumed` for a nonce. */
+export type ConsumeResult =
+  | { status: "consumed"; flow: FlowRecord }
+  | { status: "already"; flow: FlowRecord }
+  | { status: "missing" };
+
+export interface FlowStore {
+  /** Writes a new pending flow; fails if the nonce already exists. */
+  create(flow: FlowRecord): Promise<void>;
+  /** Atomically moves a pending flow to `exchanging` (single conditional write). */
+  consume(nonce: string, now: number): Promise<ConsumeResult>;
+  /** Records the final outcome of a consumed flow, for repeated callbacks. */
+  finish(nonce: string, outcome: FlowOutcome, now: number): Promise<void>;
+  /** Reads a flow (consistent read), for repeated callbacks waiting on the first. */
+  get(nonce: string): Promise<FlowRecord | undefined>;
+}
+
+export interface SaveTokensInput {
+  orgId: string;
+  connectorId: string;
+  /** The client the tokens were issued to: the write fails if the connector's client changed. */
+  clientId: string;
+  tokens: NewTokenSet;
+  by: string;
+  now: number;
+  /** When set, the write also requires the stored version to equal it (optimistic concurrency). */
+  expectedVersion?: number;
+}
+
+export interface ConnectorStore {
+  get(orgId: string, connectorId: string): Promise<ConnectorRecord | undefined>;
+  list(orgId: string): Promise<ConnectorRecord[]>;
+  /** Creates a connector or updates its configuration, keeping tokens and status. */
+  saveDefinition(config: ConnectorConfig, by: string, now: number): Promise<ConnectorRecord>;
+  /** Stores a new token set and marks the connector authenticated; keeps a stored refresh token
+   * when the new set has none. Throws ServiceError("conflict") when the condition fails. */
+  saveTokens(input: SaveTokensInput): Promise<ConnectorRecord>;
+  /** Deletes a connector; resolves false when it did not exist. */
+  delete(orgId: string, connectorId: string): Promise<boolean>;
+}

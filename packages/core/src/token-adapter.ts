@@ -1,0 +1,66 @@
+/**
+ * The one place provider token-endpoint quirks are applied, as an oauth4webapi `customFetch`:
+ * request body format and headers (Notion: JSON + Notion-Version), form-encoded answers (GitHub),
+ * HTTP 200 error bodies (Slack `ok: false`, GitHub `error`), nested user token sets (Slack
+ * `authed_user`) and the metadata to keep (Slack team id, Salesforce instance URL, ...). The result is
+ * a standard RFC 6749 response, with the kept metadata under METADATA_FIELD.
+ */
+import type { ProviderEntry } from "./catalog.ts";
+
+export const METADATA_FIELD = "x_connector_metadata";
+
+type Fetch = (url: string, init: RequestInit & { headers: Record<string, string> }) => Promise<Response>;
+
+function at(value: unknown, path: string): unknown {
+  return path.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], value);
+}
+
+function jsonRequest(init: RequestInit & { headers: Record<string, string> }) {
+  const form = new URLSearchParams(init.body as URLSearchParams | string);
+  const headers = { ...init.headers, "content-type": "application/json" };
+  return { ...init, headers, body: JSON.stringify(Object.fromEntries(form)) };
+}
+
+async function readBody(response: Response): Promise<Record<string, unknown> | undefined> {
+  const text = await response.text();
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    const form = new URLSearchParams(text);
+    return form.has("access_token") || form.has("error") ? Object.fromEntries(form) : undefined;
+  }
+}
+
+/** Rewrites a provider's token response into a standard one (status, JSON, token set, metadata). */
+export function normalizeTokenBody(entry: ProviderEntry, status: number, body: Record<string, unknown>) {
+  const failed = body.ok === false || (typeof body.error === "string" && status < 400);
+  if (failed || status >= 400) {
+    return { status: status >= 400 ? status : 400, body: { error: typeof body.error === "string" ? body.error : "provider_error" } };
+  }
+  const path = entry.tokenResponse?.tokenSetPath;
+  const tokenSet = { ...((path ? at(body, path) : body) as Record<string, unknown> | undefined) };
+  const metadata: Record<string, string> = {};
+  for (const [name, source] of Object.entries(entry.tokenResponse?.metadata ?? {})) {
+    const value = at(body, source);
+    if (typeof value === "string" || typeof value === "number") metadata[name] = String(value);
+  }
+  const type = typeof tokenSet.token_type === "string" ? tokenSet.token_type.toLowerCase() : "";
+  // Providers name their bearer tokens "user", "bot" or nothing; all are used as Bearer.
+  tokenSet.token_type = type === "dpop" ? type : "bearer";
+  tokenSet[METADATA_FIELD] = metadata;
+  return { status, body: tokenSet };
+}
+
+/** A customFetch applying the entry's token-endpoint quirks around `fetchImpl`. */
+export function tokenEndpointFetch(entry: ProviderEntry, fetchImpl: typeof fetch = fetch): Fetch {
+  return async (url, init) => {
+    const withHeaders = { ...init, headers: { ...init.headers, ...entry.tokenRequest?.headers } };
+    const request = entry.tokenRequest?.format === "json" ? jsonRequest(withHeaders) : withHeaders;
+    const response = await fetchImpl(url, { ...request, redirect: "manual" });
+    const body = await readBody(response);
+    if (!body) return new Response(null, { status: response.status >= 400 ? response.status : 502 });
+    const normalized = normalizeTokenBody(entry, response.status, body);
+    return Response.json(normalized.body, { status: normalized.status });
+  };
+}

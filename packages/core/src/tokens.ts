@@ -1,0 +1,68 @@
+/**
+ * Token sets: from a processed token response to what is stored (secrets sealed under the
+ * connector's `tokens` context, expiry absolute), and back.
+ */
+import type { TokenEndpointResponse } from "oauth4webapi";
+import type { ConnectorRecord, NewTokenSet } from "./connectors.ts";
+import { openFields, sealFields } from "./envelope.ts";
+import { fail } from "./errors.ts";
+import type { DataKeys, EncryptionContext } from "./ports.ts";
+import { METADATA_FIELD } from "./token-adapter.ts";
+
+export interface TokenSecrets {
+  accessToken: string;
+  refreshToken?: string;
+  idToken?: string;
+}
+
+export function tokensContext(owner: { orgId: string; connectorId: string }): EncryptionContext {
+  return { orgId: owner.orgId, connectorId: owner.connectorId, purpose: "tokens" };
+}
+
+function grantedScopes(response: TokenEndpointResponse, requested: string[]): string[] {
+  if (typeof response.scope !== "string") return requested;
+  return response.scope.split(/[\s,]+/).filter(Boolean);
+}
+
+/** Seals a token response for storage (one KMS data key); the response must carry an access token. */
+export async function sealTokenSet(
+  keys: DataKeys,
+  owner: { orgId: string; connectorId: string },
+  response: TokenEndpointResponse,
+  requestedScopes: string[],
+  now: number,
+): Promise<NewTokenSet> {
+  if (typeof response.access_token !== "string" || !response.access_token) {
+    throw fail("provider_error", "The provider returned no access token");
+  }
+  const sealed = await sealFields(keys, tokensContext(owner), {
+    access: response.access_token,
+    refresh: typeof response.refresh_token === "string" ? response.refresh_token : undefined,
+    idToken: typeof response.id_token === "string" ? response.id_token : undefined,
+  });
+  if (!sealed.access) throw fail("internal_error", "Sealing produced no access token");
+  const expiresIn = typeof response.expires_in === "number" && response.expires_in > 0 ? response.expires_in : undefined;
+  return {
+    access: sealed.access,
+    refresh: sealed.refresh,
+    idToken: sealed.idToken,
+    tokenType: response.token_type,
+    expiresAt: expiresIn === undefined ? undefined : new Date(now + expiresIn * 1000).toISOString(),
+    scopes: grantedScopes(response, requestedScopes),
+    metadata: (response[METADATA_FIELD] as Record<string, string> | undefined) ?? {},
+    obtainedAt: new Date(now).toISOString(),
+  };
+}
+
+/** Decrypts a connector's stored tokens (KMS Decrypt under the connector's own context). */
+export async function openTokenSet(keys: DataKeys, connector: ConnectorRecord): Promise<TokenSecrets> {
+  const tokens = connector.tokens;
+  if (!tokens) throw fail("oauth_not_configured", "The connector has no tokens");
+  const { access, refresh, idToken } = await openFields(keys, tokensContext(connector), {
+    access: tokens.access,
+    refresh: tokens.refresh,
+    idToken: tokens.idToken,
+  });
+  if (access === undefined) throw fail("internal_error", "Stored tokens have no access token");
+  return { accessToken: access, refreshToken: refresh, idToken };
+}
