@@ -1,0 +1,98 @@
+/**
+ * Stage configuration, read once at cold start and validated; a bad or missing setting stops the
+ * function with a message naming it. Values come from the environment merged with SST links.
+ */
+import type { AuthSettings, ConnectSettings, ProviderOverrides } from "@connector-oauth/core";
+
+export interface Settings {
+  tableName: string;
+  stateKeyId: string;
+  dataKeyId: string;
+  connect: ConnectSettings;
+  auth: AuthSettings;
+  allowLoopbackHttp: boolean;
+  providerOverrides?: ProviderOverrides;
+}
+
+type Env = Record<string, string | undefined>;
+
+export const DEFAULT_SUCCESS_PATH = "/account/company-settings/settings/connector/{connectorId}";
+export const DEFAULT_ERROR_PATH = "/connectors/oauth/callback";
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+function bad(name: string, why: string): never {
+  throw new Error(`Configuration error: ${name} ${why}`);
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  return value ? value : bad(name, "is required");
+}
+
+/** An absolute http(s) URL; plain http only for loopback hosts. */
+function webUrl(name: string, value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return bad(name, `is not a URL: ${JSON.stringify(value)}`);
+  }
+  const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
+  if (!secure) bad(name, "must use https (plain http only for localhost)");
+  if (url.username || url.password || url.search || url.hash) bad(name, "must not carry credentials, a query or a fragment");
+  return url;
+}
+
+function origins(env: Env): string[] {
+  const list = required(env, "APP_ORIGINS").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const origin of list) {
+    if (webUrl("APP_ORIGINS", origin).origin !== origin) bad("APP_ORIGINS", `entries must be exact origins (no path or trailing slash): ${origin}`);
+  }
+  return list;
+}
+
+function appPath(env: Env, name: string, fallback: string): string {
+  const path = env[name]?.trim() || fallback;
+  if (!path.startsWith("/") || path.startsWith("//") || path.includes("\\")) bad(name, "must be a path starting with a single /");
+  return path;
+}
+
+function auth(env: Env): AuthSettings {
+  const hs256Secret = env.AUTH_HS256_SECRET || undefined;
+  const jwksUrl = env.AUTH_JWKS_URL || undefined;
+  if (!hs256Secret === !jwksUrl) bad("AUTH_HS256_SECRET / AUTH_JWKS_URL", "exactly one must be set");
+  if (hs256Secret && hs256Secret.length < 16) bad("AUTH_HS256_SECRET", "must be at least 16 characters");
+  if (jwksUrl) webUrl("AUTH_JWKS_URL", jwksUrl);
+  return { hs256Secret, jwksUrl, issuer: env.AUTH_ISSUER || undefined, audience: env.AUTH_AUDIENCE || undefined };
+}
+
+function overrides(env: Env): ProviderOverrides | undefined {
+  const raw = env.PROVIDER_OVERRIDES?.trim();
+  if (!raw) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as ProviderOverrides;
+  } catch {}
+  return bad("PROVIDER_OVERRIDES", "must be a JSON object of provider key -> endpoints");
+}
+
+/** Reads and validates every setting; throws an Error naming the first bad one. */
+export function loadSettings(env: Env): Settings {
+  const apiUrl = webUrl("PUBLIC_API_URL", required(env, "PUBLIC_API_URL")).href.replace(/\/+$/, "");
+  const flag = env.ALLOW_LOOPBACK_HTTP?.trim() ?? "";
+  if (!["", "true", "false", "1", "0"].includes(flag)) bad("ALLOW_LOOPBACK_HTTP", "must be true or false");
+  return {
+    tableName: required(env, "TABLE_NAME"),
+    stateKeyId: required(env, "STATE_KEY_ID"),
+    dataKeyId: required(env, "DATA_KEY_ID"),
+    connect: {
+      appOrigins: origins(env),
+      redirectUri: `${apiUrl}/connectors/oauth/callback`,
+      successPath: appPath(env, "SUCCESS_PATH", DEFAULT_SUCCESS_PATH),
+      errorPath: appPath(env, "ERROR_PATH", DEFAULT_ERROR_PATH),
+    },
+    auth: auth(env),
+    allowLoopbackHttp: flag === "true" || flag === "1",
+    providerOverrides: overrides(env),
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Integration harness: the real handlers behind the local API (payload 2.0 events over real HTTP),
+ * dynalite and the local KMS through the production adapters, and `oidc-provider` as the
+ * authorization server. Everything listens on 127.0.0.1 and stops in `close()`.
+ * Settings are read by the handlers once, at import: one harness per test file (process).
+ */
+import { dynamoConnectorStore, dynamoFlowStore, kmsDataKeys } from "@connector-oauth/aws";
+import {
+  type ConnectorRecord,
+  defineConnectors,
+  type ProviderOverrides,
+  providers,
+} from "@connector-oauth/core";
+import {
+  type DemoProvider,
+  type LocalApi,
+  type LocalServices,
+  loginAtProvider,
+  type Route,
+  startDemoProvider,
+  startLocalApi,
+  startLocalServices,
+} from "@connector-oauth/local";
+import { SignJWT } from "jose";
+
+export const APP_ORIGIN = "https://app.example.com";
+export const OTHER_APP_ORIGIN = "http://localhost:5173";
+export const JWT_SECRET = "test-secret-for-hs256-signing-0123456789";
+export const CLIENT = { clientId: "connector-client", clientSecret: "client-secret-value-7f3a9c" };
+/** A Google Workspace stand-in client: the popup code flow has no PKCE and its own redirect URI. */
+export const LEGACY_CLIENT = { clientId: "workspace-client", clientSecret: "workspace-secret-value-5d1e8b" };
+export const LEGACY_REDIRECT_URI = "http://127.0.0.1:9/popup";
+
+export interface Harness {
+  services: LocalServices;
+  provider: DemoProvider;
+  api: LocalApi;
+  callbackUrl: string;
+  connectors: ReturnType<typeof dynamoConnectorStore>;
+  flows: ReturnType<typeof dynamoFlowStore>;
+  dataKeys: ReturnType<typeof kmsDataKeys>;
+  /** Every line the process wrote to stdout/stderr while the harness ran (handler logs included). */
+  logs: string[];
+  token(claims: { sub: string; orgId: string; role?: string; email?: string; scope?: string }): Promise<string>;
+  define(definitions: unknown[]): Promise<ConnectorRecord[]>;
+  close(): Promise<void>;
+}
+
+function captureOutput(lines: string[]) {
+  const restore: (() => void)[] = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream);
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      lines.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString());
+      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stream.write;
+    restore.push(() => {
+      stream.write = write;
+    });
+  }
+  return () => {
+    for (const undo of restore) undo();
+  };
+}
+
+/** A connector definition for a custom `oauth2` connector at the demo provider. */
+export function demoConnector(provider: DemoProvider, fields: Record<string, unknown>) {
+  return {
+    provider: "oauth2",
+    scope: "team",
+    createdBy: "alice",
+    ...CLIENT,
+    scopes: ["openid", "email", "offline_access"],
+    endpoints: { authorizationUrl: provider.authorizationUrl, tokenUrl: provider.tokenUrl, issuer: provider.issuer },
+    ...fields,
+  };
+}
+
+export async function startHarness(
+  options: { overrides?: (provider: DemoProvider) => ProviderOverrides; env?: Record<string, string> } = {},
+): Promise<Harness> {
+  const logs: string[] = [];
+  const stopCapture = captureOutput(logs);
+  const services = await startLocalServices();
+  const routes: Route[] = [];
+  const api = await startLocalApi({ routes });
+  const callbackUrl = `${api.url}/connectors/oauth/callback`;
+  const provider = await startDemoProvider({
+    clients: [
+      { ...CLIENT, redirectUris: [callbackUrl] },
+      { ...LEGACY_CLIENT, redirectUris: [LEGACY_REDIRECT_URI], pkce: false },
+    ],
+  });
+  Object.assign(process.env, services.env, {
+    APP_ORIGINS: `${APP_ORIGIN},${OTHER_APP_ORIGIN}`,
+    PUBLIC_API_URL: api.url,
+    AUTH_HS256_SECRET: JWT_SECRET,
+    ALLOW_LOOPBACK_HTTP: "true",
+    PROVIDER_OVERRIDES: JSON.stringify(options.overrides?.(provider) ?? {}),
+    POWERTOOLS_LOG_LEVEL: "INFO",
+    ...options.env,
+  });
+  const [authorize, callback, legacy] = await Promise.all([
+    import("../../src/authorize.ts"),
+    import("../../src/callback.ts"),
+    import("../../src/get-token-from-code.ts"),
+  ]);
+  routes.push(
+    { method: "GET", path: "/connectors/{connectorId}/oauth/authorize", handler: authorize.handler },
+    { method: "GET", path: "/connectors/oauth/callback", handler: callback.handler },
+    { method: "POST", path: "/connectors/getTokenFromCode", handler: legacy.handler },
+  );
+  const connectors = dynamoConnectorStore(services.dynamo, services.tableName);
+  const dataKeys = kmsDataKeys(services.kms, services.dataKeyId);
+  const catalog = { catalog: providers, allowLoopbackHttp: true };
+  return {
+    ...{ services, provider, api, callbackUrl, connectors, dataKeys, logs },
+    flows: dynamoFlowStore(services.dynamo, services.tableName),
+    token: (claims) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: "HS256" })
+        .setIssuedAt()
+        .setExpirationTime("10m")
+        .sign(new TextEncoder().encode(JWT_SECRET)),
+    define: (definitions) => defineConnectors({ connectors, dataKeys, catalog }, definitions, "test", Date.now()),
+    async close() {
+      stopCapture();
+      await api.close();
+      await provider.close();
+      await services.close();
+    },
+  };
+}
+
+/** GET authorize as `token`; returns status and JSON body. */
+export async function authorize(h: Harness, connectorId: string, token: string | undefined, query = "") {
+  const response = await fetch(`${h.api.url}/connectors/${encodeURIComponent(connectorId)}/oauth/authorize${query}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Logs in and consents at the provider; returns the callback URL the provider redirects to. */
+export function consent(h: Harness, authorizationUrl: string, login = "alice") {
+  return loginAtProvider(authorizationUrl, login, h.callbackUrl);
+}
+
+/** Requests the callback like a browser (no redirect following), or as JSON. */
+export async function callCallback(url: string, accept?: string) {
+  const response = await fetch(url, { redirect: "manual", headers: accept ? { accept } : {} });
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+export function tokenRequests(h: Harness) {
+  return h.provider.requests.filter((r) => r.path === "/token");
+}

@@ -1,0 +1,129 @@
+/**
+ * A local stand-in for API Gateway's HTTP API: turns each HTTP request into a payload 2.0 event,
+ * invokes the route's Lambda handler and writes its structured result back. Listens on 127.0.0.1.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+
+export type LambdaHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface Route {
+  method: string;
+  /** API Gateway route path, e.g. /connectors/{connectorId}/oauth/authorize */
+  path: string;
+  handler: LambdaHandler;
+}
+
+export interface LocalApi {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+type Fallback = (request: IncomingMessage, response: ServerResponse) => boolean | Promise<boolean>;
+
+function matchRoute(routes: Route[], method: string, path: string) {
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const names: string[] = [];
+    const pattern = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      names.push(name);
+      return "([^/]+)";
+    });
+    const match = new RegExp(`^${pattern}$`).exec(path);
+    if (match) {
+      const params = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]));
+      return { route, params };
+    }
+  }
+  return undefined;
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Builds the payload 2.0 event API Gateway would send for this request. */
+export function toEvent(request: IncomingMessage, route: Route, params: Record<string, string>, body: Buffer) {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined && name !== "cookie") headers[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const now = new Date();
+  const method = request.method ?? "GET";
+  return {
+    version: "2.0",
+    routeKey: `${method} ${route.path}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    cookies: request.headers.cookie?.split(/;\s*/),
+    headers,
+    queryStringParameters: url.search ? query : undefined,
+    pathParameters: Object.keys(params).length ? params : undefined,
+    requestContext: {
+      accountId: "000000000000",
+      apiId: "local",
+      domainName: request.headers.host ?? "localhost",
+      domainPrefix: "local",
+      http: { method, path: url.pathname, protocol: "HTTP/1.1", sourceIp: request.socket.remoteAddress ?? "127.0.0.1", userAgent: headers["user-agent"] ?? "" },
+      requestId: randomUUID(),
+      routeKey: `${method} ${route.path}`,
+      stage: "$default",
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    body: body.length ? body.toString("base64") : undefined,
+    isBase64Encoded: body.length > 0,
+  } as APIGatewayProxyEventV2;
+}
+
+function writeResult(response: ServerResponse, result: APIGatewayProxyStructuredResultV2) {
+  response.statusCode = result.statusCode ?? 200;
+  for (const [name, value] of Object.entries(result.headers ?? {})) response.setHeader(name, String(value));
+  if (result.cookies?.length) response.setHeader("set-cookie", result.cookies);
+  const body = result.body ?? "";
+  response.end(result.isBase64Encoded ? Buffer.from(body, "base64") : body);
+}
+
+function notFound(response: ServerResponse) {
+  response.writeHead(404, { "content-type": "application/json" });
+  response.end(JSON.stringify({ success: false, error: { code: "not_found", message: "No such route" } }));
+}
+
+/** Serves the routes on 127.0.0.1:`port` (0 = any free port); `fallback` may serve other paths. */
+export async function startLocalApi(options: { port?: number; routes: Route[]; fallback?: Fallback }): Promise<LocalApi> {
+  const server = createServer(async (request, response) => {
+    try {
+      const url = new URL(request.url ?? "/", "http://localhost");
+      const found = matchRoute(options.routes, request.method ?? "GET", url.pathname);
+      if (found) return writeResult(response, await found.route.handler(toEvent(request, found.route, found.params, await readBody(request))));
+      if (!(await options.fallback?.(request, response))) notFound(response);
+    } catch (error) {
+      // A handler must never throw; if one does, answer like API Gateway does.
+      console.error("local API: handler threw", error instanceof Error ? error.message : error);
+      if (!response.headersSent) response.writeHead(500, { "content-type": "application/json" });
+      response.end(JSON.stringify({ message: "Internal Server Error" }));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * A real OAuth 2.0 / OpenID Connect authorization server for local mode and tests, built on
+ * `oidc-provider` with its development login and consent pages (any login, any password). It
+ * requires PKCE, always issues refresh tokens (rotating), sends `iss` in authorization responses
+ * (RFC 9207), and records the requests that reach its token and revocation endpoints so tests can
+ * count them. `faults` lets a test make the token endpoint answer with an HTTP error.
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import Provider from "oidc-provider";
+
+export interface DemoClient {
+  clientId: string;
+  clientSecret: string;
+  redirectUris: string[];
+  /** Default client_secret_post. */
+  authMethod?: "client_secret_post" | "client_secret_basic";
+  /** Default true. False only for stand-ins of flows without PKCE (Google's popup code flow). */
+  pkce?: boolean;
+}
+
+export interface RecordedRequest {
+  path: string;
+  status: number;
+  grantType?: string;
+  at: number;
+}
+
+export interface DemoProvider {
+  issuer: string;
+  authorizationUrl: string;
+  tokenUrl: string;
+  revocationUrl: string;
+  jwksUrl: string;
+  port: number;
+  /** Requests seen at /token and /token/revocation, in order. */
+  requests: RecordedRequest[];
+  /** HTTP statuses the next token requests get instead of being served (FIFO). */
+  faults: number[];
+  close(): Promise<void>;
+}
+
+export const DEMO_SCOPES = ["openid", "email", "profile", "offline_access"];
+
+function account(id: string) {
+  return {
+    accountId: id,
+    claims: async () => ({ sub: id, email: `${id}@example.com`, email_verified: true, name: id }),
+  };
+}
+
+/** Starts the provider on 127.0.0.1:`port` (0 = any free port). */
+export async function startDemoProvider(options: { port?: number; clients: DemoClient[] }): Promise<DemoProvider> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const issuer = `http://127.0.0.1:${port}`;
+  const withoutPkce = new Set(options.clients.filter((c) => c.pkce === false).map((c) => c.clientId));
+  const provider = new Provider(issuer, {
+    clients: options.clients.map((c) => ({
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+      redirect_uris: c.redirectUris,
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: c.authMethod ?? "client_secret_post",
+    })),
+    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
+    scopes: DEMO_SCOPES,
+    features: { devInteractions: { enabled: true }, revocation: { enabled: true } },
+    pkce: { required: (_ctx: unknown, client: { clientId: string }) => !withoutPkce.has(client.clientId) },
+    // oidc-provider drops offline_access without prompt=consent; a connector always wants a refresh token.
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
+      client.grantTypeAllowed("refresh_token"),
+    rotateRefreshToken: true,
+    findAccount: async (_ctx: unknown, id: string) => account(id),
+    ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, RefreshToken: 14 * 24 * 3600, Grant: 14 * 24 * 3600, Interaction: 600, Session: 3600 },
+    cookies: { keys: ["demo-provider-cookie-key-not-secret"] },
+  });
+  const requests: RecordedRequest[] = [];
+  const faults: number[] = [];
+  provider.use(async (ctx: { path: string; method: string; status: number; body: unknown; request: { body?: Record<string, string> } }, next: () => Promise<void>) => {
+    const recorded = ctx.method === "POST" && (ctx.path === "/token" || ctx.path === "/token/revocation");
+    const fault = recorded && ctx.path === "/token" ? faults.shift() : undefined;
+    if (fault) {
+      ctx.status = fault;
+      ctx.body = { error: "temporarily_unavailable" };
+    } else {
+      await next();
+    }
+    if (recorded) requests.push({ path: ctx.path, status: ctx.status, grantType: ctx.request.body?.grant_type, at: Date.now() });
+  });
+  server.on("request", provider.callback());
+  return {
+    issuer,
+    authorizationUrl: `${issuer}/auth`,
+    tokenUrl: `${issuer}/token`,
+    revocationUrl: `${issuer}/token/revocation`,
+    jwksUrl: `${issuer}/jwks`,
+    port,
+    requests,
+    faults,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
