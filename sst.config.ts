@@ -1,12 +1,44 @@
 /// <reference path="./.sst/platform/config.d.ts" />
+/**
+ * Connector OAuth service on AWS: `npx sst deploy --stage <name>` (stacks/README.md lists the
+ * settings to set first). One module per concern under stacks/; SST forbids top-level imports here,
+ * so run() imports them.
+ */
 export default $config({
   app(input) {
+    const production = input.stage === "production";
     return {
       name: "connector-oauth",
+      version: "4.17.1",
       home: "aws",
-      removal: input?.stage === "production" ? "retain" : "remove",
       providers: { aws: { version: "7.20.0" } },
+      // Production refuses `sst remove` and keeps its table and keys if removed anyway.
+      protect: production,
+      removal: production ? "retain" : "remove",
     };
   },
-  async run() {},
+  async run() {
+    const { createSettings } = await import("./stacks/settings.ts");
+    const { createStorage } = await import("./stacks/storage.ts");
+    const { createKeys } = await import("./stacks/keys.ts");
+    const { createApi } = await import("./stacks/api.ts");
+    const { createAlarms } = await import("./stacks/monitoring.ts");
+
+    const settings = createSettings();
+    const storage = createStorage();
+    const keys = createKeys();
+    const api = createApi({ settings, storage, keys });
+    const alarms = createAlarms({ api, storage });
+
+    // The URL may come from a stage secret; it is not secret itself, so show it.
+    const apiUrl = $util.unsecret(api.publicApi.properties.url);
+    return {
+      apiUrl,
+      callbackUrl: $interpolate`${apiUrl}/connectors/oauth/callback`,
+      tableName: storage.table.name,
+      stateKeyArn: keys.stateKey.key.arn,
+      dataKeyArn: keys.dataKey.key.arn,
+      alarmTopic: alarms.topic.arn,
+    };
+  },
 });

@@ -34,11 +34,11 @@ export const deps: ConnectDeps = {
   dataKeys: cachingDataKeys(kmsDataKeys(kms, settings.dataKeyId), {
     ttlMs: CLIENT_SECRET_CACHE_MS,
     maxEntries: 100,
-    now: Date.now,
+    now: () => Date.now(),
   }),
   catalog: { catalog: providers, overrides: settings.providerOverrides, allowLoopbackHttp: settings.allowLoopbackHttp },
   settings: settings.connect,
-  now: Date.now,
+  now: () => Date.now(),
   log: logger,
 };
 

@@ -70,7 +70,7 @@ export async function startDemoProvider(options: { port?: number; clients: DemoC
     })),
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
     scopes: DEMO_SCOPES,
-    features: { devInteractions: { enabled: true }, revocation: { enabled: true } },
+    features: { devInteractions: { enabled: true }, revocation: { enabled: true }, introspection: { enabled: true } },
     pkce: { required: (_ctx: unknown, client: { clientId: string }) => !withoutPkce.has(client.clientId) },
     // oidc-provider drops offline_access without prompt=consent; a connector always wants a refresh token.
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>

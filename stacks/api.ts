@@ -1,0 +1,135 @@
+/**
+ * The HTTP API (payload format 2.0): exactly the routes of stacks/handlers.ts, each served by its own
+ * function that is linked to, and allowed, only what its entry lists. Route throttling and JSON
+ * access logs are set on the API's `$default` stage. Query strings are not logged (the access log
+ * records `$context.path`), so codes and states stay out of the logs.
+ *
+ * Optional custom domain: set API_DOMAIN (in the shell or `.env.<stage>`) to a name in a Route 53
+ * zone of the account; SST creates the certificate and the DNS record.
+ */
+import { type HandlerAccess, type HandlerName, handlers } from "./handlers.ts";
+import { type Key, type Keys, restrictKeyUse } from "./keys.ts";
+import type { Settings } from "./settings.ts";
+import type { Storage } from "./storage.ts";
+
+/** Per route (API Gateway applies the default route settings to each route separately). */
+const THROTTLE = { burstLimit: 50, ratePerSecond: 20 };
+
+const FUNCTION_DEFAULTS = {
+  runtime: "nodejs22.x",
+  architecture: "arm64",
+  memory: "512 MB",
+  timeout: "15 seconds",
+  nodejs: { minify: true },
+} as const;
+
+interface Deps {
+  api: sst.aws.ApiGatewayV2;
+  storage: Storage;
+  keys: Keys;
+  settingsLinks: Record<HandlerAccess["settings"][number], sst.Linkable<Record<string, unknown>>>;
+}
+
+export function createApi({ settings, storage, keys }: { settings: Settings; storage: Storage; keys: Keys }) {
+  const domain = process.env.API_DOMAIN;
+  const api = new sst.aws.ApiGatewayV2("Api", {
+    ...(domain ? { domain } : {}),
+    // Browsers call authorize and the legacy endpoint from the app, with a bearer token.
+    cors: {
+      allowOrigins: settings.originList,
+      allowMethods: ["GET", "POST"],
+      allowHeaders: ["authorization", "content-type"],
+      maxAge: "1 hour",
+    },
+    accessLog: { retention: "1 month" },
+    transform: {
+      stage: (args) => {
+        args.defaultRouteSettings = {
+          throttlingBurstLimit: THROTTLE.burstLimit,
+          throttlingRateLimit: THROTTLE.ratePerSecond,
+        };
+      },
+    },
+  });
+
+  // The base URL providers redirect to. Default: the API's own URL. Passing it into the route
+  // functions is not circular: the functions need the API, the API's routes need the functions,
+  // but the API itself (and so its URL) does not depend on any route.
+  const publicApi = new sst.Linkable("PublicApi", {
+    properties: {
+      url: $resolve([settings.publicApiUrl, api.url]).apply(
+        ([override, own]) => override || own.replace(/\/+$/, ""),
+      ),
+    },
+  });
+
+  const deps: Deps = {
+    api,
+    storage,
+    keys,
+    settingsLinks: { WebApp: settings.webApp, PublicApi: publicApi, Auth: settings.auth },
+  };
+  const functions = (Object.keys(handlers) as HandlerName[]).map((name) =>
+    createHandler(name, handlers[name], deps),
+  );
+  for (const [keyName, key] of Object.entries(keys) as [keyof Keys, Key][]) {
+    restrictKeyUse(keyName, key, keyUses(functions, keyName));
+  }
+  return { api, publicApi, functions };
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+/** The keys a handler uses, with its actions on each. */
+function keyGrants(access: HandlerAccess, keys: Keys): [Key, readonly string[]][] {
+  const grants: [Key, readonly string[] | undefined][] = [
+    [keys.stateKey, access.stateKey],
+    [keys.dataKey, access.dataKey],
+  ];
+  return grants.filter((grant): grant is [Key, readonly string[]] => grant[1] !== undefined);
+}
+
+function createHandler(name: HandlerName, access: HandlerAccess, deps: Deps) {
+  // Our own log group, so the role can be scoped to it instead of AWSLambdaBasicExecutionRole's "*".
+  const logGroup = new aws.cloudwatch.LogGroup(`${name}Logs`, {
+    name: `/aws/lambda/${$app.name}/${$app.stage}/${name}`,
+    retentionInDays: 30,
+  });
+  const grants = keyGrants(access, deps.keys);
+  const fn = new sst.aws.Function(name, {
+    ...FUNCTION_DEFAULTS,
+    handler: access.handler,
+    description: access.route,
+    logging: { logGroup: logGroup.name, format: "json" },
+    link: [
+      deps.storage.link,
+      ...grants.map(([key]) => key.link),
+      ...access.settings.map((setting) => deps.settingsLinks[setting]),
+    ],
+    permissions: [
+      { actions: [...access.table], resources: [deps.storage.table.arn] },
+      ...grants.map(([key, actions]) => ({
+        actions: [...actions],
+        resources: [key.key.arn],
+        conditions: key.conditions.map((condition) => ({ ...condition, values: [...condition.values] })),
+      })),
+      { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [$interpolate`${logGroup.arn}:*`] },
+    ],
+    transform: {
+      role: (args) => {
+        args.managedPolicyArns = [];
+      },
+    },
+  });
+  deps.api.route(access.route, fn.arn);
+  return { name, access, fn };
+}
+
+type Handler = ReturnType<typeof createHandler>;
+
+function keyUses(functions: Handler[], keyName: keyof Keys) {
+  return functions.flatMap(({ name, access, fn }) => {
+    const actions = access[keyName];
+    return actions ? [{ name, roleArn: fn.nodes.role.arn, actions }] : [];
+  });
+}
