@@ -53,7 +53,7 @@ export function isServiceError(error: unknown, code?: ErrorCode): error is Servi
  * oauth4webapi's `parameters` or a response body (they can carry codes and tokens). */
 export function describeError(error: unknown): Record<string, string> {
   if (!(error instanceof Error)) return { error: typeof error };
-  const described: Record<string, string> = { name: error.name, message: error.message };
+  const described: Record<string, string> = { name: error.name, reason: error.message };
   const code = (error as { code?: unknown }).code ?? (error as { error?: unknown }).error;
   if (typeof code === "string") described.code = code;
   if (error.cause instanceof Error) described.cause = `${error.cause.name}: ${error.cause.message}`;

@@ -23,6 +23,8 @@ export interface RecordedRequest {
   path: string;
   status: number;
   grantType?: string;
+  /** The form parameters received (so tests can look for them elsewhere). */
+  params: Record<string, string>;
   at: number;
 }
 
@@ -76,13 +78,23 @@ export async function startDemoProvider(options: { port?: number; clients: DemoC
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
       client.grantTypeAllowed("refresh_token"),
     rotateRefreshToken: true,
+    // Put email claims in the id_token as Google does (the legacy exchange compares them).
+    conformIdTokenClaims: false,
     findAccount: async (_ctx: unknown, id: string) => account(id),
     ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, RefreshToken: 14 * 24 * 3600, Grant: 14 * 24 * 3600, Interaction: 600, Session: 3600 },
     cookies: { keys: ["demo-provider-cookie-key-not-secret"] },
   });
   const requests: RecordedRequest[] = [];
   const faults: number[] = [];
-  provider.use(async (ctx: { path: string; method: string; status: number; body: unknown; request: { body?: Record<string, string> } }, next: () => Promise<void>) => {
+  type Context = {
+    path: string;
+    method: string;
+    status: number;
+    body: unknown;
+    request: { body?: Record<string, string> };
+    oidc?: { params?: Record<string, string> };
+  };
+  provider.use(async (ctx: Context, next: () => Promise<void>) => {
     const recorded = ctx.method === "POST" && (ctx.path === "/token" || ctx.path === "/token/revocation");
     const fault = recorded && ctx.path === "/token" ? faults.shift() : undefined;
     if (fault) {
@@ -91,7 +103,10 @@ export async function startDemoProvider(options: { port?: number; clients: DemoC
     } else {
       await next();
     }
-    if (recorded) requests.push({ path: ctx.path, status: ctx.status, grantType: ctx.request.body?.grant_type, at: Date.now() });
+    if (recorded) {
+      const params = { ...(ctx.oidc?.params ?? ctx.request.body) } as Record<string, string>;
+      requests.push({ path: ctx.path, status: ctx.status, grantType: params.grant_type, params, at: Date.now() });
+    }
   });
   server.on("request", provider.callback());
   return {

@@ -1,0 +1,76 @@
+import { ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { RotateKeyOnDemandCommand } from "@aws-sdk/client-kms";
+import { isServiceError, openTokenSet } from "@connector-oauth/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { authorize, CLIENT, callCallback, consent, demoConnector, type Harness, startHarness, tokenRequests } from "./support/harness.ts";
+
+let h: Harness;
+const raw: string[] = [];
+
+async function connect(connectorId: string) {
+  const token = await h.token({ sub: "alice", orgId: "acme", role: "admin" });
+  const started = await authorize(h, connectorId, token);
+  const callbackUrl = await consent(h, started.body.authorizationUrl as string);
+  raw.push(new URL(callbackUrl).searchParams.get("code") as string);
+  await callCallback(callbackUrl);
+  const exchange = tokenRequests(h).at(-1);
+  raw.push(exchange?.params.code_verifier as string);
+  const stored = await h.connectors.get("acme", connectorId);
+  const secrets = await openTokenSet(h.dataKeys, stored as NonNullable<typeof stored>);
+  raw.push(secrets.accessToken, secrets.refreshToken as string, secrets.idToken as string);
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  await h.define(["a", "b"].map((connectorId) => demoConnector(h.provider, { connectorId, orgId: "acme" })));
+  raw.push(CLIENT.clientSecret);
+  await connect("a");
+  await connect("b");
+});
+afterAll(() => h?.close());
+
+describe("secrets at rest", () => {
+  it("finds no token, code, verifier or client secret in any DynamoDB item or log line", async () => {
+    expect(raw.map((value) => typeof value === "string" && value.length >= 16)).toEqual(Array(11).fill(true));
+    expect(raw.length).toBe(11);
+    const scan = await h.services.dynamo.send(new ScanCommand({ TableName: h.services.tableName }));
+    const table = JSON.stringify(scan.Items);
+    expect(scan.Items?.length).toBeGreaterThanOrEqual(4);
+    const logs = h.logs.join("\n");
+    expect(logs).toContain("connector authenticated");
+    for (const value of raw) {
+      expect(table).not.toContain(value);
+      expect(logs).not.toContain(value);
+    }
+  });
+
+  it("fails to decrypt when two connectors' ciphertexts are swapped", async () => {
+    const a = await h.connectors.get("acme", "a");
+    const b = await h.connectors.get("acme", "b");
+    const swap = (target: string, from: NonNullable<typeof a>) =>
+      h.services.dynamo.send(
+        new UpdateItemCommand({
+          TableName: h.services.tableName,
+          Key: { pk: { S: "ORG#acme" }, sk: { S: `CONNECTOR#${target}` } },
+          UpdateExpression: "SET tokens.#access = :access",
+          ExpressionAttributeNames: { "#access": "access" },
+          ExpressionAttributeValues: {
+            ":access": { M: Object.fromEntries(Object.entries(from.tokens?.access ?? {}).map(([k, v]) => [k, typeof v === "number" ? { N: String(v) } : { S: String(v) }])) },
+          },
+        }),
+      );
+    await swap("a", b as NonNullable<typeof b>);
+    const swapped = await h.connectors.get("acme", "a");
+    const error = await openTokenSet(h.dataKeys, swapped as NonNullable<typeof swapped>).catch((e: unknown) => e);
+    expect(isServiceError(error, "internal_error")).toBe(true);
+    // b itself still decrypts: the failure is the binding, not the ciphertext.
+    expect((await openTokenSet(h.dataKeys, b as NonNullable<typeof b>)).accessToken).toBe(raw[8]);
+  });
+
+  it("still decrypts tokens sealed before the data key was rotated", async () => {
+    const before = await h.connectors.get("acme", "b");
+    await h.services.kms.send(new RotateKeyOnDemandCommand({ KeyId: h.services.dataKeyId }));
+    const secrets = await openTokenSet(h.dataKeys, before as NonNullable<typeof before>);
+    expect(secrets.accessToken).toBe(raw[8]);
+  });
+});
