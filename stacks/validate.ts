@@ -8,7 +8,7 @@
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-function parseUrl(value: string): URL | undefined {
+function parseUrl(value: string) {
   try {
     return new URL(value);
   } catch {

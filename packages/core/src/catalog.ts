@@ -23,7 +23,11 @@ export interface ProviderEntry {
   authorizationUrl: string;
   tokenUrl: string;
   revocationUrl?: string;
-  /** RFC 9207 issuer; a callback `iss` must equal it. */
+  /**
+   * RFC 9207 issuer (may contain {param}): set only where the provider sends `iss` on its callback or
+   * signs id_tokens with a fixed issuer. A callback `iss` must equal it; without it, id_tokens are not
+   * kept (token-adapter.ts), since nothing could validate them.
+   */
   issuer?: string;
   /** JWKS for verifying id_tokens (legacy code exchange). */
   jwksUrl?: string;
@@ -94,13 +98,37 @@ export function checkEndpoint(url: string, allowLoopbackHttp: boolean, what = "e
   return parsed.href;
 }
 
+/**
+ * Whatever a template's own pattern says, a filled value is only lowercase letters, digits, dots and
+ * hyphens, starting and ending with a letter or digit, with no empty label: such a value cannot end a
+ * host (`/`, `#`, `?`, `@`, `:`, `%`) or climb a path (`..`), so no pattern mistake can move a request
+ * to another host.
+ */
+const SAFE_VALUE = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
+const MAX_VALUE_LENGTH = 253;
+
+function templateOf(entry: ProviderEntry, name: string): TemplateParam | undefined {
+  return entry.templates && Object.hasOwn(entry.templates, name) ? entry.templates[name] : undefined;
+}
+
+function isValidValue(template: TemplateParam, value: unknown): value is string {
+  return (
+    typeof value === "string" &&
+    value.length <= MAX_VALUE_LENGTH &&
+    SAFE_VALUE.test(value) &&
+    new RegExp(template.pattern).test(value)
+  );
+}
+
 /** Validates connector params against the provider's template patterns; unknown names are refused. */
 export function checkParams(entry: ProviderEntry, params: Record<string, string> = {}): Record<string, string> {
-  const templates = entry.templates ?? {};
+  if (!params || typeof params !== "object" || Array.isArray(params)) {
+    throw fail("invalid_request", "Provider parameters must be an object of strings");
+  }
   for (const [name, value] of Object.entries(params)) {
-    const template = templates[name];
+    const template = templateOf(entry, name);
     if (!template) throw fail("invalid_request", `Unknown provider parameter "${name}"`);
-    if (typeof value !== "string" || !new RegExp(template.pattern).test(value)) {
+    if (!isValidValue(template, value)) {
       throw fail("invalid_request", `Provider parameter "${name}" does not match ${template.pattern}`);
     }
   }
@@ -109,9 +137,9 @@ export function checkParams(entry: ProviderEntry, params: Record<string, string>
 
 function fillTemplate(url: string, entry: ProviderEntry, params: Record<string, string>): string {
   return url.replace(/\{(\w+)\}/g, (_, name: string) => {
-    const template = entry.templates?.[name];
-    const value = params[name] ?? template?.default;
-    if (!template || value === undefined || !new RegExp(template.pattern).test(value)) {
+    const template = templateOf(entry, name);
+    const value = Object.hasOwn(params, name) ? params[name] : template?.default;
+    if (!template || !isValidValue(template, value)) {
       throw fail("oauth_not_configured", `Provider parameter "${name}" is missing or invalid`);
     }
     return value;
@@ -143,7 +171,7 @@ export function resolveProvider(connector: ConnectorConfig, options: CatalogOpti
     authorizationUrl: endpoint(entry.authorizationUrl, "authorization URL") as string,
     tokenUrl: endpoint(entry.tokenUrl, "token URL") as string,
     revocationUrl: endpoint(entry.revocationUrl, "revocation URL"),
-    issuer: entry.issuer,
+    issuer: entry.issuer === undefined ? undefined : fillTemplate(entry.issuer, entry, params),
     jwksUrl: endpoint(entry.jwksUrl, "JWKS URL"),
     pkce: entry.pkce !== false,
     scopes: connector.scopes?.length ? connector.scopes : entry.defaultScopes,

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { loadSettings } from "../../src/edge/settings.ts";
+
+const valid = {
+  TABLE_NAME: "t",
+  STATE_KEY_ID: "alias/state",
+  DATA_KEY_ID: "alias/data",
+  APP_ORIGINS: "https://app.example.com, http://localhost:3000",
+  PUBLIC_API_URL: "https://api.example.com/",
+  AUTH_HS256_SECRET: "0123456789abcdef0123",
+};
+
+describe("settings", () => {
+  it("derives the callback URL and defaults the app paths when the settings are valid", () => {
+    const settings = loadSettings(valid);
+    expect(settings.connect.redirectUri).toBe("https://api.example.com/connectors/oauth/callback");
+    expect(settings.connect.appOrigins).toEqual(["https://app.example.com", "http://localhost:3000"]);
+    expect(settings.connect.successPath).toBe("/account/company-settings/settings/connector/{connectorId}");
+    expect(settings.allowLoopbackHttp).toBe(false);
+  });
+
+  it.each([
+    [{ TABLE_NAME: "" }, /TABLE_NAME is required/],
+    [{ APP_ORIGINS: "https://app.example.com/path" }, /APP_ORIGINS/],
+    [{ APP_ORIGINS: "http://app.example.com" }, /APP_ORIGINS must use https/],
+    [{ PUBLIC_API_URL: "ftp://x" }, /PUBLIC_API_URL/],
+    [{ PUBLIC_API_URL: "https://api.example.com/?a=b" }, /PUBLIC_API_URL/],
+    [{ SUCCESS_PATH: "//evil.example/x" }, /SUCCESS_PATH/],
+    [{ ERROR_PATH: "relative" }, /ERROR_PATH/],
+    [{ AUTH_HS256_SECRET: "" }, /exactly one must be set/],
+    [{ AUTH_JWKS_URL: "https://idp.example.com/jwks" }, /exactly one must be set/],
+    [{ AUTH_HS256_SECRET: "short" }, /at least 16/],
+    [{ ALLOW_LOOPBACK_HTTP: "yes" }, /ALLOW_LOOPBACK_HTTP/],
+    [{ PROVIDER_OVERRIDES: "[1]" }, /PROVIDER_OVERRIDES/],
+  ])("fails fast naming the setting when given %j", (change, message) => {
+    expect(() => loadSettings({ ...valid, ...change })).toThrow(message);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * Local mode's configuration: read once from the environment and validated before anything starts,
+ * so a bad setting ends startup with one message naming it (SPEC section 7). The handlers' own
+ * settings validation (functions/src/edge/settings.ts) is reused for origins and URLs.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { type ConnectorDefinition, parseDefinition, providers } from "@connector-oauth/core";
+import { loadSettings } from "../../../functions/src/edge/settings.ts";
+
+type Env = Record<string, string | undefined>;
+
+export interface LocalConfig {
+  /** API port; 0 picks a free one. The demo provider, DynamoDB and KMS default to the next three. */
+  port: number;
+  demoProviderPort: number;
+  dynamodbPort: number;
+  kmsPort: number;
+  /** Absolute path; DynamoDB data, KMS keys and the generated auth secret live here. */
+  dataDir: string;
+  connectorsFile?: string;
+  /** Definitions from CONNECTORS_FILE, already validated (client secrets still in plaintext). */
+  definitions: ConnectorDefinition[];
+  /** AUTH_HS256_SECRET when given; otherwise one is generated and kept in dataDir. */
+  hs256Secret?: string;
+  /** APP_ORIGINS when given; the API's own origin is added so the demo page can be the app. */
+  appOrigins?: string[];
+  publicApiUrl?: string;
+  successPath: string;
+  errorPath: string;
+}
+
+/** A problem the operator can fix: printed as one line, without a stack trace. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export const DEMO_SUCCESS_PATH = "/demo/connected/{connectorId}";
+export const DEMO_ERROR_PATH = "/demo/error";
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_DATA_DIR = ".data";
+const SECRET_FILE = "auth-hs256-secret";
+
+function portOf(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) throw new ConfigError(`${name} must be a port number (0-65535), got ${JSON.stringify(raw)}`);
+  return port;
+}
+
+/** The ports local mode uses: PORT, then PORT+1..3 unless set (PORT=0: all random). */
+export function localPorts(env: Env) {
+  const port = portOf(env, "PORT", DEFAULT_PORT);
+  const next = (offset: number) => (port === 0 ? 0 : port + offset);
+  return {
+    port,
+    demoProviderPort: portOf(env, "DEMO_PROVIDER_PORT", next(1)),
+    dynamodbPort: portOf(env, "DYNAMODB_PORT", next(2)),
+    kmsPort: portOf(env, "KMS_PORT", next(3)),
+  };
+}
+
+/** Reads and validates a connectors file; every problem names the file. */
+export async function readDefinitions(file: string, allowLoopbackHttp: boolean): Promise<ConnectorDefinition[]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new ConfigError(`${file}: cannot read the connectors file (${reason})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError(`${file}: must hold a JSON array of connectors`);
+  try {
+    return parsed.map((item) => parseDefinition(item, { catalog: providers, allowLoopbackHttp }));
+  } catch (error) {
+    throw new ConfigError(`${file}: ${(error as Error).message}`);
+  }
+}
+
+/** Validates the handler-facing settings now, with placeholders for what only startup knows. */
+function checkHandlerSettings(env: Env, appOrigins: string | undefined, publicApiUrl: string | undefined) {
+  try {
+    loadSettings({
+      ...env,
+      ...{ TABLE_NAME: "check", STATE_KEY_ID: "check", DATA_KEY_ID: "check", AUTH_JWKS_URL: undefined },
+      AUTH_HS256_SECRET: env.AUTH_HS256_SECRET || "placeholder-secret-for-checking",
+      APP_ORIGINS: appOrigins ?? "http://localhost:3000",
+      PUBLIC_API_URL: publicApiUrl ?? "http://localhost:3000",
+      ALLOW_LOOPBACK_HTTP: "true",
+    });
+  } catch (error) {
+    throw new ConfigError((error as Error).message.replace(/^Configuration error: /, ""));
+  }
+}
+
+/** Reads local mode's settings from `env` (relative paths against `cwd`); throws ConfigError. */
+export async function loadLocalConfig(env: Env, cwd = process.cwd()): Promise<LocalConfig> {
+  const ports = localPorts(env);
+  const appOrigins = env.APP_ORIGINS?.trim() || undefined;
+  const publicApiUrl = env.PUBLIC_API_URL?.trim().replace(/\/+$/, "") || undefined;
+  checkHandlerSettings(env, appOrigins, publicApiUrl);
+  const connectorsFile = env.CONNECTORS_FILE?.trim() ? resolve(cwd, env.CONNECTORS_FILE.trim()) : undefined;
+  return {
+    ...ports,
+    dataDir: resolve(cwd, env.DATA_DIR?.trim() || DEFAULT_DATA_DIR),
+    connectorsFile,
+    definitions: connectorsFile ? await readDefinitions(connectorsFile, true) : [],
+    hs256Secret: env.AUTH_HS256_SECRET || undefined,
+    appOrigins: appOrigins?.split(",").map((origin) => origin.trim()).filter(Boolean),
+    publicApiUrl,
+    successPath: env.SUCCESS_PATH?.trim() || DEMO_SUCCESS_PATH,
+    errorPath: env.ERROR_PATH?.trim() || DEMO_ERROR_PATH,
+  };
+}
+
+/** Creates the data folder, or says which setting points at an unusable place. */
+export async function ensureDataDir(dataDir: string): Promise<void> {
+  try {
+    await mkdir(dataDir, { recursive: true });
+  } catch (error) {
+    throw new ConfigError(`DATA_DIR ${dataDir} cannot be created (${(error as NodeJS.ErrnoException).code})`);
+  }
+}
+
+/** The dev auth secret kept in the data folder, so minted tokens survive restarts. */
+export async function dataDirSecret(dataDir: string, create: boolean): Promise<string | undefined> {
+  const file = resolve(dataDir, SECRET_FILE);
+  const existing = await readFile(file, "utf8").then((text) => text.trim(), () => undefined);
+  if (existing || !create) return existing || undefined;
+  const secret = randomBytes(32).toString("base64url");
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,235 @@
+/**
+ * The demo page of local mode, served by the local API's fallback (not a Lambda): it walks through
+ * connect in a browser and doubles as the app's success and error page. Routes:
+ *   GET /                          the page
+ *   GET /demo/connected/{id}       the page, showing the success the callback redirected to
+ *   GET /demo/error                the page, showing `oauth_error` from the callback's redirect
+ *   GET /demo/api/connectors       the caller's connectors and their status (bearer JWT)
+ * Self-contained: inline style and script under a nonce-based CSP, nothing from third parties.
+ */
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type Caller, type ConnectorStore, isServiceError, publicConnector } from "@connector-oauth/core";
+
+export interface DemoPageOptions {
+  connectors: ConnectorStore;
+  verifyCaller: (authorization: string | undefined) => Promise<Caller>;
+  /** Shown on the page and used by its script (local development only). */
+  devToken: string;
+  /** Passed as `baseUrl` to authorize, so the callback returns to this page. */
+  appOrigin: string;
+  /** Label -> URL, listed on the page. */
+  endpoints: Record<string, string>;
+}
+
+const HEADERS = { "cache-control": "no-store", "referrer-policy": "no-referrer", "x-content-type-options": "nosniff" };
+
+function sendJson(response: ServerResponse, status: number, body: unknown) {
+  response.writeHead(status, { ...HEADERS, "content-type": "application/json; charset=utf-8" });
+  response.end(JSON.stringify(body));
+}
+
+async function listConnectors(options: DemoPageOptions, request: IncomingMessage, response: ServerResponse) {
+  try {
+    const caller = await options.verifyCaller(request.headers.authorization);
+    const connectors = await options.connectors.list(caller.orgId);
+    sendJson(response, 200, { success: true, caller, connectors: connectors.map(publicConnector) });
+  } catch (error) {
+    const known = isServiceError(error) && ["unauthorized", "forbidden"].includes(error.code);
+    const code = known ? error.code : "internal_error";
+    const message = known ? error.message : "Could not list connectors";
+    sendJson(response, code === "unauthorized" ? 401 : code === "forbidden" ? 403 : 500, {
+      success: false,
+      error: { code, message },
+    });
+  }
+}
+
+/** JSON for an inline <script type="application/json">: `<` escaped so it cannot close the tag. */
+const inlineJson = (value: unknown) => JSON.stringify(value).replaceAll("<", "\\u003c");
+
+function sendPage(options: DemoPageOptions, response: ServerResponse) {
+  const nonce = randomBytes(16).toString("base64");
+  const config = { devToken: options.devToken, appOrigin: options.appOrigin, endpoints: options.endpoints };
+  response.writeHead(200, {
+    ...HEADERS,
+    "content-type": "text/html; charset=utf-8",
+    "content-security-policy": `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+  });
+  response.end(
+    PAGE.replaceAll("{{nonce}}", nonce).replace("{{config}}", () => inlineJson(config)),
+  );
+}
+
+/** The local API fallback serving the demo page's routes; answers false for any other path. */
+export function demoPage(options: DemoPageOptions) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
+    if (request.method !== "GET" && request.method !== "HEAD") return false;
+    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    if (path === "/demo/api/connectors") await listConnectors(options, request, response);
+    else if (path === "/" || path === "/demo/error" || /^\/demo\/connected\/[^/]+$/.test(path)) sendPage(options, response);
+    else if (path === "/favicon.ico") response.writeHead(204, HEADERS).end();
+    else return false;
+    return true;
+  };
+}
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>connector-oauth · local demo</title>
+<style nonce="{{nonce}}">
+:root{--fg:#1d2330;--muted:#5b6475;--line:#e3e6ec;--bg:#f6f7f9;--ok:#137a3f;--okbg:#e6f5ec;--bad:#b42318;--badbg:#fdecea;--accent:#2457d6}
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg)}
+header{background:#1d2330;color:#fff;padding:14px 24px;display:flex;align-items:baseline;gap:12px}
+header h1{font-size:17px;margin:0;font-weight:600}
+header span{color:#aab3c5;font-size:13px}
+main{max-width:880px;margin:24px auto;padding:0 16px}
+section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px 20px;margin-bottom:16px}
+h2{font-size:15px;margin:0 0 10px}
+table{width:100%;border-collapse:collapse}
+th,td{text-align:left;padding:8px 6px;border-bottom:1px solid var(--line);font-size:14px;vertical-align:middle}
+th{color:var(--muted);font-weight:500;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
+code,.mono{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}
+button{font:inherit;font-size:14px;padding:6px 14px;border-radius:6px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer}
+button.secondary{background:#fff;color:var(--accent)}
+button:disabled{opacity:.6;cursor:progress}
+.pill{display:inline-block;padding:1px 10px;border-radius:999px;font-size:12px;font-weight:600;background:#eef0f4;color:var(--muted)}
+.pill.authenticated{background:var(--okbg);color:var(--ok)}
+.pill.needs_reauth,.pill.disconnected{background:var(--badbg);color:var(--bad)}
+.banner{border-radius:8px;padding:14px 20px;margin-bottom:16px;border:1px solid}
+.banner.ok{background:var(--okbg);border-color:#b7e1c6;color:var(--ok)}
+.banner.bad{background:var(--badbg);border-color:#f5c2bd;color:var(--bad)}
+.banner strong{display:block;font-size:16px}
+.banner p{margin:4px 0 0;color:var(--fg)}
+ol{margin:0;padding-left:20px}
+li{margin:4px 0}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}
+dt{color:var(--muted)}
+dd{margin:0;word-break:break-all}
+.token{word-break:break-all;background:var(--bg);padding:8px;border-radius:6px;margin:8px 0 0}
+.muted{color:var(--muted)}
+.hidden{display:none}
+</style>
+</head>
+<body>
+<header><h1>connector-oauth</h1><span>local mode · demo page</span></header>
+<main>
+<div id="banner" class="banner hidden" role="status"><strong id="banner-title"></strong><p id="banner-text"></p></div>
+<section>
+<h2>Connectors of org <code id="org">…</code></h2>
+<table><thead><tr><th>Connector</th><th>Provider</th><th>Status</th><th>Token expires</th><th></th></tr></thead>
+<tbody id="connectors"><tr><td colspan="5" class="muted">Loading…</td></tr></tbody></table>
+<p id="list-error" class="muted hidden"></p>
+</section>
+<section>
+<h2>What happens when you click Connect</h2>
+<ol>
+<li>The page calls <code>GET /connectors/{id}/oauth/authorize</code> with the dev token and gets the provider's authorization URL and a KMS-signed <code>state</code>.</li>
+<li>Your browser goes to the demo provider: sign in with any name and any password, then consent.</li>
+<li>The provider redirects to <code>/connectors/oauth/callback</code>; the handler checks the state, exchanges the code with its PKCE verifier and stores the tokens envelope-encrypted with KMS in DynamoDB.</li>
+<li>The callback redirects back here, to the success or the error page, and the table shows the connector's status.</li>
+</ol>
+</section>
+<section>
+<h2>Endpoints</h2>
+<dl id="endpoints"></dl>
+<details><summary>Dev admin token</summary><div class="token mono" id="token"></div></details>
+</section>
+</main>
+<script type="application/json" id="config">{{config}}</script>
+<script nonce="{{nonce}}">
+"use strict";
+const config = JSON.parse(document.getElementById("config").textContent);
+const auth = { Authorization: "Bearer " + config.devToken };
+const messages = {
+  access_denied: "Access was not granted at the provider.",
+  provider_error: "The provider reported an error.",
+  token_exchange_failed: "The provider did not accept the sign-in.",
+  state_expired: "The sign-in took too long. Try connecting again.",
+  iss_mismatch: "The response did not come from the expected provider.",
+  invalid_request: "The provider's response was incomplete.",
+  server_error: "Something went wrong while connecting.",
+};
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+function banner(ok, title, text) {
+  const node = document.getElementById("banner");
+  node.className = "banner " + (ok ? "ok" : "bad");
+  document.getElementById("banner-title").textContent = title;
+  document.getElementById("banner-text").textContent = text;
+}
+function showOutcome() {
+  const connected = /^\\/demo\\/connected\\/([^/]+)$/.exec(location.pathname);
+  if (connected) {
+    banner(true, "Connected " + decodeURIComponent(connected[1]), "The callback stored the provider's tokens, encrypted, and redirected here.");
+  } else if (location.pathname === "/demo/error") {
+    const query = new URLSearchParams(location.search);
+    const code = query.get("oauth_error") || "unknown";
+    const text = Object.hasOwn(messages, code) ? messages[code] : "Unknown error.";
+    banner(false, "Not connected: " + code, text + " (connector " + (query.get("connectorId") || "?") + ")");
+  }
+}
+async function connect(id, button) {
+  button.disabled = true;
+  try {
+    const url = "/connectors/" + encodeURIComponent(id) + "/oauth/authorize?baseUrl=" + encodeURIComponent(config.appOrigin);
+    const response = await fetch(url, { headers: auth });
+    const body = await response.json();
+    if (!body.success) throw new Error(body.error.code + ": " + body.error.message);
+    location.assign(body.authorizationUrl);
+  } catch (error) {
+    banner(false, "Could not start connecting", String(error.message || error));
+    button.disabled = false;
+  }
+}
+function row(connector) {
+  const tr = el("tr");
+  const name = el("td");
+  name.append(el("div", connector.name), el("div", connector._id + " · " + connector.scope, "muted mono"));
+  const status = el("td");
+  status.append(el("span", connector.status.replace("_", " "), "pill " + connector.status));
+  const action = el("td");
+  const button = el("button", connector.isAuthenticated ? "Reconnect" : "Connect", connector.isAuthenticated ? "secondary" : "");
+  button.dataset.connector = connector._id;
+  button.addEventListener("click", () => connect(connector._id, button));
+  action.append(button);
+  const expires = connector.tokenExpiresAt ? new Date(connector.tokenExpiresAt).toLocaleString() : "–";
+  tr.append(name, el("td", connector.provider), status, el("td", expires), action);
+  return tr;
+}
+async function loadConnectors() {
+  const body = document.getElementById("connectors");
+  try {
+    const response = await fetch("/demo/api/connectors", { headers: auth });
+    const result = await response.json();
+    if (!result.success) throw new Error(result.error.message);
+    document.getElementById("org").textContent = result.caller.orgId;
+    body.replaceChildren(...result.connectors.map(row));
+    if (!result.connectors.length) body.replaceChildren(el("tr", "No connectors in this org.", "muted"));
+  } catch (error) {
+    body.replaceChildren();
+    const note = document.getElementById("list-error");
+    note.textContent = "Could not load connectors: " + (error.message || error);
+    note.classList.remove("hidden");
+  }
+}
+function showEndpoints() {
+  const list = document.getElementById("endpoints");
+  for (const [label, url] of Object.entries(config.endpoints)) list.append(el("dt", label), el("dd", url, "mono"));
+  document.getElementById("token").textContent = config.devToken;
+}
+showOutcome();
+showEndpoints();
+loadConnectors();
+</script>
+</body>
+</html>
+`;
