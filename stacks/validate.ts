@@ -17,7 +17,7 @@ function parseUrl(value: string) {
 }
 
 /** https, or http on a loopback host (a developer's local app against a dev stage). */
-function isSecureOrLoopback(url: URL): boolean {
+function isSecureOrLoopback(url: { protocol: string; hostname: string }): boolean {
   return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
 }
 

@@ -1,5 +1,5 @@
 /** GET /connectors/oauth/callback: the provider's redirect target (302, or JSON on request). */
-import { completeConnect, type CallbackErrorCode } from "@connector-oauth/core";
+import { type CallbackErrorCode, completeConnect } from "@connector-oauth/core";
 import { deps, logger } from "./composition.ts";
 import { describeFailure, type HttpRequest, htmlPage, json, redirect, wantsJson } from "./edge/http.ts";
 import { lambdaHandler } from "./edge/lambda.ts";

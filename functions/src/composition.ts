@@ -8,7 +8,13 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { dynamoConnectorStore, dynamoFlowStore, kmsDataKeys, kmsStateMac } from "@connector-oauth/aws";
-import { type ConnectDeps, type Log, cachingDataKeys, callerVerifier, providers } from "@connector-oauth/core";
+import {
+  type ConnectDeps,
+  cachingDataKeys,
+  callerVerifier,
+  type Log,
+  providers,
+} from "@connector-oauth/core";
 import { linkedSettings } from "./edge/linked-settings.ts";
 import { loadSettings } from "./edge/settings.ts";
 
@@ -36,7 +42,11 @@ export const deps: ConnectDeps = {
     maxEntries: 100,
     now: () => Date.now(),
   }),
-  catalog: { catalog: providers, overrides: settings.providerOverrides, allowLoopbackHttp: settings.allowLoopbackHttp },
+  catalog: {
+    catalog: providers,
+    overrides: settings.providerOverrides,
+    allowLoopbackHttp: settings.allowLoopbackHttp,
+  },
   settings: settings.connect,
   now: () => Date.now(),
   log: logger,

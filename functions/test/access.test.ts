@@ -7,13 +7,19 @@ beforeAll(async () => {
   h = await startHarness();
   await h.define([
     demoConnector(h.provider, { connectorId: "team-1", orgId: "acme", scope: "team", createdBy: "alice" }),
-    demoConnector(h.provider, { connectorId: "personal-1", orgId: "acme", scope: "personal", createdBy: "bob" }),
+    demoConnector(h.provider, {
+      connectorId: "personal-1",
+      orgId: "acme",
+      scope: "personal",
+      createdBy: "bob",
+    }),
     demoConnector(h.provider, { connectorId: "globex-1", orgId: "globex", scope: "team", createdBy: "gina" }),
   ]);
 });
 afterAll(() => h?.close());
 
-const token = (sub: string, orgId: string, extra: Record<string, string> = {}) => h.token({ sub, orgId, ...extra });
+const token = (sub: string, orgId: string, extra: Record<string, string> = {}) =>
+  h.token({ sub, orgId, ...extra });
 
 function errorCode(body: Record<string, unknown>) {
   expect(body.success).toBe(false);
@@ -54,17 +60,27 @@ describe("authorize access rules", () => {
   it("requires connector:write when the token carries a scope claim", async () => {
     const narrow = await authorize(h, "team-1", await token("alice", "acme", { scope: "profile" }));
     expect(narrow.status).toBe(403);
-    expect((await authorize(h, "team-1", await token("alice", "acme", { scope: "connector:write" }))).status).toBe(200);
+    expect(
+      (await authorize(h, "team-1", await token("alice", "acme", { scope: "connector:write" }))).status,
+    ).toBe(200);
   });
 
   it("refuses a baseUrl that is not an exact allowed origin with 400 invalid_base_url", async () => {
     const alice = await token("alice", "acme");
-    for (const baseUrl of ["https://evil.example", "https://app.example.com.evil.example", "https://app.example.com@evil.example", "//evil.example", "http://app.example.com"]) {
+    for (const baseUrl of [
+      "https://evil.example",
+      "https://app.example.com.evil.example",
+      "https://app.example.com@evil.example",
+      "//evil.example",
+      "http://app.example.com",
+    ]) {
       const response = await authorize(h, "team-1", alice, `?baseUrl=${encodeURIComponent(baseUrl)}`);
       expect(response.status).toBe(400);
       expect(errorCode(response.body)).toBe("invalid_base_url");
     }
-    expect((await authorize(h, "team-1", alice, `?baseUrl=${encodeURIComponent(OTHER_APP_ORIGIN)}`)).status).toBe(200);
+    expect(
+      (await authorize(h, "team-1", alice, `?baseUrl=${encodeURIComponent(OTHER_APP_ORIGIN)}`)).status,
+    ).toBe(200);
   });
 
   it("builds an authorization URL no caller input can change", async () => {

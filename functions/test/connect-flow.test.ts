@@ -53,7 +53,9 @@ describe("callback", () => {
     const before = tokenRequests(h).length;
     const response = await callCallback(callbackUrl);
     expect(response.status).toBe(302);
-    expect(response.headers.get("location")).toBe(`${APP_ORIGIN}/account/company-settings/settings/connector/${id}`);
+    expect(response.headers.get("location")).toBe(
+      `${APP_ORIGIN}/account/company-settings/settings/connector/${id}`,
+    );
     expect(tokenRequests(h).length).toBe(before + 1);
     const stored = await h.connectors.get("acme", id);
     expect(stored?.status).toBe("authenticated");
@@ -61,11 +63,17 @@ describe("callback", () => {
     expect(Date.parse(stored?.tokens?.expiresAt ?? "") - Date.now()).toBeGreaterThan(3500_000);
     const secrets = await openTokenSet(h.dataKeys, stored as NonNullable<typeof stored>);
     // The provider itself recognises the stored access token as the one it issued to alice.
-    const me = await fetch(`${h.provider.issuer}/me`, { headers: { authorization: `Bearer ${secrets.accessToken}` } });
+    const me = await fetch(`${h.provider.issuer}/me`, {
+      headers: { authorization: `Bearer ${secrets.accessToken}` },
+    });
     expect(((await me.json()) as { sub: string }).sub).toBe("alice");
     const introspected = await fetch(`${h.provider.issuer}/token/introspection`, {
       method: "POST",
-      body: new URLSearchParams({ token: secrets.refreshToken ?? "", client_id: "connector-client", client_secret: "client-secret-value-7f3a9c" }),
+      body: new URLSearchParams({
+        token: secrets.refreshToken ?? "",
+        client_id: "connector-client",
+        client_secret: "client-secret-value-7f3a9c",
+      }),
     });
     expect(((await introspected.json()) as { active: boolean }).active).toBe(true);
   });
@@ -95,7 +103,10 @@ describe("callback", () => {
     }
     expect([...statuses]).toEqual([400]);
     expect(tokenRequests(h).length).toBe(before);
-    expect((await h.flows.get(JSON.parse(Buffer.from(state.split(".")[1] as string, "base64url").toString()).n))?.status).toBe("pending");
+    expect(
+      (await h.flows.get(JSON.parse(Buffer.from(state.split(".")[1] as string, "base64url").toString()).n))
+        ?.status,
+    ).toBe("pending");
   });
 
   it("answers a missing or garbage state with the 400 page and no redirect", async () => {
@@ -149,14 +160,21 @@ describe("callback", () => {
     const id = await newConnector();
     const { state } = await startFlow(id);
     const denied = new URL(h.callbackUrl);
-    denied.search = new URLSearchParams({ error: "access_denied", error_description: "<script>x</script>", state, iss: h.provider.issuer }).toString();
+    denied.search = new URLSearchParams({
+      error: "access_denied",
+      error_description: "<script>x</script>",
+      state,
+      iss: h.provider.issuer,
+    }).toString();
     const response = await callCallback(denied.href);
     expect(response.headers.get("location")).toBe(errorLocation("access_denied", id));
     expect(response.headers.get("location")).not.toContain("script");
     expect((await h.connectors.get("acme", id))?.status).toBe("not_connected");
     const replay = new URL(h.callbackUrl);
     replay.search = new URLSearchParams({ code: "any", state, iss: h.provider.issuer }).toString();
-    expect((await callCallback(replay.href)).headers.get("location")).toBe(errorLocation("access_denied", id));
+    expect((await callCallback(replay.href)).headers.get("location")).toBe(
+      errorLocation("access_denied", id),
+    );
   });
 
   it("maps any other provider error to provider_error without reflecting its text", async () => {
@@ -186,7 +204,9 @@ describe("callback", () => {
     const params = new URL(callbackUrl).searchParams;
     const before = tokenRequests(h).length;
     for (const name of ["state", "code", "iss"]) {
-      const response = await callCallback(`${callbackUrl}&${name}=${encodeURIComponent(params.get(name) ?? "")}`);
+      const response = await callCallback(
+        `${callbackUrl}&${name}=${encodeURIComponent(params.get(name) ?? "")}`,
+      );
       expect(response.status).toBe(400);
     }
     expect(tokenRequests(h).length).toBe(before);
@@ -207,7 +227,9 @@ describe("callback", () => {
   it("ignores a baseUrl on the callback: the return origin is the one bound in the state", async () => {
     const id = await newConnector();
     const { url } = await startFlow(id);
-    const response = await callCallback(`${await consent(h, url)}&baseUrl=${encodeURIComponent("https://evil.example")}`);
+    const response = await callCallback(
+      `${await consent(h, url)}&baseUrl=${encodeURIComponent("https://evil.example")}`,
+    );
     expect(response.headers.get("location")?.startsWith(`${APP_ORIGIN}/`)).toBe(true);
   });
 
@@ -228,7 +250,11 @@ describe("callback", () => {
     const id = await newConnector();
     const first = await startFlow(id);
     const second = await startFlow(id);
-    expect((await callCallback(await consent(h, second.url))).headers.get("location")).toContain("/connector/");
-    expect((await callCallback(await consent(h, first.url))).headers.get("location")).toContain("/connector/");
+    expect((await callCallback(await consent(h, second.url))).headers.get("location")).toContain(
+      "/connector/",
+    );
+    expect((await callCallback(await consent(h, first.url))).headers.get("location")).toContain(
+      "/connector/",
+    );
   });
 });

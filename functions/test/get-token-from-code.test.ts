@@ -1,21 +1,46 @@
 import { openTokenSet } from "@connector-oauth/core";
 import { loginAtProvider } from "@connector-oauth/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, LEGACY_CLIENT, LEGACY_REDIRECT_URI, startHarness, tokenRequests } from "./support/harness.ts";
+import {
+  type Harness,
+  LEGACY_CLIENT,
+  LEGACY_REDIRECT_URI,
+  startHarness,
+  tokenRequests,
+} from "./support/harness.ts";
 
 let h: Harness;
 
 beforeAll(async () => {
   h = await startHarness({
     overrides: (p) => ({
-      "google-workspace": { authorizationUrl: p.authorizationUrl, tokenUrl: p.tokenUrl, issuer: p.issuer, jwksUrl: p.jwksUrl },
+      "google-workspace": {
+        authorizationUrl: p.authorizationUrl,
+        tokenUrl: p.tokenUrl,
+        issuer: p.issuer,
+        jwksUrl: p.jwksUrl,
+      },
     }),
   });
-  const google = { provider: "google-workspace", scope: "team", createdBy: "alice", redirectUri: LEGACY_REDIRECT_URI, ...LEGACY_CLIENT };
+  const google = {
+    provider: "google-workspace",
+    scope: "team",
+    createdBy: "alice",
+    redirectUri: LEGACY_REDIRECT_URI,
+    ...LEGACY_CLIENT,
+  };
   await h.define([
     { ...google, connectorId: "googleWorkspace", orgId: "acme", scopes: ["openid", "email"] },
     { ...google, connectorId: "workspace-2", orgId: "acme", scopes: ["openid", "email"] },
-    { provider: "slack", scope: "team", createdBy: "alice", clientId: "x", clientSecret: "y", connectorId: "slack-1", orgId: "acme" },
+    {
+      provider: "slack",
+      scope: "team",
+      createdBy: "alice",
+      clientId: "x",
+      clientSecret: "y",
+      connectorId: "slack-1",
+      orgId: "acme",
+    },
   ]);
 });
 afterAll(() => h?.close());
@@ -29,7 +54,9 @@ async function popupCode(login = "alice") {
     response_type: "code",
     scope: "openid email",
   }).toString();
-  return new URL(await loginAtProvider(url.href, login, LEGACY_REDIRECT_URI)).searchParams.get("code") as string;
+  return new URL(await loginAtProvider(url.href, login, LEGACY_REDIRECT_URI)).searchParams.get(
+    "code",
+  ) as string;
 }
 
 async function post(body: unknown, token?: string) {
@@ -38,6 +65,7 @@ async function post(body: unknown, token?: string) {
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
+  // biome-ignore lint/suspicious/noExplicitAny: the test reads nested JSON fields it asserts on
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
 
@@ -49,12 +77,21 @@ describe("getTokenFromCode", () => {
     expect(response.status).toBe(200);
     expect(response.body.success).toBe(true);
     const connector = response.body.connector;
-    expect(connector).toMatchObject({ _id: "googleWorkspace", orgId: "acme", isEnabled: true, isAuthenticated: true, provider: "google-workspace", lastUpdatedBy: "alice" });
+    expect(connector).toMatchObject({
+      _id: "googleWorkspace",
+      orgId: "acme",
+      isEnabled: true,
+      isAuthenticated: true,
+      provider: "google-workspace",
+      lastUpdatedBy: "alice",
+    });
     expect(Number.isNaN(Date.parse(connector.createdAt))).toBe(false);
     expect(JSON.stringify(response.body)).not.toMatch(/secret|access_token|refresh/i);
     const stored = await h.connectors.get("acme", "googleWorkspace");
     const secrets = await openTokenSet(h.dataKeys, stored as NonNullable<typeof stored>);
-    const me = await fetch(`${h.provider.issuer}/me`, { headers: { authorization: `Bearer ${secrets.accessToken}` } });
+    const me = await fetch(`${h.provider.issuer}/me`, {
+      headers: { authorization: `Bearer ${secrets.accessToken}` },
+    });
     expect(((await me.json()) as { sub: string }).sub).toBe("alice");
   });
 

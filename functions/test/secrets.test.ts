@@ -2,7 +2,16 @@ import { ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { RotateKeyOnDemandCommand } from "@aws-sdk/client-kms";
 import { isServiceError, openTokenSet } from "@connector-oauth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authorize, CLIENT, callCallback, consent, demoConnector, type Harness, startHarness, tokenRequests } from "./support/harness.ts";
+import {
+  authorize,
+  CLIENT,
+  callCallback,
+  consent,
+  demoConnector,
+  type Harness,
+  startHarness,
+  tokenRequests,
+} from "./support/harness.ts";
 
 let h: Harness;
 const raw: string[] = [];
@@ -55,13 +64,22 @@ describe("secrets at rest", () => {
           UpdateExpression: "SET tokens.#access = :access",
           ExpressionAttributeNames: { "#access": "access" },
           ExpressionAttributeValues: {
-            ":access": { M: Object.fromEntries(Object.entries(from.tokens?.access ?? {}).map(([k, v]) => [k, typeof v === "number" ? { N: String(v) } : { S: String(v) }])) },
+            ":access": {
+              M: Object.fromEntries(
+                Object.entries(from.tokens?.access ?? {}).map(([k, v]) => [
+                  k,
+                  typeof v === "number" ? { N: String(v) } : { S: String(v) },
+                ]),
+              ),
+            },
           },
         }),
       );
     await swap("a", b as NonNullable<typeof b>);
     const swapped = await h.connectors.get("acme", "a");
-    const error = await openTokenSet(h.dataKeys, swapped as NonNullable<typeof swapped>).catch((e: unknown) => e);
+    const error = await openTokenSet(h.dataKeys, swapped as NonNullable<typeof swapped>).catch(
+      (e: unknown) => e,
+    );
     expect(isServiceError(error, "internal_error")).toBe(true);
     // b itself still decrypts: the failure is the binding, not the ciphertext.
     expect((await openTokenSet(h.dataKeys, b as NonNullable<typeof b>)).accessToken).toBe(raw[8]);

@@ -2,7 +2,7 @@
  * The HTTP edge shared by the three handlers: request/response shapes, the one table from error
  * codes to HTTP statuses, the JSON error body, the self-contained HTML page, security headers.
  */
-import { type ErrorCode, describeError, isServiceError, type Log } from "@connector-oauth/core";
+import { describeError, type ErrorCode, isServiceError, type Log } from "@connector-oauth/core";
 
 export interface HttpRequest {
   method: string;
@@ -61,7 +61,10 @@ export function wantsJson(request: HttpRequest): boolean {
 }
 
 /** The error as a code, status and safe message; unknown errors become a generic 500, logged. */
-export function describeFailure(error: unknown, log: Log): { code: ErrorCode; status: number; message: string } {
+export function describeFailure(
+  error: unknown,
+  log: Log,
+): { code: ErrorCode; status: number; message: string } {
   if (isServiceError(error) && error.code !== "internal_error") {
     if (STATUS[error.code] >= 500) log.error("request failed", describeError(error));
     return { code: error.code, status: STATUS[error.code], message: error.message };
@@ -75,8 +78,7 @@ export function errorJson(error: unknown, log: Log): HttpResponse {
   return json(status, { success: false, error: { code, message } });
 }
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** A small self-contained page (no external resources: CSP forbids them). */
 export function htmlPage(statusCode: number, title: string, message: string, link: string): HttpResponse {
@@ -86,7 +88,8 @@ export function htmlPage(statusCode: number, title: string, message: string, lin
     headers: {
       ...SECURITY_HEADERS,
       "content-type": "text/html; charset=utf-8",
-      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      "content-security-policy":
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     },
     body,
   };

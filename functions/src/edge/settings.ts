@@ -39,21 +39,27 @@ function webUrl(name: string, value: string): URL {
   }
   const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
   if (!secure) bad(name, "must use https (plain http only for localhost)");
-  if (url.username || url.password || url.search || url.hash) bad(name, "must not carry credentials, a query or a fragment");
+  if (url.username || url.password || url.search || url.hash)
+    bad(name, "must not carry credentials, a query or a fragment");
   return url;
 }
 
 function origins(env: Env): string[] {
-  const list = required(env, "APP_ORIGINS").split(",").map((s) => s.trim()).filter(Boolean);
+  const list = required(env, "APP_ORIGINS")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const origin of list) {
-    if (webUrl("APP_ORIGINS", origin).origin !== origin) bad("APP_ORIGINS", `entries must be exact origins (no path or trailing slash): ${origin}`);
+    if (webUrl("APP_ORIGINS", origin).origin !== origin)
+      bad("APP_ORIGINS", `entries must be exact origins (no path or trailing slash): ${origin}`);
   }
   return list;
 }
 
 function appPath(env: Env, name: string, fallback: string): string {
   const path = env[name]?.trim() || fallback;
-  if (!path.startsWith("/") || path.startsWith("//") || path.includes("\\")) bad(name, "must be a path starting with a single /");
+  if (!path.startsWith("/") || path.startsWith("//") || path.includes("\\"))
+    bad(name, "must be a path starting with a single /");
   return path;
 }
 
@@ -63,7 +69,12 @@ function auth(env: Env): AuthSettings {
   if (!hs256Secret === !jwksUrl) bad("AUTH_HS256_SECRET / AUTH_JWKS_URL", "exactly one must be set");
   if (hs256Secret && hs256Secret.length < 16) bad("AUTH_HS256_SECRET", "must be at least 16 characters");
   if (jwksUrl) webUrl("AUTH_JWKS_URL", jwksUrl);
-  return { hs256Secret, jwksUrl, issuer: env.AUTH_ISSUER || undefined, audience: env.AUTH_AUDIENCE || undefined };
+  return {
+    hs256Secret,
+    jwksUrl,
+    issuer: env.AUTH_ISSUER || undefined,
+    audience: env.AUTH_AUDIENCE || undefined,
+  };
 }
 
 function overrides(env: Env): ProviderOverrides | undefined {

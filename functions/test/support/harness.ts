@@ -41,7 +41,13 @@ export interface Harness {
   dataKeys: ReturnType<typeof kmsDataKeys>;
   /** Every line the process wrote to stdout/stderr while the harness ran (handler logs included). */
   logs: string[];
-  token(claims: { sub: string; orgId: string; role?: string; email?: string; scope?: string }): Promise<string>;
+  token(claims: {
+    sub: string;
+    orgId: string;
+    role?: string;
+    email?: string;
+    scope?: string;
+  }): Promise<string>;
   define(definitions: unknown[]): Promise<ConnectorRecord[]>;
   close(): Promise<void>;
 }
@@ -71,7 +77,11 @@ export function demoConnector(provider: DemoProvider, fields: Record<string, unk
     createdBy: "alice",
     ...CLIENT,
     scopes: ["openid", "email", "offline_access"],
-    endpoints: { authorizationUrl: provider.authorizationUrl, tokenUrl: provider.tokenUrl, issuer: provider.issuer },
+    endpoints: {
+      authorizationUrl: provider.authorizationUrl,
+      tokenUrl: provider.tokenUrl,
+      issuer: provider.issuer,
+    },
     ...fields,
   };
 }
@@ -122,7 +132,8 @@ export async function startHarness(
         .setIssuedAt()
         .setExpirationTime("10m")
         .sign(new TextEncoder().encode(JWT_SECRET)),
-    define: (definitions) => defineConnectors({ connectors, dataKeys, catalog }, definitions, "test", Date.now()),
+    define: (definitions) =>
+      defineConnectors({ connectors, dataKeys, catalog }, definitions, "test", Date.now()),
     async close() {
       stopCapture();
       await api.close();
@@ -134,10 +145,17 @@ export async function startHarness(
 
 /** GET authorize as `token`; returns status and JSON body. */
 export async function authorize(h: Harness, connectorId: string, token: string | undefined, query = "") {
-  const response = await fetch(`${h.api.url}/connectors/${encodeURIComponent(connectorId)}/oauth/authorize${query}`, {
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+  const response = await fetch(
+    `${h.api.url}/connectors/${encodeURIComponent(connectorId)}/oauth/authorize${query}`,
+    {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    },
+  );
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 /** Logs in and consents at the provider; returns the callback URL the provider redirects to. */

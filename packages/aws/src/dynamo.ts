@@ -45,7 +45,12 @@ function toConnector(item: Item | undefined): ConnectorRecord | undefined {
   if (!item) return undefined;
   const { pk: _pk, sk: _sk, refreshToken, ...record } = item;
   const connector = record as unknown as ConnectorRecord;
-  if (connector.tokens && refreshToken) connector.tokens.refresh = refreshToken as ConnectorRecord["tokens"] extends infer T ? T extends { refresh?: infer R } ? R : never : never;
+  if (connector.tokens && refreshToken)
+    connector.tokens.refresh = refreshToken as ConnectorRecord["tokens"] extends infer T
+      ? T extends { refresh?: infer R }
+        ? R
+        : never
+      : never;
   return connector;
 }
 
@@ -73,7 +78,11 @@ const OPTIONAL_CONFIG = ["name", "scopes", "params", "endpoints", "redirectUri",
 export function dynamoConnectorStore(client: DynamoDBClient, tableName: string): ConnectorStore {
   return {
     async get(orgId, connectorId) {
-      const command = new GetItemCommand({ TableName: tableName, Key: connectorKey(orgId, connectorId), ConsistentRead: true });
+      const command = new GetItemCommand({
+        TableName: tableName,
+        Key: connectorKey(orgId, connectorId),
+        ConsistentRead: true,
+      });
       const result = await call(() => client.send(command));
       return toConnector(result?.Item && unmarshall(result.Item));
     },
@@ -99,7 +108,13 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
       const { orgId, connectorId, clientSecret, ...rest } = config;
       const stamp = new Date(now).toISOString();
       const update = updateOf(
-        { ...Object.fromEntries(OPTIONAL_CONFIG.map((k) => [k, undefined])), ...rest, clientSecret, orgId, connectorId },
+        {
+          ...Object.fromEntries(OPTIONAL_CONFIG.map((k) => [k, undefined])),
+          ...rest,
+          clientSecret,
+          orgId,
+          connectorId,
+        },
         {
           remove: OPTIONAL_CONFIG,
           raw: [
@@ -128,9 +143,17 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
 
     async saveTokens(input: SaveTokensInput) {
       const { refresh, ...tokens } = input.tokens;
-      const update = updateOf({ tokens, refreshToken: refresh }, {
-        raw: ["#status = :authenticated", "updatedAt = :stamp", "lastUpdatedBy = :by", "version = version + :one"],
-      });
+      const update = updateOf(
+        { tokens, refreshToken: refresh },
+        {
+          raw: [
+            "#status = :authenticated",
+            "updatedAt = :stamp",
+            "lastUpdatedBy = :by",
+            "version = version + :one",
+          ],
+        },
+      );
       const versionCheck = input.expectedVersion === undefined ? "" : " AND version = :expected";
       const command = new UpdateItemCommand({
         TableName: tableName,
@@ -140,7 +163,11 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
         ExpressionAttributeNames: { ...update.names, "#status": "status" },
         ExpressionAttributeValues: toAttributes({
           ...update.values,
-          ...{ ":authenticated": "authenticated", ":stamp": new Date(input.now).toISOString(), ":by": input.by },
+          ...{
+            ":authenticated": "authenticated",
+            ":stamp": new Date(input.now).toISOString(),
+            ":by": input.by,
+          },
           ...{ ":one": 1, ":clientId": input.clientId, ":expected": input.expectedVersion },
         }),
         ReturnValues: "ALL_NEW",
@@ -151,7 +178,11 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
     },
 
     async delete(orgId, connectorId) {
-      const command = new DeleteItemCommand({ TableName: tableName, Key: connectorKey(orgId, connectorId), ReturnValues: "ALL_OLD" });
+      const command = new DeleteItemCommand({
+        TableName: tableName,
+        Key: connectorKey(orgId, connectorId),
+        ReturnValues: "ALL_OLD",
+      });
       const result = await call(() => client.send(command));
       return Boolean(result?.Attributes);
     },
@@ -190,11 +221,16 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
         UpdateExpression: "SET #status = :exchanging, consumedAt = :now",
         ConditionExpression: "#status = :pending",
         ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: toAttributes({ ":exchanging": "exchanging", ":pending": "pending", ":now": now }),
+        ExpressionAttributeValues: toAttributes({
+          ":exchanging": "exchanging",
+          ":pending": "pending",
+          ":now": now,
+        }),
         ReturnValues: "ALL_NEW",
       });
       const result = await call(() => client.send(command));
-      if (result?.Attributes) return { status: "consumed", flow: toFlow(unmarshall(result.Attributes)) as FlowRecord };
+      if (result?.Attributes)
+        return { status: "consumed", flow: toFlow(unmarshall(result.Attributes)) as FlowRecord };
       const existing = await get(nonce);
       return existing ? { status: "already", flow: existing } : { status: "missing" };
     },
@@ -203,7 +239,7 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
       const command = new UpdateItemCommand({
         TableName: tableName,
         Key: flowKey(nonce),
-        UpdateExpression: "SET #status = :status, finishedAt = :now" + (outcome.error ? ", #error = :error" : ""),
+        UpdateExpression: `SET #status = :status, finishedAt = :now${outcome.error ? ", #error = :error" : ""}`,
         ConditionExpression: "#status = :exchanging",
         ExpressionAttributeNames: { "#status": "status", ...(outcome.error ? { "#error": "error" } : {}) },
         ExpressionAttributeValues: toAttributes({

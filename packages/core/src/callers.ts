@@ -24,14 +24,17 @@ function claimsToCaller(claims: JWTPayload): Caller {
   }
   if (scope !== undefined) {
     const granted = Array.isArray(scope) ? scope : String(scope).split(" ");
-    if (!granted.includes(REQUIRED_SCOPE)) throw fail("forbidden", `The token lacks the ${REQUIRED_SCOPE} scope`);
+    if (!granted.includes(REQUIRED_SCOPE))
+      throw fail("forbidden", `The token lacks the ${REQUIRED_SCOPE} scope`);
   }
   const isAdmin = role === "admin" || (Array.isArray(roles) && roles.includes("admin"));
   return { userId, orgId, email: typeof email === "string" ? email : undefined, isAdmin };
 }
 
 /** Returns a function that turns an Authorization header into a verified Caller, or throws 401. */
-export function callerVerifier(settings: AuthSettings): (authorization: string | undefined) => Promise<Caller> {
+export function callerVerifier(
+  settings: AuthSettings,
+): (authorization: string | undefined) => Promise<Caller> {
   const key = settings.hs256Secret
     ? new TextEncoder().encode(settings.hs256Secret)
     : createRemoteJWKSet(new URL(settings.jwksUrl ?? "invalid:"));

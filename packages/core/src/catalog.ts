@@ -91,7 +91,8 @@ export function checkEndpoint(url: string, allowLoopbackHttp: boolean, what = "e
   } catch {
     throw fail("oauth_not_configured", `The provider ${what} is not a valid URL`);
   }
-  const loopbackHttp = parsed.protocol === "http:" && allowLoopbackHttp && LOOPBACK_HOSTS.has(parsed.hostname);
+  const loopbackHttp =
+    parsed.protocol === "http:" && allowLoopbackHttp && LOOPBACK_HOSTS.has(parsed.hostname);
   if ((parsed.protocol !== "https:" && !loopbackHttp) || parsed.username || parsed.password || parsed.hash) {
     throw fail("oauth_not_configured", `The provider ${what} must be an https URL`);
   }
@@ -121,7 +122,10 @@ function isValidValue(template: TemplateParam, value: unknown): value is string 
 }
 
 /** Validates connector params against the provider's template patterns; unknown names are refused. */
-export function checkParams(entry: ProviderEntry, params: Record<string, string> = {}): Record<string, string> {
+export function checkParams(
+  entry: ProviderEntry,
+  params: Record<string, string> = {},
+): Record<string, string> {
   if (!params || typeof params !== "object" || Array.isArray(params)) {
     throw fail("invalid_request", "Provider parameters must be an object of strings");
   }
@@ -151,7 +155,12 @@ export function providerEntry(connector: Pick<ConnectorConfig, "provider" | "end
   if (connector.provider === CUSTOM_PROVIDER) {
     const endpoints = connector.endpoints;
     if (!endpoints) throw fail("oauth_not_configured", "A custom OAuth connector needs endpoints");
-    return { ...endpoints, name: "Custom OAuth 2.0", docs: "RFC 6749", defaultScopes: [] } satisfies ProviderEntry;
+    return {
+      ...endpoints,
+      name: "Custom OAuth 2.0",
+      docs: "RFC 6749",
+      defaultScopes: [],
+    } satisfies ProviderEntry;
   }
   const entry = Object.hasOwn(catalog, connector.provider) ? catalog[connector.provider] : undefined;
   if (!entry) throw fail("not_oauth_connector", "This connector does not use OAuth");
@@ -164,7 +173,9 @@ export function resolveProvider(connector: ConnectorConfig, options: CatalogOpti
   const entry = { ...base, ...options.overrides?.[connector.provider] };
   const params = checkParams(entry, connector.params);
   const endpoint = (url: string | undefined, what: string) =>
-    url === undefined ? undefined : checkEndpoint(fillTemplate(url, entry, params), options.allowLoopbackHttp, what);
+    url === undefined
+      ? undefined
+      : checkEndpoint(fillTemplate(url, entry, params), options.allowLoopbackHttp, what);
   return {
     key: connector.provider,
     entry,

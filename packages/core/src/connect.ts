@@ -87,23 +87,35 @@ export async function startConnect(deps: ConnectDeps, caller: Caller, connectorI
 }
 
 function configOf(connector: ConnectorRecord) {
-  const { tokens: _t, status: _s, version: _v, createdAt: _c, updatedAt: _u, lastUpdatedBy: _l, ...config } = connector;
+  const {
+    tokens: _t,
+    status: _s,
+    version: _v,
+    createdAt: _c,
+    updatedAt: _u,
+    lastUpdatedBy: _l,
+    ...config
+  } = connector;
   return config;
 }
 
 /** Completes a flow from the provider's redirect; throws invalid_state when nothing can be trusted. */
 export async function completeConnect(deps: ConnectDeps, params: URLSearchParams): Promise<CallbackOutcome> {
   for (const name of ["state", "code", "iss", "error"]) {
-    if (params.getAll(name).length > 1) throw fail("invalid_request", `The "${name}" parameter appears more than once`);
+    if (params.getAll(name).length > 1)
+      throw fail("invalid_request", `The "${name}" parameter appears more than once`);
   }
   const state = params.get("state");
-  if (!state) throw fail("invalid_state", "The sign-in response has no state. Start connecting again from the app.");
+  if (!state)
+    throw fail("invalid_state", "The sign-in response has no state. Start connecting again from the app.");
   const verified = await verifyState(deps.stateMac, state);
   const { claims } = verified;
   const now = deps.now();
-  if (now >= claims.expiresAt * 1000) return outcomeFor(deps, claims, { status: "failed", error: "state_expired" });
+  if (now >= claims.expiresAt * 1000)
+    return outcomeFor(deps, claims, { status: "failed", error: "state_expired" });
   const consumed = await deps.flows.consume(claims.nonce, now);
-  if (consumed.status === "missing") throw fail("invalid_state", "This sign-in is unknown. Start connecting again from the app.");
+  if (consumed.status === "missing")
+    throw fail("invalid_state", "This sign-in is unknown. Start connecting again from the app.");
   if (consumed.status === "already") return outcomeFor(deps, claims, await awaitOutcome(deps, consumed.flow));
   const outcome = await settleFlow(deps, consumed.flow, verified, params, state);
   await deps.flows.finish(claims.nonce, outcome, deps.now());
@@ -120,7 +132,11 @@ async function settleFlow(
   try {
     return await exchangeAndStore(deps, flow, verified, params, state);
   } catch (error) {
-    deps.log.error("callback failed", { connectorId: flow.connectorId, orgId: flow.orgId, ...describeError(error) });
+    deps.log.error("callback failed", {
+      connectorId: flow.connectorId,
+      orgId: flow.orgId,
+      ...describeError(error),
+    });
     return { status: "failed", error: "server_error" };
   }
 }
@@ -134,7 +150,11 @@ async function exchangeAndStore(
 ): Promise<FlowOutcome> {
   const { claims } = verified;
   const connector = flow.connector;
-  if (flow.orgId !== claims.orgId || flow.connectorId !== claims.connectorId || flow.userId !== claims.userId) {
+  if (
+    flow.orgId !== claims.orgId ||
+    flow.connectorId !== claims.connectorId ||
+    flow.userId !== claims.userId
+  ) {
     return { status: "failed", error: "server_error" };
   }
   const provider = resolveProvider(connector, deps.catalog);
@@ -147,7 +167,10 @@ async function exchangeAndStore(
     const denied = error instanceof oauth.AuthorizationResponseError && error.error === "access_denied";
     const providerError = error instanceof oauth.AuthorizationResponseError;
     deps.log.warn("provider returned no code", { connectorId: flow.connectorId, ...describeError(error) });
-    return { status: "failed", error: denied ? "access_denied" : providerError ? "provider_error" : "invalid_request" };
+    return {
+      status: "failed",
+      error: denied ? "access_denied" : providerError ? "provider_error" : "invalid_request",
+    };
   }
   const owner = { orgId: flow.orgId, connectorId: flow.connectorId };
   const verifier = flow.verifier && (await openVerifier(verified.mac, flow.nonce, flow.verifier));
@@ -164,7 +187,13 @@ async function exchangeAndStore(
     return { status: "failed", error: "token_exchange_failed" };
   }
   const tokens = await sealTokenSet(deps.dataKeys, owner, response, provider.scopes, deps.now());
-  await deps.connectors.saveTokens({ ...owner, clientId: connector.clientId, tokens, by: flow.userId, now: deps.now() });
+  await deps.connectors.saveTokens({
+    ...owner,
+    clientId: connector.clientId,
+    tokens,
+    by: flow.userId,
+    now: deps.now(),
+  });
   deps.log.info("connector authenticated", { ...owner, provider: flow.provider });
   return { status: "succeeded" };
 }
@@ -178,7 +207,10 @@ async function awaitOutcome(deps: ConnectDeps, flow: FlowRecord): Promise<FlowOu
     current = await deps.flows.get(flow.nonce);
   }
   if (current?.status === "succeeded") return { status: "succeeded" };
-  return { status: "failed", error: current?.status === "failed" ? (current.error ?? "server_error") : "server_error" };
+  return {
+    status: "failed",
+    error: current?.status === "failed" ? (current.error ?? "server_error") : "server_error",
+  };
 }
 
 function outcomeFor(

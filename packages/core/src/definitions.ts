@@ -2,7 +2,13 @@
  * Connector definitions (SPEC section 5 file format): validated as a whole before anything is
  * written, client secrets sealed before they reach storage.
  */
-import { type CatalogOptions, CUSTOM_PROVIDER, checkEndpoint, checkParams, providerEntry } from "./catalog.ts";
+import {
+  type CatalogOptions,
+  CUSTOM_PROVIDER,
+  checkEndpoint,
+  checkParams,
+  providerEntry,
+} from "./catalog.ts";
 import { type ConnectorConfig, type CustomEndpoints, isValidId } from "./connectors.ts";
 import { sealSecret } from "./envelope.ts";
 import { fail } from "./errors.ts";
@@ -14,14 +20,31 @@ export interface ConnectorDefinition extends Omit<ConnectorConfig, "clientSecret
 }
 
 const FIELDS = new Set([
-  "connectorId", "orgId", "provider", "scope", "createdBy", "name", "clientId", "clientSecret",
-  "scopes", "params", "endpoints", "redirectUri", "isEnabled",
+  "connectorId",
+  "orgId",
+  "provider",
+  "scope",
+  "createdBy",
+  "name",
+  "clientId",
+  "clientSecret",
+  "scopes",
+  "params",
+  "endpoints",
+  "redirectUri",
+  "isEnabled",
 ]);
 
-function text(input: Record<string, unknown>, name: string, where: string, optional = false): string | undefined {
+function text(
+  input: Record<string, unknown>,
+  name: string,
+  where: string,
+  optional = false,
+): string | undefined {
   const value = input[name];
   if (value === undefined && optional) return undefined;
-  if (typeof value !== "string" || !value) throw fail("invalid_request", `${where}: "${name}" must be a non-empty string`);
+  if (typeof value !== "string" || !value)
+    throw fail("invalid_request", `${where}: "${name}" must be a non-empty string`);
   return value;
 }
 
@@ -39,7 +62,8 @@ function endpoints(value: unknown, where: string, allowLoopbackHttp: boolean): C
     const v = text(e, name, `${where} endpoints`, optional);
     return v === undefined ? undefined : checkEndpoint(v, allowLoopbackHttp, name);
   };
-  if (e.pkce !== undefined && typeof e.pkce !== "boolean") throw fail("invalid_request", `${where}: pkce must be boolean`);
+  if (e.pkce !== undefined && typeof e.pkce !== "boolean")
+    throw fail("invalid_request", `${where}: pkce must be boolean`);
   return {
     authorizationUrl: url("authorizationUrl") as string,
     tokenUrl: url("tokenUrl") as string,
@@ -51,26 +75,41 @@ function endpoints(value: unknown, where: string, allowLoopbackHttp: boolean): C
 
 /** Validates one definition; throws invalid_request naming the connector and the bad field. */
 export function parseDefinition(input: unknown, catalog: CatalogOptions): ConnectorDefinition {
-  if (!input || typeof input !== "object" || Array.isArray(input)) throw fail("invalid_request", "A connector must be an object");
+  if (!input || typeof input !== "object" || Array.isArray(input))
+    throw fail("invalid_request", "A connector must be an object");
   const d = input as Record<string, unknown>;
   const where = `connector ${typeof d.connectorId === "string" ? JSON.stringify(d.connectorId) : "(no id)"}`;
   const unknown = Object.keys(d).filter((key) => !FIELDS.has(key));
   if (unknown.length) throw fail("invalid_request", `${where}: unknown field(s) ${unknown.join(", ")}`);
   for (const id of ["connectorId", "orgId", "createdBy"]) {
-    if (!isValidId(d[id])) throw fail("invalid_request", `${where}: "${id}" must match [A-Za-z0-9][A-Za-z0-9._:-]{0,127}`);
+    if (!isValidId(d[id]))
+      throw fail("invalid_request", `${where}: "${id}" must match [A-Za-z0-9][A-Za-z0-9._:-]{0,127}`);
   }
-  if (d.scope !== "team" && d.scope !== "personal") throw fail("invalid_request", `${where}: "scope" must be team or personal`);
+  if (d.scope !== "team" && d.scope !== "personal")
+    throw fail("invalid_request", `${where}: "scope" must be team or personal`);
   const provider = text(d, "provider", where) as string;
-  const custom = provider === CUSTOM_PROVIDER ? endpoints(d.endpoints, where, catalog.allowLoopbackHttp) : undefined;
-  if (!custom && d.endpoints !== undefined) throw fail("invalid_request", `${where}: only oauth2 connectors take endpoints`);
+  const custom =
+    provider === CUSTOM_PROVIDER ? endpoints(d.endpoints, where, catalog.allowLoopbackHttp) : undefined;
+  if (!custom && d.endpoints !== undefined)
+    throw fail("invalid_request", `${where}: only oauth2 connectors take endpoints`);
   const entry = providerEntry({ provider, endpoints: custom }, catalog.catalog);
   const params = d.params === undefined ? undefined : checkParams(entry, d.params as Record<string, string>);
-  if (d.isEnabled !== undefined && typeof d.isEnabled !== "boolean") throw fail("invalid_request", `${where}: isEnabled must be boolean`);
+  if (d.isEnabled !== undefined && typeof d.isEnabled !== "boolean")
+    throw fail("invalid_request", `${where}: isEnabled must be boolean`);
   return {
     ...{ connectorId: d.connectorId as string, orgId: d.orgId as string, createdBy: d.createdBy as string },
-    ...{ provider, scope: d.scope, name: text(d, "name", where, true), clientId: text(d, "clientId", where) as string },
+    ...{
+      provider,
+      scope: d.scope,
+      name: text(d, "name", where, true),
+      clientId: text(d, "clientId", where) as string,
+    },
     ...{ clientSecret: text(d, "clientSecret", where, true), scopes: stringList(d.scopes, where), params },
-    ...{ endpoints: custom, redirectUri: text(d, "redirectUri", where, true), isEnabled: d.isEnabled as boolean | undefined },
+    ...{
+      endpoints: custom,
+      redirectUri: text(d, "redirectUri", where, true),
+      isEnabled: d.isEnabled as boolean | undefined,
+    },
   };
 }
 
@@ -85,8 +124,13 @@ export async function defineConnectors(
   const definitions = input.map((item) => parseDefinition(item, deps.catalog));
   const saved = [];
   for (const { clientSecret, ...config } of definitions) {
-    const context = { orgId: config.orgId, connectorId: config.connectorId, purpose: "client-secret" } as const;
-    const sealed = clientSecret === undefined ? undefined : await sealSecret(deps.dataKeys, context, clientSecret);
+    const context = {
+      orgId: config.orgId,
+      connectorId: config.connectorId,
+      purpose: "client-secret",
+    } as const;
+    const sealed =
+      clientSecret === undefined ? undefined : await sealSecret(deps.dataKeys, context, clientSecret);
     saved.push(await deps.connectors.saveDefinition({ ...config, clientSecret: sealed }, by, now));
   }
   return saved;

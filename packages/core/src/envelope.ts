@@ -59,7 +59,11 @@ export async function sealFields<F extends string>(
 }
 
 /** Seals one secret (the client secret) with a fresh data key. */
-export async function sealSecret(keys: DataKeys, context: EncryptionContext, plaintext: string): Promise<Sealed> {
+export async function sealSecret(
+  keys: DataKeys,
+  context: EncryptionContext,
+  plaintext: string,
+): Promise<Sealed> {
   const { value } = await sealFields(keys, context, { value: plaintext });
   if (!value) throw fail("internal_error", "Sealing produced no value");
   return value;

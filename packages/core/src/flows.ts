@@ -58,7 +58,11 @@ async function verifierKey(stateMac: Bytes, usage: KeyUsage): Promise<CryptoKey>
 export async function sealVerifier(stateMac: Bytes, nonce: string, verifier: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const key = await verifierKey(stateMac, "encrypt");
-  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: utf8(nonce) }, key, utf8(verifier));
+  const ct = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: utf8(nonce) },
+    key,
+    utf8(verifier),
+  );
   const out = new Uint8Array(iv.length + ct.byteLength);
   out.set(iv);
   out.set(new Uint8Array(ct), iv.length);

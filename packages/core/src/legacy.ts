@@ -7,8 +7,8 @@
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
 import * as oauth from "oauth4webapi";
 import { providerEntry, resolveProvider } from "./catalog.ts";
-import { type Caller, loadOwnConnector, publicConnector } from "./connectors.ts";
 import type { ConnectDeps } from "./connect.ts";
+import { type Caller, loadOwnConnector, publicConnector } from "./connectors.ts";
 import { openSecret } from "./envelope.ts";
 import { fail } from "./errors.ts";
 import { authorizationServer, exchangeCode } from "./oauth.ts";
@@ -20,7 +20,8 @@ const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 function readBody(body: unknown): { code: string; connectorId: string } {
   const input = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
   const code = input.code ?? input.tempCode;
-  if (typeof code !== "string" || !code) throw fail("invalid_request", "The body must carry an authorization code");
+  if (typeof code !== "string" || !code)
+    throw fail("invalid_request", "The body must carry an authorization code");
   const connectorId = input.connectorId ?? LEGACY_DEFAULT_CONNECTOR;
   if (typeof connectorId !== "string") throw fail("invalid_request", "connectorId must be a string");
   return { code, connectorId };
@@ -38,8 +39,8 @@ async function exchangeOnce(run: () => Promise<oauth.TokenEndpointResponse>) {
 }
 
 async function verifyIdToken(idToken: string, jwksUrl: string, issuer: string, audience: string) {
-  let jwks = jwksByUrl.get(jwksUrl);
-  if (!jwks) jwksByUrl.set(jwksUrl, (jwks = createRemoteJWKSet(new URL(jwksUrl))));
+  const jwks = jwksByUrl.get(jwksUrl) ?? createRemoteJWKSet(new URL(jwksUrl));
+  jwksByUrl.set(jwksUrl, jwks);
   try {
     return (await jwtVerify(idToken, jwks, { issuer, audience })).payload;
   } catch (error) {
@@ -69,15 +70,30 @@ export async function exchangeLegacyCode(deps: ConnectDeps, caller: Caller, body
     connector.clientSecret &&
     (await openSecret(deps.dataKeys, { ...owner, purpose: "client-secret" }, connector.clientSecret));
   const client = { client_id: connector.clientId };
-  const params = oauth.validateAuthResponse(authorizationServer(provider), client, new URLSearchParams({ code }));
+  const params = oauth.validateAuthResponse(
+    authorizationServer(provider),
+    client,
+    new URLSearchParams({ code }),
+  );
   const options = { allowLoopbackHttp: deps.catalog.allowLoopbackHttp, fetch: deps.fetch };
   const redirectUri = connector.redirectUri ?? "postmessage";
   const response = await exchangeOnce(() =>
-    exchangeCode(provider, { clientId: connector.clientId, clientSecret }, params, redirectUri, undefined, options),
+    exchangeCode(
+      provider,
+      { clientId: connector.clientId, clientSecret },
+      params,
+      redirectUri,
+      undefined,
+      options,
+    ),
   );
   if (typeof response.id_token === "string") {
-    if (!provider.jwksUrl || !provider.issuer) throw fail("oauth_not_configured", "No JWKS to verify id_tokens");
-    assertSameAccount(caller, await verifyIdToken(response.id_token, provider.jwksUrl, provider.issuer, connector.clientId));
+    if (!provider.jwksUrl || !provider.issuer)
+      throw fail("oauth_not_configured", "No JWKS to verify id_tokens");
+    assertSameAccount(
+      caller,
+      await verifyIdToken(response.id_token, provider.jwksUrl, provider.issuer, connector.clientId),
+    );
   }
   const tokens = await sealTokenSet(deps.dataKeys, owner, response, provider.scopes, deps.now());
   const saved = await deps.connectors.saveTokens({

@@ -60,7 +60,12 @@ export async function createPkce(): Promise<{ verifier: string; challenge: strin
 }
 
 /** Validates an authorization response (iss, state, duplicates, error) with oauth4webapi. */
-export function validateCallback(provider: ResolvedProvider, clientId: string, params: URLSearchParams, state: string) {
+export function validateCallback(
+  provider: ResolvedProvider,
+  clientId: string,
+  params: URLSearchParams,
+  state: string,
+) {
   return oauth.validateAuthResponse(authorizationServer(provider), { client_id: clientId }, params, state);
 }
 
@@ -89,7 +94,10 @@ export async function exchangeCode(
     callbackParams,
     redirectUri,
     verifier ?? oauth.nopkce,
-    { [oauth.customFetch]: tokenEndpointFetch(provider.entry, options.fetch), [oauth.allowInsecureRequests]: options.allowLoopbackHttp },
+    {
+      [oauth.customFetch]: tokenEndpointFetch(provider.entry, options.fetch),
+      [oauth.allowInsecureRequests]: options.allowLoopbackHttp,
+    },
   );
   return oauth.processAuthorizationCodeResponse(as, oauthClient, response);
 }

@@ -4,8 +4,9 @@
  * implementations against local services. Adapters throw ServiceError("dependency_unavailable")
  * when the service behind them fails, and never include secrets in messages.
  */
-import type { Bytes } from "./encoding.ts";
+
 import type { ConnectorConfig, ConnectorRecord, NewTokenSet } from "./connectors.ts";
+import type { Bytes } from "./encoding.ts";
 import type { FlowOutcome, FlowRecord } from "./flows.ts";
 
 /** What a data key protects; part of its KMS encryption context and of the AES-GCM AAD. */

@@ -31,7 +31,8 @@ const microsoftBase = {
   templates: {
     tenant: {
       // common | organizations | consumers | a tenant GUID | a verified domain (lowercase labels).
-      pattern: "^(common|organizations|consumers|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9][a-z0-9-]{0,62}(\\.[a-z0-9][a-z0-9-]{0,62}){1,4})$",
+      pattern:
+        "^(common|organizations|consumers|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9][a-z0-9-]{0,62}(\\.[a-z0-9][a-z0-9-]{0,62}){1,4})$",
       default: "common",
       description: "Entra ID tenant: common, organizations, consumers, a tenant id or a domain",
     },
@@ -51,7 +52,10 @@ export const providers: Catalog = {
   "google-drive": google("Google Drive", [`${GOOGLE_API}/drive.readonly`]),
   gmail: google("Gmail", [`${GOOGLE_API}/gmail.readonly`]),
   "google-calendar": google("Google Calendar", [`${GOOGLE_API}/calendar.readonly`]),
-  outlook: microsoft("Outlook", ["https://graph.microsoft.com/Mail.Read", "https://graph.microsoft.com/User.Read"]),
+  outlook: microsoft("Outlook", [
+    "https://graph.microsoft.com/Mail.Read",
+    "https://graph.microsoft.com/User.Read",
+  ]),
   onedrive: microsoft("OneDrive", ["https://graph.microsoft.com/Files.Read.All"]),
   sharepoint: microsoft("SharePoint", ["https://graph.microsoft.com/Sites.Read.All"]),
   teams: microsoft("Microsoft Teams", ["https://graph.microsoft.com/ChannelMessage.Read.All"]),

@@ -12,7 +12,9 @@ export const METADATA_FIELD = "x_connector_metadata";
 type Fetch = (url: string, init: RequestInit & { headers: Record<string, string> }) => Promise<Response>;
 
 function at(value: unknown, path: string): unknown {
-  return path.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], value);
+  return path
+    .split(".")
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], value);
 }
 
 function jsonRequest(init: RequestInit & { headers: Record<string, string> }) {
@@ -36,7 +38,10 @@ async function readBody(response: Response): Promise<Record<string, unknown> | u
 export function normalizeTokenBody(entry: ProviderEntry, status: number, body: Record<string, unknown>) {
   const failed = body.ok === false || (typeof body.error === "string" && status < 400);
   if (failed || status >= 400) {
-    return { status: status >= 400 ? status : 400, body: { error: typeof body.error === "string" ? body.error : "provider_error" } };
+    return {
+      status: status >= 400 ? status : 400,
+      body: { error: typeof body.error === "string" ? body.error : "provider_error" },
+    };
   }
   const path = entry.tokenResponse?.tokenSetPath;
   const tokenSet = { ...((path ? at(body, path) : body) as Record<string, unknown> | undefined) };

@@ -41,7 +41,8 @@ export async function sealTokenSet(
     idToken: typeof response.id_token === "string" ? response.id_token : undefined,
   });
   if (!sealed.access) throw fail("internal_error", "Sealing produced no access token");
-  const expiresIn = typeof response.expires_in === "number" && response.expires_in > 0 ? response.expires_in : undefined;
+  const expiresIn =
+    typeof response.expires_in === "number" && response.expires_in > 0 ? response.expires_in : undefined;
   return {
     access: sealed.access,
     refresh: sealed.refresh,

@@ -9,7 +9,11 @@ const context = { orgId: "acme", connectorId: "drive", purpose: "tokens" } as co
 describe("envelope", () => {
   it("seals several fields under one data key and opens each with one unwrap", async () => {
     const keys = memoryDataKeys();
-    const sealed = await sealFields(keys, context, { access: "at-123", refresh: "rt-456", idToken: undefined });
+    const sealed = await sealFields(keys, context, {
+      access: "at-123",
+      refresh: "rt-456",
+      idToken: undefined,
+    });
     expect(Object.keys(sealed)).toEqual(["access", "refresh"]);
     expect(sealed.access?.edk).toBe(sealed.refresh?.edk);
     expect(JSON.stringify(sealed)).not.toMatch(/at-123|rt-456/);
@@ -37,7 +41,11 @@ describe("envelope", () => {
     const sealed = await sealSecret(keys, { ...context, purpose: "client-secret" }, "s3cret");
     const ct = Buffer.from(sealed.ct, "base64");
     ct[0] = (ct[0] ?? 0) ^ 1;
-    const error = await openSecret(keys, { ...context, purpose: "client-secret" }, { ...sealed, ct: ct.toString("base64") }).catch((e: unknown) => e);
+    const error = await openSecret(
+      keys,
+      { ...context, purpose: "client-secret" },
+      { ...sealed, ct: ct.toString("base64") },
+    ).catch((e: unknown) => e);
     expect(isServiceError(error, "internal_error")).toBe(true);
   });
 

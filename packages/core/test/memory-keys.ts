@@ -33,9 +33,13 @@ export function memoryDataKeys(): DataKeys & { decrypts: number } {
     async decrypt(encrypted: Uint8Array, context: object) {
       keys.decrypts++;
       const data = Buffer.from(encrypted);
-      const decipher = createDecipheriv("aes-256-gcm", master, data.subarray(0, 12)).setAAD(Buffer.from(JSON.stringify(context)));
+      const decipher = createDecipheriv("aes-256-gcm", master, data.subarray(0, 12)).setAAD(
+        Buffer.from(JSON.stringify(context)),
+      );
       decipher.setAuthTag(data.subarray(data.length - 16));
-      return new Uint8Array(Buffer.concat([decipher.update(data.subarray(12, data.length - 16)), decipher.final()]));
+      return new Uint8Array(
+        Buffer.concat([decipher.update(data.subarray(12, data.length - 16)), decipher.final()]),
+      );
     },
   };
   return keys;

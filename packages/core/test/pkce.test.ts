@@ -7,7 +7,10 @@ import { createPkce } from "../src/oauth.ts";
 describe("pkce", () => {
   it("matches the RFC 7636 Appendix B test vector", async () => {
     // The verifier's 32 octets as listed in the RFC.
-    const octets = [116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121];
+    const octets = [
+      116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214,
+      191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
+    ];
     const verifier = Buffer.from(octets).toString("base64url");
     expect(verifier).toBe("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
     const challenge = await oauth.calculatePKCECodeChallenge(verifier);
@@ -41,6 +44,8 @@ describe("flows", () => {
     expect(sealed).not.toContain("the-verifier");
     expect(await openVerifier(mac, "nonce-1", sealed)).toBe("the-verifier");
     await expect(openVerifier(mac, "nonce-2", sealed)).rejects.toThrow();
-    await expect(openVerifier(crypto.getRandomValues(new Uint8Array(32)), "nonce-1", sealed)).rejects.toThrow();
+    await expect(
+      openVerifier(crypto.getRandomValues(new Uint8Array(32)), "nonce-1", sealed),
+    ).rejects.toThrow();
   });
 });

@@ -36,7 +36,15 @@ describe("state", () => {
 
   it("rejects malformed states before asking for a MAC", async () => {
     const mac = memoryStateMac();
-    for (const bad of ["", "v1", "v2.e30.AAAA", "v1.e30", "v1.!!.AAAA", `v1.${"a".repeat(600)}.x`, "v1.e30.AAAA"]) {
+    for (const bad of [
+      "",
+      "v1",
+      "v2.e30.AAAA",
+      "v1.e30",
+      "v1.!!.AAAA",
+      `v1.${"a".repeat(600)}.x`,
+      "v1.e30.AAAA",
+    ]) {
       await expect(verifyState(mac, bad)).rejects.toMatchObject({ code: "invalid_state" });
     }
     expect(mac.calls).toBe(0);
@@ -48,7 +56,9 @@ describe("state", () => {
   });
 
   it("refuses to issue a state longer than 512 characters", async () => {
-    await expect(issueState(memoryStateMac(), { ...claims, connectorId: "c".repeat(400) })).rejects.toMatchObject({
+    await expect(
+      issueState(memoryStateMac(), { ...claims, connectorId: "c".repeat(400) }),
+    ).rejects.toMatchObject({
       code: "invalid_request",
     });
   });

@@ -34,7 +34,9 @@ function matchRoute(routes: Route[], method: string, path: string) {
     });
     const match = new RegExp(`^${pattern}$`).exec(path);
     if (match) {
-      const params = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]));
+      const params = Object.fromEntries(
+        names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]),
+      );
       return { route, params };
     }
   }
@@ -48,14 +50,21 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 }
 
 /** Builds the payload 2.0 event API Gateway would send for this request. */
-export function toEvent(request: IncomingMessage, route: Route, params: Record<string, string>, body: Buffer) {
+export function toEvent(
+  request: IncomingMessage,
+  route: Route,
+  params: Record<string, string>,
+  body: Buffer,
+) {
   const url = new URL(request.url ?? "/", "http://localhost");
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined && name !== "cookie") headers[name] = Array.isArray(value) ? value.join(",") : value;
+    if (value !== undefined && name !== "cookie")
+      headers[name] = Array.isArray(value) ? value.join(",") : value;
   }
   const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  for (const [name, value] of url.searchParams)
+    query[name] = name in query ? `${query[name]},${value}` : value;
   const now = new Date();
   const method = request.method ?? "GET";
   return {
@@ -72,7 +81,13 @@ export function toEvent(request: IncomingMessage, route: Route, params: Record<s
       apiId: "local",
       domainName: request.headers.host ?? "localhost",
       domainPrefix: "local",
-      http: { method, path: url.pathname, protocol: "HTTP/1.1", sourceIp: request.socket.remoteAddress ?? "127.0.0.1", userAgent: headers["user-agent"] ?? "" },
+      http: {
+        method,
+        path: url.pathname,
+        protocol: "HTTP/1.1",
+        sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
+        userAgent: headers["user-agent"] ?? "",
+      },
       requestId: randomUUID(),
       routeKey: `${method} ${route.path}`,
       stage: "$default",
@@ -98,12 +113,20 @@ function notFound(response: ServerResponse) {
 }
 
 /** Serves the routes on 127.0.0.1:`port` (0 = any free port); `fallback` may serve other paths. */
-export async function startLocalApi(options: { port?: number; routes: Route[]; fallback?: Fallback }): Promise<LocalApi> {
+export async function startLocalApi(options: {
+  port?: number;
+  routes: Route[];
+  fallback?: Fallback;
+}): Promise<LocalApi> {
   const server = createServer(async (request, response) => {
     try {
       const url = new URL(request.url ?? "/", "http://localhost");
       const found = matchRoute(options.routes, request.method ?? "GET", url.pathname);
-      if (found) return writeResult(response, await found.route.handler(toEvent(request, found.route, found.params, await readBody(request))));
+      if (found)
+        return writeResult(
+          response,
+          await found.route.handler(toEvent(request, found.route, found.params, await readBody(request))),
+        );
       if (!(await options.fallback?.(request, response))) notFound(response);
     } catch (error) {
       // A handler must never throw; if one does, answer like API Gateway does.

@@ -52,7 +52,10 @@ function account(id: string) {
 }
 
 /** Starts the provider on 127.0.0.1:`port` (0 = any free port). */
-export async function startDemoProvider(options: { port?: number; clients: DemoClient[] }): Promise<DemoProvider> {
+export async function startDemoProvider(options: {
+  port?: number;
+  clients: DemoClient[];
+}): Promise<DemoProvider> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -72,7 +75,11 @@ export async function startDemoProvider(options: { port?: number; clients: DemoC
     })),
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
     scopes: DEMO_SCOPES,
-    features: { devInteractions: { enabled: true }, revocation: { enabled: true }, introspection: { enabled: true } },
+    features: {
+      devInteractions: { enabled: true },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+    },
     pkce: { required: (_ctx: unknown, client: { clientId: string }) => !withoutPkce.has(client.clientId) },
     // oidc-provider drops offline_access without prompt=consent; a connector always wants a refresh token.
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
@@ -81,7 +88,15 @@ export async function startDemoProvider(options: { port?: number; clients: DemoC
     // Put email claims in the id_token as Google does (the legacy exchange compares them).
     conformIdTokenClaims: false,
     findAccount: async (_ctx: unknown, id: string) => account(id),
-    ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, RefreshToken: 14 * 24 * 3600, Grant: 14 * 24 * 3600, Interaction: 600, Session: 3600 },
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      RefreshToken: 14 * 24 * 3600,
+      Grant: 14 * 24 * 3600,
+      Interaction: 600,
+      Session: 3600,
+    },
     cookies: { keys: ["demo-provider-cookie-key-not-secret"] },
   });
   const requests: RecordedRequest[] = [];
@@ -105,7 +120,13 @@ export async function startDemoProvider(options: { port?: number; clients: DemoC
     }
     if (recorded) {
       const params = { ...(ctx.oidc?.params ?? ctx.request.body) } as Record<string, string>;
-      requests.push({ path: ctx.path, status: ctx.status, grantType: params.grant_type, params, at: Date.now() });
+      requests.push({
+        path: ctx.path,
+        status: ctx.status,
+        grantType: params.grant_type,
+        params,
+        at: Date.now(),
+      });
     }
   });
   server.on("request", provider.callback());

@@ -7,7 +7,12 @@
 function formOf(html: string): { action: string; fields: Record<string, string> } {
   const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
   if (!action) {
-    const text = html.replace(/<(style|script)[^>]*>[\s\S]*?<\/\1>/g, " ").replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim().slice(0, 300);
+    const text = html
+      .replace(/<(style|script)[^>]*>[\s\S]*?<\/\1>/g, " ")
+      .replace(/<[^>]+>/g, " ")
+      .replace(/\s+/g, " ")
+      .trim()
+      .slice(0, 300);
     throw new Error(`provider page has no form: ${text}`);
   }
   const fields: Record<string, string> = {};
@@ -19,7 +24,11 @@ function formOf(html: string): { action: string; fields: Record<string, string> 
 
 /** Follows redirects and submits login (as `login`) and consent until the browser would leave
  * the provider for `redirectPrefix`; returns that final URL without requesting it. */
-export async function loginAtProvider(authorizationUrl: string, login: string, redirectPrefix: string): Promise<string> {
+export async function loginAtProvider(
+  authorizationUrl: string,
+  login: string,
+  redirectPrefix: string,
+): Promise<string> {
   const jar = new Map<string, string>();
   let url = authorizationUrl;
   let method = "GET";

@@ -8,7 +8,13 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from "@aws-sdk/client-kms";
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  KMSClient,
+  NotFoundException,
+} from "@aws-sdk/client-kms";
 import { ensureTable } from "@connector-oauth/aws";
 import dynalite from "dynalite";
 import { startLocalKms } from "./kms-server.ts";
@@ -40,7 +46,11 @@ async function listen(server: Server, port: number): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-async function ensureKey(kms: KMSClient, alias: string, spec: "SYMMETRIC_DEFAULT" | "HMAC_256"): Promise<string> {
+async function ensureKey(
+  kms: KMSClient,
+  alias: string,
+  spec: "SYMMETRIC_DEFAULT" | "HMAC_256",
+): Promise<string> {
   try {
     const found = await kms.send(new DescribeKeyCommand({ KeyId: alias }));
     return found.KeyMetadata?.Arn as string;
@@ -48,7 +58,9 @@ async function ensureKey(kms: KMSClient, alias: string, spec: "SYMMETRIC_DEFAULT
     if (!(error instanceof NotFoundException)) throw error;
   }
   const usage = spec === "HMAC_256" ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT";
-  const created = await kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: usage, Description: alias }));
+  const created = await kms.send(
+    new CreateKeyCommand({ KeySpec: spec, KeyUsage: usage, Description: alias }),
+  );
   await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: created.KeyMetadata?.KeyId }));
   return created.KeyMetadata?.Arn as string;
 }
@@ -61,12 +73,13 @@ export async function startLocalServices(
   if (dbPath) await mkdir(dbPath, { recursive: true });
   const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: dbPath });
   const dbPort = await listen(db, options.dynamodbPort ?? 0);
-  const localKms = await startLocalKms({ port: options.kmsPort ?? 0, dataDir: options.dataDir && join(options.dataDir, "kms") }).catch(
-    async (error) => {
-      await new Promise((resolve) => db.close(resolve));
-      throw error;
-    },
-  );
+  const localKms = await startLocalKms({
+    port: options.kmsPort ?? 0,
+    dataDir: options.dataDir && join(options.dataDir, "kms"),
+  }).catch(async (error) => {
+    await new Promise((resolve) => db.close(resolve));
+    throw error;
+  });
   const dynamodbUrl = `http://127.0.0.1:${dbPort}`;
   const config = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   const dynamo = new DynamoDBClient({ ...config, endpoint: dynamodbUrl });
