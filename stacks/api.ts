@@ -113,7 +113,10 @@ function createHandler(name: HandlerName, access: HandlerAccess, deps: Deps) {
         resources: [key.key.arn],
         conditions: key.conditions.map((condition) => ({ ...condition, values: [...condition.values] })),
       })),
-      { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [$interpolate`${logGroup.arn}:*`] },
+      {
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [$interpolate`${logGroup.arn}:*`],
+      },
     ],
     transform: {
       role: (args) => {

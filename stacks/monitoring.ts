@@ -82,7 +82,12 @@ export function createAlarms({ api, storage }: { api: Api; storage: Storage }) {
     alarmDescription: "The table throttled reads or writes",
     threshold: 1,
     metricQueries: [
-      { id: "throttles", expression: "FILL(reads, 0) + FILL(writes, 0)", label: "Throttle events", returnData: true },
+      {
+        id: "throttles",
+        expression: "FILL(reads, 0) + FILL(writes, 0)",
+        label: "Throttle events",
+        returnData: true,
+      },
       { id: "reads", metric: tableMetric("ReadThrottleEvents") },
       { id: "writes", metric: tableMetric("WriteThrottleEvents") },
     ],

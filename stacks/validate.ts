@@ -27,7 +27,8 @@ export function checkAppOrigins(value: string): string {
     .split(",")
     .map((origin) => origin.trim())
     .filter((origin) => origin !== "");
-  if (origins.length === 0) throw new Error("AppOrigins: set at least one origin, e.g. https://app.example.com");
+  if (origins.length === 0)
+    throw new Error("AppOrigins: set at least one origin, e.g. https://app.example.com");
   for (const origin of origins) {
     const url = parseUrl(origin);
     if (!url || url.origin !== origin || !isSecureOrLoopback(url)) {
@@ -49,7 +50,7 @@ export function checkPath(name: string, value: string): string {
 export function checkPublicApiUrl(value: string): string {
   if (value === "") return "";
   const url = parseUrl(value);
-  if (!url || url.protocol !== "https:" || url.search !== "" || url.hash !== "") {
+  if (url?.protocol !== "https:" || url.search !== "" || url.hash !== "") {
     throw new Error(`PublicApiUrl: "${value}" must be an https URL without query or fragment`);
   }
   return value.replace(/\/+$/, "");

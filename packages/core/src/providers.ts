@@ -1,8 +1,21 @@
 /**
- * The provider catalog as data. Each entry names the documentation it follows. Google and
- * Microsoft entries share one definition per family; only name and default scopes differ.
+ * The provider catalog as data: one entry per PipesHub per-user OAuth connector, each naming the
+ * provider documentation it follows. Families (Google, Microsoft, Atlassian, GitLab, Salesforce)
+ * share one definition; only name, default scopes and host differ. The custom `oauth2` provider is
+ * not listed here: its connectors carry their own endpoints (catalog.ts `providerEntry`).
+ *
+ * PKCE is on unless an entry says why not: the providers that document it verify it, and the others
+ * ignore unknown authorization and token parameters (each such entry says so).
+ * Issuers are set only where the provider sends `iss` (or an id_token with a fixed issuer).
  */
-import type { Catalog, ProviderEntry } from "./catalog.ts";
+import type { Catalog, ProviderEntry, TemplateParam } from "./catalog.ts";
+
+/** One DNS label, lowercase (RFC 1123): what a subdomain or instance name may be. */
+const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+
+function hostLabel(description: string): TemplateParam {
+  return { pattern: `^${LABEL}$`, description };
+}
 
 const googleBase = {
   family: "google",
@@ -10,78 +23,289 @@ const googleBase = {
   authorizationUrl: "https://accounts.google.com/o/oauth2/v2/auth",
   tokenUrl: "https://oauth2.googleapis.com/token",
   revocationUrl: "https://oauth2.googleapis.com/revoke",
+  // Google sends iss on the callback (RFC 9207) and signs id_tokens with this issuer.
   issuer: "https://accounts.google.com",
   jwksUrl: "https://www.googleapis.com/oauth2/v3/certs",
   // Without offline access and a consent prompt Google returns no refresh token.
   authorizationParams: { access_type: "offline", prompt: "consent", include_granted_scopes: "true" },
 } as const satisfies Partial<ProviderEntry>;
 
-function google(name: string, scopes: string[]): ProviderEntry {
-  return { ...googleBase, name, defaultScopes: ["openid", "email", ...scopes] };
-}
-
 const GOOGLE_API = "https://www.googleapis.com/auth";
+
+function google(name: string, scopes: string[]): ProviderEntry {
+  return { ...googleBase, name, defaultScopes: ["openid", "email", ...scopes.map((s) => `${GOOGLE_API}/${s}`)] };
+}
 
 const microsoftBase = {
   family: "microsoft",
   docs: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow",
   authorizationUrl: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
   tokenUrl: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+  // No issuer: Entra sends no iss on the callback, and its id_token issuer names the user's tenant
+  // (https://login.microsoftonline.com/{tid}/v2.0), unknown for common/organizations. Hence no openid
+  // scope either. No revocation endpoint (sessions are revoked through Graph). Refresh tokens die
+  // after 90 days idle.
   authorizationParams: { response_mode: "query" },
   templates: {
     tenant: {
-      // common | organizations | consumers | a tenant GUID | a verified domain (lowercase labels).
-      pattern:
-        "^(common|organizations|consumers|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9][a-z0-9-]{0,62}(\\.[a-z0-9][a-z0-9-]{0,62}){1,4})$",
+      // common | organizations | consumers | a tenant GUID | a verified domain (lowercase, 2+ letter TLD).
+      // Single-tenant apps must name their tenant: /common refuses them.
+      pattern: `^(?:common|organizations|consumers|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|${LABEL}(?:\\.${LABEL}){0,3}\\.[a-z]{2,63})$`,
       default: "common",
       description: "Entra ID tenant: common, organizations, consumers, a tenant id or a domain",
     },
   },
 } as const satisfies Partial<ProviderEntry>;
 
+const GRAPH = "https://graph.microsoft.com";
+
 function microsoft(name: string, scopes: string[]): ProviderEntry {
   // offline_access is what makes Microsoft return a refresh token.
-  return { ...microsoftBase, name, defaultScopes: ["openid", "email", "offline_access", ...scopes] };
+  const graph = ["User.Read", ...scopes].map((s) => `${GRAPH}/${s}`);
+  return { ...microsoftBase, name, defaultScopes: ["offline_access", ...graph] };
+}
+
+const atlassianBase = {
+  family: "atlassian",
+  authorizationUrl: "https://auth.atlassian.com/authorize",
+  tokenUrl: "https://auth.atlassian.com/oauth/token",
+  // audience is required; prompt=consent is what the docs require for the consent screen (and a
+  // refresh token with offline_access). Refresh tokens rotate. One grant covers several sites: the
+  // cloud ids come from https://api.atlassian.com/oauth/token/accessible-resources after the exchange,
+  // not from the token response, so no metadata is kept here. No iss, no documented revocation
+  // endpoint. PKCE is not documented for 3LO; kept on as unknown parameters are ignored (assumption).
+  authorizationParams: { audience: "api.atlassian.com", prompt: "consent" },
+} as const satisfies Partial<ProviderEntry>;
+
+function atlassian(name: string, docs: string, scopes: string[]): ProviderEntry {
+  return { ...atlassianBase, name, docs, defaultScopes: ["offline_access", "read:me", ...scopes] };
+}
+
+function gitlab(name: string, origin: string): ProviderEntry {
+  return {
+    name,
+    docs: "https://docs.gitlab.com/api/oauth2/",
+    authorizationUrl: `${origin}/oauth/authorize`,
+    tokenUrl: `${origin}/oauth/token`,
+    revocationUrl: `${origin}/oauth/revoke`,
+    // GitLab is an OpenID provider whose issuer is its origin (id_tokens, and iss once it sends one).
+    issuer: origin,
+    defaultScopes: ["read_api", "read_user", "read_repository"],
+  };
+}
+
+function salesforce(name: string, origin: string): ProviderEntry {
+  return {
+    name,
+    docs: "https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm",
+    authorizationUrl: `${origin}/services/oauth2/authorize`,
+    tokenUrl: `${origin}/services/oauth2/token`,
+    revocationUrl: `${origin}/services/oauth2/revoke`,
+    // refresh_token is what makes Salesforce return a refresh token. No iss; no expires_in either.
+    defaultScopes: ["api", "refresh_token"],
+    // API calls go to the org's instance URL, which only the token response names.
+    tokenResponse: { metadata: { instanceUrl: "instance_url", identityUrl: "id" } },
+  };
 }
 
 export const providers: Catalog = {
   "google-workspace": google("Google Workspace", [
-    `${GOOGLE_API}/admin.directory.user.readonly`,
-    `${GOOGLE_API}/admin.directory.group.readonly`,
+    "admin.directory.user.readonly",
+    "admin.directory.group.readonly",
   ]),
-  "google-drive": google("Google Drive", [`${GOOGLE_API}/drive.readonly`]),
-  gmail: google("Gmail", [`${GOOGLE_API}/gmail.readonly`]),
-  "google-calendar": google("Google Calendar", [`${GOOGLE_API}/calendar.readonly`]),
-  outlook: microsoft("Outlook", [
-    "https://graph.microsoft.com/Mail.Read",
-    "https://graph.microsoft.com/User.Read",
+  "google-drive": google("Google Drive", ["drive.readonly"]),
+  gmail: google("Gmail", ["gmail.readonly"]),
+  "google-calendar": google("Google Calendar", ["calendar.readonly"]),
+  "google-meet": google("Google Meet", ["meetings.space.readonly"]),
+  "google-docs": google("Google Docs", ["documents.readonly", "drive.readonly"]),
+  "google-sheets": google("Google Sheets", ["spreadsheets.readonly", "drive.readonly"]),
+  "google-forms": google("Google Forms", ["forms.body.readonly", "forms.responses.readonly"]),
+  "google-slides": google("Google Slides", ["presentations.readonly", "drive.readonly"]),
+
+  outlook: microsoft("Outlook", ["Mail.Read", "Calendars.Read"]),
+  onedrive: microsoft("OneDrive", ["Files.Read.All"]),
+  sharepoint: microsoft("SharePoint", ["Sites.Read.All", "Files.Read.All"]),
+  teams: microsoft("Microsoft Teams", [
+    "Team.ReadBasic.All",
+    "Channel.ReadBasic.All",
+    "ChannelMessage.Read.All",
+    "Chat.Read",
   ]),
-  onedrive: microsoft("OneDrive", ["https://graph.microsoft.com/Files.Read.All"]),
-  sharepoint: microsoft("SharePoint", ["https://graph.microsoft.com/Sites.Read.All"]),
-  teams: microsoft("Microsoft Teams", ["https://graph.microsoft.com/ChannelMessage.Read.All"]),
+
+  confluence: atlassian("Confluence", "https://developer.atlassian.com/cloud/confluence/oauth-2-3lo-apps/", [
+    "read:confluence-content.all",
+    "read:confluence-space.summary",
+    "search:confluence",
+  ]),
+  jira: atlassian("Jira", "https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/", [
+    "read:jira-work",
+    "read:jira-user",
+  ]),
+
   slack: {
     name: "Slack",
-    docs: "https://api.slack.com/authentication/oauth-v2",
+    docs: "https://docs.slack.dev/authentication/installing-with-oauth",
     authorizationUrl: "https://slack.com/oauth/v2/authorize",
     tokenUrl: "https://slack.com/api/oauth.v2.access",
+    // Slack method, not RFC 7009: takes the token to revoke as `token`.
     revocationUrl: "https://slack.com/api/auth.revoke",
-    defaultScopes: ["channels:history", "channels:read", "users:read"],
-    // User tokens: scopes go in user_scope, comma-separated; the token set sits under authed_user.
+    defaultScopes: ["channels:history", "channels:read", "groups:history", "groups:read", "users:read"],
+    // User tokens: scopes go in user_scope, comma-separated; the token set sits under authed_user;
+    // errors come as HTTP 200 {ok: false, error} (token-adapter.ts).
     scopeParam: "user_scope",
     scopeSeparator: ",",
-    tokenResponse: { tokenSetPath: "authed_user", metadata: { teamId: "team.id", teamName: "team.name" } },
+    tokenResponse: {
+      tokenSetPath: "authed_user",
+      metadata: {
+        teamId: "team.id",
+        teamName: "team.name",
+        enterpriseId: "enterprise.id",
+        userId: "authed_user.id",
+        appId: "app_id",
+      },
+    },
+    // Slack's PKCE is opt-in per app and turns the app into a public client for good
+    // (https://docs.slack.dev/authentication/using-pkce); this service is a confidential client.
+    pkce: false,
   },
+
   notion: {
     name: "Notion",
     docs: "https://developers.notion.com/docs/authorization",
     authorizationUrl: "https://api.notion.com/v1/oauth/authorize",
     tokenUrl: "https://api.notion.com/v1/oauth/token",
+    // Like the token endpoint: HTTP Basic, JSON body, Notion-Version header.
+    revocationUrl: "https://api.notion.com/v1/oauth/revoke",
+    // Capabilities are set on the integration; the authorize endpoint takes no scope.
     defaultScopes: [],
     authorizationParams: { owner: "user" },
     clientAuth: "client_secret_basic",
     tokenRequest: { format: "json", headers: { "Notion-Version": "2022-06-28" } },
     tokenResponse: {
-      metadata: { workspaceId: "workspace_id", workspaceName: "workspace_name", botId: "bot_id" },
+      metadata: {
+        workspaceId: "workspace_id",
+        workspaceName: "workspace_name",
+        botId: "bot_id",
+        ownerUserId: "owner.user.id",
+      },
     },
+    // Notion documents no PKCE and validates its JSON token body; a code_verifier is not sent.
+    pkce: false,
+  },
+
+  dropbox: {
+    name: "Dropbox",
+    docs: "https://developers.dropbox.com/oauth-guide",
+    authorizationUrl: "https://www.dropbox.com/oauth2/authorize",
+    tokenUrl: "https://api.dropboxapi.com/oauth2/token",
+    // Not RFC 7009: authenticated with the access token itself (Bearer), no body.
+    revocationUrl: "https://api.dropboxapi.com/2/auth/token/revoke",
+    defaultScopes: ["account_info.read", "files.metadata.read", "files.content.read", "sharing.read"],
+    // Without token_access_type=offline Dropbox issues a short-lived token and no refresh token.
+    authorizationParams: { token_access_type: "offline" },
+    tokenResponse: { metadata: { accountId: "account_id", teamId: "team_id", uid: "uid" } },
+  },
+
+  box: {
+    name: "Box",
+    docs: "https://developer.box.com/guides/authentication/oauth2/",
+    authorizationUrl: "https://account.box.com/api/oauth2/authorize",
+    tokenUrl: "https://api.box.com/oauth2/token",
+    revocationUrl: "https://api.box.com/oauth2/revoke",
+    // Refresh tokens rotate (single use). PKCE is not documented by Box; kept on as Box ignores
+    // unknown parameters (assumption).
+    defaultScopes: ["root_readonly"],
+  },
+
+  github: {
+    name: "GitHub",
+    docs: "https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps",
+    authorizationUrl: "https://github.com/login/oauth/authorize",
+    tokenUrl: "https://github.com/login/oauth/access_token",
+    // No revocation URL: GitHub revokes with DELETE /applications/{client_id}/grant (not RFC 7009).
+    defaultScopes: ["repo", "read:org", "read:user"],
+    // GitHub answers form-encoded unless asked for JSON, and reports errors as HTTP 200 with `error`
+    // (both normalized in token-adapter.ts). PKCE (S256) is supported since 2025-07-14
+    // (https://github.blog/changelog/2025-07-14-pkce-support-for-oauth-and-github-app-authentication).
+    tokenRequest: { headers: { accept: "application/json" } },
+  },
+
+  gitlab: gitlab("GitLab", "https://gitlab.com"),
+  "gitlab-self-managed": {
+    ...gitlab("GitLab (self-managed)", "https://{host}"),
+    templates: {
+      host: {
+        // A DNS host name only: lowercase labels and an alphabetic TLD, so no IP literal, port, path,
+        // userinfo or single-label name (localhost). Served at the root of the host.
+        pattern: `^(?=.{4,253}$)${LABEL}(?:\\.${LABEL})*\\.[a-z]{2,63}$`,
+        description: "Host name of the GitLab instance, e.g. gitlab.example.com",
+      },
+    },
+  },
+
+  linear: {
+    name: "Linear",
+    docs: "https://linear.app/developers/oauth-2-0-authentication",
+    authorizationUrl: "https://linear.app/oauth/authorize",
+    tokenUrl: "https://api.linear.app/oauth/token",
+    revocationUrl: "https://api.linear.app/oauth/revoke",
+    defaultScopes: ["read"],
+    scopeSeparator: ",",
+  },
+
+  salesforce: salesforce("Salesforce", "https://login.salesforce.com"),
+  "salesforce-sandbox": salesforce("Salesforce (sandbox)", "https://test.salesforce.com"),
+
+  zoom: {
+    name: "Zoom",
+    docs: "https://developers.zoom.us/docs/integrations/oauth/",
+    authorizationUrl: "https://zoom.us/oauth/authorize",
+    tokenUrl: "https://zoom.us/oauth/token",
+    revocationUrl: "https://zoom.us/oauth/revoke",
+    // Scopes are chosen on the app in the Zoom Marketplace; the authorize endpoint takes none.
+    defaultScopes: [],
+    clientAuth: "client_secret_basic",
+    tokenResponse: { metadata: { apiUrl: "api_url" } },
+  },
+
+  servicenow: {
+    name: "ServiceNow",
+    docs: "https://www.servicenow.com/docs/csh?topicname=c_OAuthAuthorizationCodeFlow.html&version=latest",
+    authorizationUrl: "https://{instance}.service-now.com/oauth_auth.do",
+    // Form-encoded only (a JSON body fails).
+    tokenUrl: "https://{instance}.service-now.com/oauth_token.do",
+    revocationUrl: "https://{instance}.service-now.com/oauth_revoke_token.do",
+    defaultScopes: ["useraccount"],
+    templates: { instance: hostLabel("ServiceNow instance name: the acme in acme.service-now.com") },
+  },
+
+  snowflake: {
+    name: "Snowflake",
+    docs: "https://docs.snowflake.com/en/user-guide/oauth-custom",
+    authorizationUrl: "https://{account}.snowflakecomputing.com/oauth/authorize",
+    tokenUrl: "https://{account}.snowflakecomputing.com/oauth/token-request",
+    // refresh_token asks for a refresh token; connectors add session:role:<ROLE> (else the default
+    // role). No revocation endpoint.
+    defaultScopes: ["refresh_token"],
+    clientAuth: "client_secret_basic",
+    tokenResponse: { metadata: { username: "username" } },
+    templates: {
+      account: {
+        // orgname-accountname (underscores written as hyphens, as Snowflake's URLs do), or a legacy
+        // locator with its region (a hyphenated id) and cloud: xy12345, xy12345.us-east-2.aws.
+        pattern: `^${LABEL}(?:\\.[a-z]+(?:-[a-z0-9]+)+(?:\\.(?:aws|gcp|azure))?)?$`,
+        description: "Snowflake account identifier as in its URL: myorg-myaccount or xy12345.us-east-1",
+      },
+    },
+  },
+
+  zendesk: {
+    name: "Zendesk",
+    docs: "https://developer.zendesk.com/documentation/api-basics/authentication/oauth-pkce/",
+    authorizationUrl: "https://{subdomain}.zendesk.com/oauth/authorizations/new",
+    tokenUrl: "https://{subdomain}.zendesk.com/oauth/tokens",
+    // No revocation URL: Zendesk revokes with DELETE /api/v2/oauth/tokens/{id} (not RFC 7009).
+    defaultScopes: ["read"],
+    templates: { subdomain: hostLabel("Zendesk subdomain: the acme in acme.zendesk.com") },
   },
 };

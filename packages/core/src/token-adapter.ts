@@ -3,7 +3,9 @@
  * request body format and headers (Notion: JSON + Notion-Version), form-encoded answers (GitHub),
  * HTTP 200 error bodies (Slack `ok: false`, GitHub `error`), nested user token sets (Slack
  * `authed_user`) and the metadata to keep (Slack team id, Salesforce instance URL, ...). The result is
- * a standard RFC 6749 response, with the kept metadata under METADATA_FIELD.
+ * a standard RFC 6749 response, with the kept metadata under METADATA_FIELD. An id_token is kept only
+ * when the entry names an issuer: oauth4webapi validates its `iss` against it, and a provider with a
+ * per-tenant issuer (Microsoft) would otherwise fail an exchange whose access token is fine.
  */
 import type { ProviderEntry } from "./catalog.ts";
 
@@ -15,6 +17,11 @@ function at(value: unknown, path: string): unknown {
   return path
     .split(".")
     .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], value);
+}
+
+/** Header names in lower case, as oauth4webapi passes them, so an entry's header replaces its own. */
+function lowercaseKeys(headers: Record<string, string> = {}): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
 function jsonRequest(init: RequestInit & { headers: Record<string, string> }) {
@@ -50,6 +57,7 @@ export function normalizeTokenBody(entry: ProviderEntry, status: number, body: R
     const value = at(body, source);
     if (typeof value === "string" || typeof value === "number") metadata[name] = String(value);
   }
+  if (!entry.issuer) delete tokenSet.id_token;
   const type = typeof tokenSet.token_type === "string" ? tokenSet.token_type.toLowerCase() : "";
   // Providers name their bearer tokens "user", "bot" or nothing; all are used as Bearer.
   tokenSet.token_type = type === "dpop" ? type : "bearer";
@@ -60,7 +68,7 @@ export function normalizeTokenBody(entry: ProviderEntry, status: number, body: R
 /** A customFetch applying the entry's token-endpoint quirks around `fetchImpl`. */
 export function tokenEndpointFetch(entry: ProviderEntry, fetchImpl: typeof fetch = fetch): Fetch {
   return async (url, init) => {
-    const withHeaders = { ...init, headers: { ...init.headers, ...entry.tokenRequest?.headers } };
+    const withHeaders = { ...init, headers: { ...init.headers, ...lowercaseKeys(entry.tokenRequest?.headers) } };
     const request = entry.tokenRequest?.format === "json" ? jsonRequest(withHeaders) : withHeaders;
     const response = await fetchImpl(url, { ...request, redirect: "manual" });
     const body = await readBody(response);

@@ -124,14 +124,15 @@ async function assemble(config: LocalConfig, stops: (() => Promise<void>)[], clo
   const appOrigins = config.appOrigins ? [...new Set([...config.appOrigins, demoOrigin])] : [demoOrigin];
   const clientSecret = randomBytes(24).toString("base64url");
   const redirectUri = `${publicApiUrl}/connectors/oauth/callback`;
-  const [services, provider] = await Promise.all([
-    startLocalServices({ dataDir: config.dataDir, dynamodbPort: config.dynamodbPort, kmsPort: config.kmsPort })
-      .then((started) => (stops.push(started.close), started))
-      .catch((error) => explainListenError(error, portNames)),
-    startDemoProvider({ port: config.demoProviderPort, clients: [{ clientId: DEMO_CLIENT_ID, clientSecret, redirectUris: [redirectUri] }] })
-      .then((started) => (stops.push(started.close), started))
-      .catch((error) => explainListenError(error, portNames)),
+  const started = await Promise.allSettled([
+    startLocalServices({ dataDir: config.dataDir, dynamodbPort: config.dynamodbPort, kmsPort: config.kmsPort }),
+    startDemoProvider({ port: config.demoProviderPort, clients: [{ clientId: DEMO_CLIENT_ID, clientSecret, redirectUris: [redirectUri] }] }),
   ]);
+  for (const result of started) if (result.status === "fulfilled") stops.push(result.value.close);
+  const [services, provider] = started.map((result) => {
+    if (result.status === "rejected") explainListenError(result.reason, portNames);
+    return result.value;
+  }) as [LocalServices, DemoProvider];
   Object.assign(process.env, services.env, {
     ...{ APP_ORIGINS: appOrigins.join(","), PUBLIC_API_URL: publicApiUrl, AUTH_HS256_SECRET: secret },
     ...{ SUCCESS_PATH: config.successPath, ERROR_PATH: config.errorPath, ALLOW_LOOPBACK_HTTP: "true" },
