@@ -19,6 +19,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { ConnectorConfig, ConnectorRecord } from "../../core/src/connectors.ts";
+import type { Sealed } from "../../core/src/envelope.ts";
 import { fail, ServiceError } from "../../core/src/errors.ts";
 import { FLOW_RETENTION_SECONDS, type FlowRecord } from "../../core/src/flows.ts";
 import type { ConnectorStore, FlowStore, SaveTokensInput } from "../../core/src/ports.ts";
@@ -45,12 +46,12 @@ function toConnector(item: Item | undefined): ConnectorRecord | undefined {
   if (!item) return undefined;
   const { pk: _pk, sk: _sk, refreshToken, ...record } = item;
   const connector = record as unknown as ConnectorRecord;
-  if (connector.tokens && refreshToken)
-    connector.tokens.refresh = refreshToken as ConnectorRecord["tokens"] extends infer T
-      ? T extends { refresh?: infer R }
-        ? R
-        : never
-      : never;
+  if (connector.tokens && refreshToken) connector.tokens.refresh = refreshToken as Sealed;
+  connector.tokens.refresh = refreshToken as ConnectorRecord["tokens"] extends infer T
+    ? T extends { refresh?: infer R }
+      ? R
+      : never
+    : never;
   return connector;
 }
 
@@ -61,11 +62,13 @@ function updateOf(set: Item, options: { remove?: string[]; raw?: string[] } = {}
   const sets = [...(options.raw ?? [])];
   const removes: string[] = [];
   for (const [name, value] of Object.entries(set)) {
-    names[`#${name}`] = name;
     if (value === undefined) {
-      if (options.remove?.includes(name)) removes.push(`#${name}`);
+      if (!options.remove?.includes(name)) continue;
+      names[`#${name}`] = name;
+      removes.push(`#${name}`);
       continue;
     }
+    names[`#${name}`] = name;
     values[`:${name}`] = value;
     sets.push(`#${name} = :${name}`);
   }

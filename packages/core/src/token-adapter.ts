@@ -41,6 +41,16 @@ async function readBody(response: Response): Promise<Record<string, unknown> | u
   }
 }
 
+/** The metadata the entry asks to keep, read from the whole response (strings and numbers only). */
+function keptMetadata(entry: ProviderEntry, body: Record<string, unknown>): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const [name, source] of Object.entries(entry.tokenResponse?.metadata ?? {})) {
+    const value = at(body, source);
+    if (typeof value === "string" || typeof value === "number") metadata[name] = String(value);
+  }
+  return metadata;
+}
+
 /** Rewrites a provider's token response into a standard one (status, JSON, token set, metadata). */
 export function normalizeTokenBody(entry: ProviderEntry, status: number, body: Record<string, unknown>) {
   const failed = body.ok === false || (typeof body.error === "string" && status < 400);
@@ -52,16 +62,13 @@ export function normalizeTokenBody(entry: ProviderEntry, status: number, body: R
   }
   const path = entry.tokenResponse?.tokenSetPath;
   const tokenSet = { ...((path ? at(body, path) : body) as Record<string, unknown> | undefined) };
-  const metadata: Record<string, string> = {};
-  for (const [name, source] of Object.entries(entry.tokenResponse?.metadata ?? {})) {
-    const value = at(body, source);
-    if (typeof value === "string" || typeof value === "number") metadata[name] = String(value);
-  }
   if (!entry.issuer) delete tokenSet.id_token;
+  // Older Linear apps list granted scopes as an array; RFC 6749 section 5.1 makes it one string.
+  if (Array.isArray(tokenSet.scope)) tokenSet.scope = tokenSet.scope.filter((s) => typeof s === "string").join(" ");
   const type = typeof tokenSet.token_type === "string" ? tokenSet.token_type.toLowerCase() : "";
   // Providers name their bearer tokens "user", "bot" or nothing; all are used as Bearer.
   tokenSet.token_type = type === "dpop" ? type : "bearer";
-  tokenSet[METADATA_FIELD] = metadata;
+  tokenSet[METADATA_FIELD] = keptMetadata(entry, body);
   return { status, body: tokenSet };
 }
 

@@ -1,0 +1,46 @@
+/**
+ * Counts AWS calls by service and operation with a real SDK middleware, without touching production
+ * code: every smithy client (KMS, DynamoDB, ...) shares one base class, whose `send` is wrapped here so
+ * that each client instance gets the counting middleware once, before its first request. Works on
+ * clients built later by the handlers' composition root, whose clients are not exported.
+ */
+import { __Client as SmithyClient } from "@aws-sdk/client-kms";
+import type { InitializeMiddleware } from "@smithy/types";
+
+export type Tally = Map<string, number>;
+
+let recording: Tally | undefined;
+
+const countCalls: InitializeMiddleware<object, object> = (next, context) => (args) => {
+  if (recording) {
+    // KMSClient/GenerateMacCommand -> KMS GenerateMac
+    const name = `${context.clientName?.replace(/Client$/, "")} ${context.commandName?.replace(/Command$/, "")}`;
+    recording.set(name, (recording.get(name) ?? 0) + 1);
+  }
+  return next(args);
+};
+
+/** Installs the hook; every client that sends afterwards gets the counter (once). */
+export function installCallCounter() {
+  const withCounter = new WeakSet<object>();
+  const send = SmithyClient.prototype.send as (...args: unknown[]) => unknown;
+  SmithyClient.prototype.send = function (this: InstanceType<typeof SmithyClient>, ...args: unknown[]) {
+    if (!withCounter.has(this)) {
+      withCounter.add(this);
+      this.middlewareStack.add(countCalls as never, { step: "initialize", name: "benchCallCounter" });
+    }
+    return send.apply(this, args);
+  } as typeof SmithyClient.prototype.send;
+}
+
+/** Runs `work` and returns the AWS calls it made, by "Service Operation". */
+export async function countCallsDuring(work: () => Promise<void>): Promise<Tally> {
+  const tally: Tally = new Map();
+  recording = tally;
+  try {
+    await work();
+  } finally {
+    recording = undefined;
+  }
+  return tally;
+}

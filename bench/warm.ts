@@ -1,0 +1,120 @@
+/**
+ * Warm latency and AWS calls per connect, against the local services (dynalite, the local KMS,
+ * oidc-provider) through the real handlers behind the local API, as the integration tests run them.
+ * Only our own request is timed; the login at the provider that produces a code is not.
+ */
+import { loginAtProvider } from "@connector-oauth/local";
+import {
+  demoConnector,
+  type Harness,
+  LEGACY_CLIENT,
+  LEGACY_REDIRECT_URI,
+  startHarness,
+} from "../functions/test/support/harness.ts";
+import { countCallsDuring, type Tally } from "./call-counter.ts";
+
+export interface WarmResult {
+  /** Milliseconds per request, in order, by endpoint. */
+  latency: { authorize: number[]; callback: number[]; getTokenFromCode: number[] };
+  /** AWS calls of each timed connect (authorize + callback). */
+  callsPerConnect: Tally[];
+}
+
+const CONNECTOR = "bench-demo";
+const LEGACY_CONNECTOR = "googleWorkspace";
+
+async function timed(request: () => Promise<Response>): Promise<{ ms: number; response: Response; text: string }> {
+  const start = performance.now();
+  const response = await request();
+  const text = await response.text();
+  return { ms: performance.now() - start, response, text };
+}
+
+function expectStatus(what: string, response: Response, status: number, text: string) {
+  if (response.status !== status) throw new Error(`${what}: HTTP ${response.status} ${text.slice(0, 200)}`);
+}
+
+/** One full connect; returns the authorize and callback times. */
+async function connect(h: Harness, token: string) {
+  const authorize = await timed(() =>
+    fetch(`${h.api.url}/connectors/${CONNECTOR}/oauth/authorize`, { headers: { authorization: `Bearer ${token}` } }),
+  );
+  expectStatus("authorize", authorize.response, 200, authorize.text);
+  const { authorizationUrl } = JSON.parse(authorize.text) as { authorizationUrl: string };
+  const callbackUrl = await loginAtProvider(authorizationUrl, "alice", h.callbackUrl);
+  const callback = await timed(() => fetch(callbackUrl, { redirect: "manual" }));
+  const location = callback.response.headers.get("location") ?? "";
+  if (location.includes("oauth_error")) throw new Error(`callback failed: ${location}`);
+  expectStatus("callback", callback.response, 302, callback.text);
+  return { authorizeMs: authorize.ms, callbackMs: callback.ms };
+}
+
+/** A Google-popup-style code from the google-workspace stand-in (no PKCE), as the legacy test gets one. */
+async function popupCode(h: Harness) {
+  const url = new URL(h.provider.authorizationUrl);
+  url.search = new URLSearchParams({
+    client_id: LEGACY_CLIENT.clientId,
+    redirect_uri: LEGACY_REDIRECT_URI,
+    response_type: "code",
+    scope: "openid email",
+  }).toString();
+  return new URL(await loginAtProvider(url.href, "alice", LEGACY_REDIRECT_URI)).searchParams.get("code") ?? "";
+}
+
+async function legacyExchange(h: Harness, token: string) {
+  const body = JSON.stringify({ code: await popupCode(h), connectorId: LEGACY_CONNECTOR });
+  const exchange = await timed(() =>
+    fetch(`${h.api.url}/connectors/getTokenFromCode`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body,
+    }),
+  );
+  expectStatus("getTokenFromCode", exchange.response, 200, exchange.text);
+  return exchange.ms;
+}
+
+async function setUp() {
+  const h = await startHarness({
+    overrides: (p) => ({
+      "google-workspace": { authorizationUrl: p.authorizationUrl, tokenUrl: p.tokenUrl, issuer: p.issuer, jwksUrl: p.jwksUrl },
+    }),
+    env: { POWERTOOLS_LOG_LEVEL: "WARN" },
+  });
+  await h.define([
+    demoConnector(h.provider, { connectorId: CONNECTOR, orgId: "acme" }),
+    {
+      ...{ provider: "google-workspace", scope: "team", createdBy: "alice", redirectUri: LEGACY_REDIRECT_URI },
+      ...{ ...LEGACY_CLIENT, connectorId: LEGACY_CONNECTOR, orgId: "acme", scopes: ["openid", "email"] },
+    },
+  ]);
+  h.logs.length = 0;
+  return h;
+}
+
+/** `warmUp` untimed rounds, then `requests` timed ones per endpoint. */
+export async function measureWarm(requests: number, warmUp: number): Promise<WarmResult> {
+  const h = await setUp();
+  try {
+    const token = await h.token({ sub: "alice", orgId: "acme", role: "admin", email: "alice@example.com" });
+    for (let i = 0; i < warmUp; i++) {
+      await connect(h, token);
+      await legacyExchange(h, token);
+    }
+    const result: WarmResult = { latency: { authorize: [], callback: [], getTokenFromCode: [] }, callsPerConnect: [] };
+    for (let i = 0; i < requests; i++) {
+      let times = { authorizeMs: 0, callbackMs: 0 };
+      result.callsPerConnect.push(
+        await countCallsDuring(async () => {
+          times = await connect(h, token);
+        }),
+      );
+      result.latency.authorize.push(times.authorizeMs);
+      result.latency.callback.push(times.callbackMs);
+    }
+    for (let i = 0; i < requests; i++) result.latency.getTokenFromCode.push(await legacyExchange(h, token));
+    return result;
+  } finally {
+    await h.close();
+  }
+}
