@@ -48,7 +48,8 @@ function coldTable(results: ColdResult[]): string[] {
 
 function latencyTable(warm: WarmResult): string[] {
   const rows = Object.entries(warm.latency).map(
-    ([endpoint, ms]) => `| ${endpoint} | ${ms.length} | ${fixed(percentile(ms, 50))} | ${fixed(percentile(ms, 99))} |`,
+    ([endpoint, ms]) =>
+      `| ${endpoint} | ${ms.length} | ${fixed(percentile(ms, 50))} | ${fixed(percentile(ms, 99))} |`,
   );
   return ["| Endpoint | Requests | p50 (ms) | p99 (ms) |", "|---|--:|--:|--:|", ...rows];
 }
@@ -63,11 +64,20 @@ function callsTable(perConnect: Tally[]): string[] {
   const countsOf = (match: (op: string) => boolean) =>
     perConnect.map((tally) => [...tally].reduce((sum, [op, n]) => (match(op) ? sum + n : sum), 0));
   const rows = operations.map((op) => `| ${op} | ${range(countsOf((o) => o === op))} | |`);
-  for (const [service, target] of [["KMS", TARGETS.kms], ["DynamoDB", TARGETS.dynamodb]] as const) {
+  for (const [service, target] of [
+    ["KMS", TARGETS.kms],
+    ["DynamoDB", TARGETS.dynamodb],
+  ] as const) {
     const counts = countsOf((op) => op.startsWith(`${service} `));
-    rows.push(`| **${service} total** | **${range(counts)}** | <= ${target}: ${verdict(Math.max(...counts) <= target)} |`);
+    rows.push(
+      `| **${service} total** | **${range(counts)}** | <= ${target}: ${verdict(Math.max(...counts) <= target)} |`,
+    );
   }
-  return [`| Call (over ${perConnect.length} warm connects) | Per connect | Target |`, "|---|--:|---|", ...rows];
+  return [
+    `| Call (over ${perConnect.length} warm connects) | Per connect | Target |`,
+    "|---|--:|---|",
+    ...rows,
+  ];
 }
 
 function report(cold: ColdResult[], warm: WarmResult): string {

@@ -23,7 +23,9 @@ export interface WarmResult {
 const CONNECTOR = "bench-demo";
 const LEGACY_CONNECTOR = "googleWorkspace";
 
-async function timed(request: () => Promise<Response>): Promise<{ ms: number; response: Response; text: string }> {
+async function timed(
+  request: () => Promise<Response>,
+): Promise<{ ms: number; response: Response; text: string }> {
   const start = performance.now();
   const response = await request();
   const text = await response.text();
@@ -37,7 +39,9 @@ function expectStatus(what: string, response: Response, status: number, text: st
 /** One full connect; returns the authorize and callback times. */
 async function connect(h: Harness, token: string) {
   const authorize = await timed(() =>
-    fetch(`${h.api.url}/connectors/${CONNECTOR}/oauth/authorize`, { headers: { authorization: `Bearer ${token}` } }),
+    fetch(`${h.api.url}/connectors/${CONNECTOR}/oauth/authorize`, {
+      headers: { authorization: `Bearer ${token}` },
+    }),
   );
   expectStatus("authorize", authorize.response, 200, authorize.text);
   const { authorizationUrl } = JSON.parse(authorize.text) as { authorizationUrl: string };
@@ -58,7 +62,9 @@ async function popupCode(h: Harness) {
     response_type: "code",
     scope: "openid email",
   }).toString();
-  return new URL(await loginAtProvider(url.href, "alice", LEGACY_REDIRECT_URI)).searchParams.get("code") ?? "";
+  return (
+    new URL(await loginAtProvider(url.href, "alice", LEGACY_REDIRECT_URI)).searchParams.get("code") ?? ""
+  );
 }
 
 async function legacyExchange(h: Harness, token: string) {
@@ -77,14 +83,24 @@ async function legacyExchange(h: Harness, token: string) {
 async function setUp() {
   const h = await startHarness({
     overrides: (p) => ({
-      "google-workspace": { authorizationUrl: p.authorizationUrl, tokenUrl: p.tokenUrl, issuer: p.issuer, jwksUrl: p.jwksUrl },
+      "google-workspace": {
+        authorizationUrl: p.authorizationUrl,
+        tokenUrl: p.tokenUrl,
+        issuer: p.issuer,
+        jwksUrl: p.jwksUrl,
+      },
     }),
     env: { POWERTOOLS_LOG_LEVEL: "WARN" },
   });
   await h.define([
     demoConnector(h.provider, { connectorId: CONNECTOR, orgId: "acme" }),
     {
-      ...{ provider: "google-workspace", scope: "team", createdBy: "alice", redirectUri: LEGACY_REDIRECT_URI },
+      ...{
+        provider: "google-workspace",
+        scope: "team",
+        createdBy: "alice",
+        redirectUri: LEGACY_REDIRECT_URI,
+      },
       ...{ ...LEGACY_CLIENT, connectorId: LEGACY_CONNECTOR, orgId: "acme", scopes: ["openid", "email"] },
     },
   ]);
@@ -101,7 +117,10 @@ export async function measureWarm(requests: number, warmUp: number): Promise<War
       await connect(h, token);
       await legacyExchange(h, token);
     }
-    const result: WarmResult = { latency: { authorize: [], callback: [], getTokenFromCode: [] }, callsPerConnect: [] };
+    const result: WarmResult = {
+      latency: { authorize: [], callback: [], getTokenFromCode: [] },
+      callsPerConnect: [],
+    };
     for (let i = 0; i < requests; i++) {
       let times = { authorizeMs: 0, callbackMs: 0 };
       result.callsPerConnect.push(

@@ -47,11 +47,6 @@ function toConnector(item: Item | undefined): ConnectorRecord | undefined {
   const { pk: _pk, sk: _sk, refreshToken, ...record } = item;
   const connector = record as unknown as ConnectorRecord;
   if (connector.tokens && refreshToken) connector.tokens.refresh = refreshToken as Sealed;
-  connector.tokens.refresh = refreshToken as ConnectorRecord["tokens"] extends infer T
-    ? T extends { refresh?: infer R }
-      ? R
-      : never
-    : never;
   return connector;
 }
 

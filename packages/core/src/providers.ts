@@ -33,7 +33,11 @@ const googleBase = {
 const GOOGLE_API = "https://www.googleapis.com/auth";
 
 function google(name: string, scopes: string[]): ProviderEntry {
-  return { ...googleBase, name, defaultScopes: ["openid", "email", ...scopes.map((s) => `${GOOGLE_API}/${s}`)] };
+  return {
+    ...googleBase,
+    name,
+    defaultScopes: ["openid", "email", ...scopes.map((s) => `${GOOGLE_API}/${s}`)],
+  };
 }
 
 const microsoftBase = {

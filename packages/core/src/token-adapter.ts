@@ -56,7 +56,7 @@ export function normalizeTokenBody(entry: ProviderEntry, status: number, body: R
   const failed = body.ok === false || (typeof body.error === "string" && status < 400);
   if (failed || status >= 400) {
     return {
-      status: status >= 400 ? status : 400,
+      status: Math.max(status, 400),
       body: { error: typeof body.error === "string" ? body.error : "provider_error" },
     };
   }
@@ -64,7 +64,8 @@ export function normalizeTokenBody(entry: ProviderEntry, status: number, body: R
   const tokenSet = { ...((path ? at(body, path) : body) as Record<string, unknown> | undefined) };
   if (!entry.issuer) delete tokenSet.id_token;
   // Older Linear apps list granted scopes as an array; RFC 6749 section 5.1 makes it one string.
-  if (Array.isArray(tokenSet.scope)) tokenSet.scope = tokenSet.scope.filter((s) => typeof s === "string").join(" ");
+  if (Array.isArray(tokenSet.scope))
+    tokenSet.scope = tokenSet.scope.filter((s) => typeof s === "string").join(" ");
   const type = typeof tokenSet.token_type === "string" ? tokenSet.token_type.toLowerCase() : "";
   // Providers name their bearer tokens "user", "bot" or nothing; all are used as Bearer.
   tokenSet.token_type = type === "dpop" ? type : "bearer";
@@ -75,7 +76,10 @@ export function normalizeTokenBody(entry: ProviderEntry, status: number, body: R
 /** A customFetch applying the entry's token-endpoint quirks around `fetchImpl`. */
 export function tokenEndpointFetch(entry: ProviderEntry, fetchImpl: typeof fetch = fetch): Fetch {
   return async (url, init) => {
-    const withHeaders = { ...init, headers: { ...init.headers, ...lowercaseKeys(entry.tokenRequest?.headers) } };
+    const withHeaders = {
+      ...init,
+      headers: { ...init.headers, ...lowercaseKeys(entry.tokenRequest?.headers) },
+    };
     const request = entry.tokenRequest?.format === "json" ? jsonRequest(withHeaders) : withHeaders;
     const response = await fetchImpl(url, { ...request, redirect: "manual" });
     const body = await readBody(response);

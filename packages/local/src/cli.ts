@@ -1,0 +1,249 @@
+/**
+ * The operator CLI, `npx connector-oauth <command>`: put connector definitions (client secrets
+ * sealed with KMS before they are stored), list an org's connectors with their status (never a
+ * secret), delete a connector, mint a dev JWT. It talks to whatever the AWS SDK is configured for
+ * (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB / _KMS), or with --local to `npm start`'s
+ * services. This is its own composition root: it builds the two clients and wires the adapters.
+ */
+import { hostname, userInfo } from "node:os";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { dynamoConnectorStore, kmsDataKeys } from "@connector-oauth/aws";
+import { type ConnectorRecord, defineConnectors, isServiceError, providers, publicConnector } from "@connector-oauth/core";
+import { ConfigError, dataDirSecret, DEFAULT_DATA_DIR, localPorts, readDefinitions } from "./config.ts";
+
+type Env = Record<string, string | undefined>;
+
+export interface CliIo {
+  env: Env;
+  cwd: string;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const LOCAL = { region: "us-east-1", table: "connector-oauth", dataKey: "alias/connector-oauth-data" };
+
+const USAGE = `Usage: connector-oauth <command> [options]
+
+Commands:
+  put <file.json>              Create or update the connectors defined in a file (SPEC format);
+                               the whole file is validated before anything is written
+  list --org <orgId>           List an org's connectors and their authentication status
+  delete <connectorId> --org <orgId>
+                               Delete a connector and its stored tokens
+  token --org <orgId>          Mint a dev JWT (HS256 with AUTH_HS256_SECRET)
+        [--user <id>] [--email <address>] [--member] [--ttl 30d]
+
+Where the data lives:
+  --local                      The services of \`npm start\` (honours PORT, DYNAMODB_PORT, KMS_PORT,
+                               DATA_DIR); otherwise the AWS SDK's normal configuration
+  --table <name>               DynamoDB table (default: TABLE_NAME)
+  --data-key <key id or alias> KMS key for client secrets (default: DATA_KEY_ID; put only)
+Other options:
+  --json                       Machine-readable output (list)
+  --by <userId>                Recorded as lastUpdatedBy (put; default: the OS user)
+  -h, --help                   This text`;
+
+const OPTIONS = {
+  org: { type: "string" },
+  user: { type: "string" },
+  email: { type: "string" },
+  member: { type: "boolean" },
+  ttl: { type: "string" },
+  local: { type: "boolean" },
+  table: { type: "string" },
+  "data-key": { type: "string" },
+  json: { type: "boolean" },
+  by: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
+
+/** Invalid usage: exit code 2 with the message and a pointer to --help. */
+class UsageError extends Error {}
+
+function need<T>(value: T | undefined, message: string): T {
+  if (value === undefined || value === "") throw new UsageError(message);
+  return value;
+}
+
+/** Clients and names for the target: `npm start`'s services with --local, else the SDK's config. */
+function target(values: Values, env: Env) {
+  if (values.local) {
+    const ports = localPorts(env);
+    const local = (port: number) => ({
+      region: LOCAL.region,
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    return {
+      dynamo: local(ports.dynamodbPort),
+      kms: local(ports.kmsPort),
+      table: values.table ?? LOCAL.table,
+      dataKey: values["data-key"] ?? LOCAL.dataKey,
+      allowLoopbackHttp: true,
+    };
+  }
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
+  const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined;
+  const common = { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION, credentials };
+  return {
+    dynamo: { ...common, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL },
+    kms: { ...common, endpoint: env.AWS_ENDPOINT_URL_KMS ?? env.AWS_ENDPOINT_URL },
+    table: need(values.table ?? env.TABLE_NAME, "Set TABLE_NAME or --table (or use --local)"),
+    dataKey: values["data-key"] ?? env.DATA_KEY_ID,
+    allowLoopbackHttp: env.ALLOW_LOOPBACK_HTTP === "true" || env.ALLOW_LOOPBACK_HTTP === "1",
+  };
+}
+
+type Target = ReturnType<typeof target>;
+
+/** Runs `use` with the adapters for `t`, then releases the clients. */
+async function withStores<T>(t: Target, use: (s: ReturnType<typeof stores>) => Promise<T>): Promise<T> {
+  const dynamo = new DynamoDBClient({ ...t.dynamo, maxAttempts: 2 });
+  const kms = new KMSClient({ ...t.kms, maxAttempts: 2 });
+  try {
+    return await use(stores(t, dynamo, kms));
+  } finally {
+    dynamo.destroy();
+    kms.destroy();
+  }
+}
+
+function stores(t: Target, dynamo: DynamoDBClient, kms: KMSClient) {
+  return {
+    connectors: dynamoConnectorStore(dynamo, t.table),
+    dataKeys: () => kmsDataKeys(kms, need(t.dataKey, "Set DATA_KEY_ID or --data-key (or use --local)")),
+  };
+}
+
+async function put(positionals: string[], values: Values, io: CliIo): Promise<number> {
+  const file = need(positionals[0], "put needs a definitions file: connector-oauth put <file.json>");
+  const t = target(values, io.env);
+  const { resolve } = await import("node:path");
+  // Everything is validated before the first write: a bad file changes nothing.
+  const definitions = await readDefinitions(resolve(io.cwd, file), t.allowLoopbackHttp);
+  const by = values.by ?? `${userInfo().username}@${hostname()}`;
+  const saved = await withStores(t, (s) =>
+    defineConnectors(
+      { connectors: s.connectors, dataKeys: s.dataKeys(), catalog: { catalog: providers, allowLoopbackHttp: t.allowLoopbackHttp } },
+      definitions,
+      by,
+      Date.now(),
+    ),
+  );
+  for (const c of saved) io.out(`saved ${c.connectorId} (org ${c.orgId}, ${c.provider}): ${c.status}, version ${c.version}`);
+  return 0;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd());
+}
+
+function listing(connectors: ConnectorRecord[]): string[] {
+  const header = ["CONNECTOR", "PROVIDER", "SCOPE", "STATUS", "TOKEN EXPIRES", "UPDATED", "BY"];
+  const rows = connectors.map((c) => {
+    const shown = publicConnector(c);
+    return [shown._id, shown.provider, shown.scope, shown.status, shown.tokenExpiresAt ?? "-", shown.updatedAt, shown.lastUpdatedBy];
+  });
+  return table([header, ...rows]);
+}
+
+async function list(values: Values, io: CliIo): Promise<number> {
+  const org = need(values.org, "list needs --org <orgId>");
+  const connectors = await withStores(target(values, io.env), (s) => s.connectors.list(org));
+  if (values.json) io.out(JSON.stringify(connectors.map(publicConnector), null, 2));
+  else if (!connectors.length) io.out(`No connectors in org ${org}.`);
+  else for (const line of listing(connectors)) io.out(line);
+  return 0;
+}
+
+async function remove(positionals: string[], values: Values, io: CliIo): Promise<number> {
+  const id = need(positionals[0], "delete needs a connector id: connector-oauth delete <connectorId> --org <orgId>");
+  const org = need(values.org, "delete needs --org <orgId>");
+  const deleted = await withStores(target(values, io.env), (s) => s.connectors.delete(org, id));
+  if (!deleted) {
+    io.err(`connector-oauth: no connector ${id} in org ${org}; nothing deleted`);
+    return 1;
+  }
+  io.out(`deleted ${id} (org ${org})`);
+  return 0;
+}
+
+async function token(values: Values, io: CliIo): Promise<number> {
+  const org = need(values.org, "token needs --org <orgId>");
+  const dataDir = (await import("node:path")).resolve(io.cwd, io.env.DATA_DIR || DEFAULT_DATA_DIR);
+  const secret = io.env.AUTH_HS256_SECRET || (values.local ? await dataDirSecret(dataDir, false) : undefined);
+  if (!secret) {
+    const hint = values.local ? `no secret in ${dataDir} yet: run npm start once` : "or use --local";
+    throw new ConfigError(`AUTH_HS256_SECRET is not set (${hint})`);
+  }
+  const ttl = values.ttl ?? "30d";
+  if (!/^\d+\s*(s|m|h|d|w)$/.test(ttl)) throw new UsageError(`--ttl must look like 15m, 12h or 30d, got ${ttl}`);
+  const { mintDevToken } = await import("./start.ts");
+  const claims = { sub: values.user ?? "dev-admin", orgId: org, admin: !values.member, email: values.email };
+  io.out(await mintDevToken(secret, claims, ttl, io.env));
+  return 0;
+}
+
+/** A failure as one line: what went wrong and, for unreachable services, where it looked. */
+function explain(error: unknown, values: Values, env: Env): string {
+  if (error instanceof UsageError || error instanceof ConfigError) return error.message;
+  if (isServiceError(error, "dependency_unavailable")) {
+    const cause = error.cause instanceof Error ? ` (${error.cause.name}: ${error.cause.message})` : "";
+    const where = values.local ? "the local services: is `npm start` running?" : "AWS: check credentials, region and endpoint";
+    return `${error.message}${cause}; tried ${where}${values.local ? "" : ` (region ${env.AWS_REGION ?? "unset"})`}`;
+  }
+  if (isServiceError(error)) return error.message;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Runs one command; resolves the process exit code (0 ok, 1 failed, 2 bad usage). */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.err(`connector-oauth: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || command === "help" || !command) {
+    (command || values.help ? io.out : io.err)(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const commands: Record<string, () => Promise<number>> = {
+    put: () => put(rest, values, io),
+    list: () => list(values, io),
+    delete: () => remove(rest, values, io),
+    token: () => token(values, io),
+  };
+  const run = Object.hasOwn(commands, command) ? commands[command] : undefined;
+  if (!run) {
+    io.err(`connector-oauth: unknown command ${JSON.stringify(command)} (try --help)`);
+    return 2;
+  }
+  try {
+    return await run();
+  } catch (error) {
+    io.err(`connector-oauth ${command}: ${explain(error, values, io.env)}`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+/** Entry point of the `connector-oauth` bin. */
+export async function main(argv = process.argv.slice(2)): Promise<number> {
+  return runCli(argv, {
+    env: process.env,
+    cwd: process.cwd(),
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main();
