@@ -94,6 +94,14 @@ export function parseDefinition(input: unknown, catalog: CatalogOptions): Connec
     throw fail("invalid_request", `${where}: only oauth2 connectors take endpoints`);
   const entry = providerEntry({ provider, endpoints: custom }, catalog.catalog);
   const params = d.params === undefined ? undefined : checkParams(entry, d.params as Record<string, string>);
+  for (const [name, template] of Object.entries(entry.templates ?? {})) {
+    if (template.default === undefined && params?.[name] === undefined) {
+      throw fail(
+        "invalid_request",
+        `${where}: provider parameter "${name}" is required (${template.description})`,
+      );
+    }
+  }
   if (d.isEnabled !== undefined && typeof d.isEnabled !== "boolean")
     throw fail("invalid_request", `${where}: isEnabled must be boolean`);
   return {

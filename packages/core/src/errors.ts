@@ -17,6 +17,9 @@ export type ErrorCode =
   | "provider_error"
   | "dependency_unavailable"
   | "conflict"
+  | "not_connected"
+  | "needs_reauth"
+  | "token_refresh_failed"
   | "internal_error";
 
 /** Codes a callback can report to the app in `oauth_error=` (closed: provider text never passes through). */

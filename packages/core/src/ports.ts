@@ -72,4 +72,40 @@ export interface ConnectorStore {
   saveTokens(input: SaveTokensInput): Promise<ConnectorRecord>;
   /** Deletes a connector; resolves false when it did not exist. */
   delete(orgId: string, connectorId: string): Promise<boolean>;
+  /** Marks the connector needs_reauth (its grant was rejected), keeping its tokens for inspection.
+   * Resolves false when the stored version is no longer `expectedVersion` (someone else wrote). */
+  markNeedsReauth(input: StatusChange & { expectedVersion: number }): Promise<boolean>;
+  /** Removes the stored token set and refresh token and marks the connector disconnected, whatever
+   * its version; resolves false when the connector does not exist. */
+  clearTokens(input: StatusChange): Promise<boolean>;
+  /** Every authenticated connector of every org, page by page (for the keep-alive job). */
+  listAuthenticated(): AsyncIterable<ConnectorRecord>;
+}
+
+export interface StatusChange {
+  orgId: string;
+  connectorId: string;
+  by: string;
+  now: number;
+}
+
+/** Who holds a connector's refresh lease; `now` and `ttlMs` in milliseconds. */
+export interface LeaseRequest {
+  orgId: string;
+  connectorId: string;
+  owner: string;
+  now: number;
+  ttlMs: number;
+}
+
+/**
+ * A short lease per connector, so one process at a time refreshes its tokens. Taking it is one
+ * conditional write that succeeds only when no lease exists or the existing one has expired;
+ * releasing it succeeds only for its owner, so a late holder never frees someone else's lease.
+ */
+export interface LeaseStore {
+  /** Resolves true when `owner` now holds the lease until `now + ttlMs`; false when another does. */
+  acquire(request: LeaseRequest): Promise<boolean>;
+  /** Ends the lease if `owner` still holds it; does nothing otherwise. */
+  release(lease: { orgId: string; connectorId: string; owner: string }): Promise<void>;
 }

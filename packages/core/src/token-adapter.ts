@@ -2,7 +2,7 @@
  * The one place provider token-endpoint quirks are applied, as an oauth4webapi `customFetch`:
  * request body format and headers (Notion: JSON + Notion-Version), form-encoded answers (GitHub),
  * HTTP 200 error bodies (Slack `ok: false`, GitHub `error`), nested user token sets (Slack
- * `authed_user`) and the metadata to keep (Slack team id, Salesforce instance URL, ...). The result is
+ * `authed_user`), plain HTTP Basic credentials (Notion, Zoom, Snowflake) and the metadata to keep (Slack team id, Salesforce instance URL, ...). The result is
  * a standard RFC 6749 response, with the kept metadata under METADATA_FIELD. An id_token is kept only
  * when the entry names an issuer: oauth4webapi validates its `iss` against it, and a provider with a
  * per-tenant issuer (Microsoft) would otherwise fail an exchange whose access token is fine.
@@ -22,6 +22,27 @@ function at(value: unknown, path: string): unknown {
 /** Header names in lower case, as oauth4webapi passes them, so an entry's header replaces its own. */
 function lowercaseKeys(headers: Record<string, string> = {}): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+function formDecode(text: string): string {
+  return decodeURIComponent(text.replaceAll("+", "%20"));
+}
+
+function utf8Base64(text: string): string {
+  return btoa(Array.from(new TextEncoder().encode(text), (byte) => String.fromCharCode(byte)).join(""));
+}
+
+/**
+ * oauth4webapi form-encodes Basic credentials (RFC 6749 section 2.3.1: `client-1` becomes
+ * `client%2D1`). The providers that take Basic (Notion, Zoom, Snowflake) document plain
+ * base64(client_id:client_secret) and do not decode it: their UUID or base64 client ids would not
+ * match. So the credentials go as they are.
+ */
+function plainBasic(headers: Record<string, string>): Record<string, string> {
+  const value = headers.authorization;
+  if (!value?.startsWith("Basic ")) return headers;
+  const [id = "", secret = ""] = atob(value.slice("Basic ".length)).split(":").map(formDecode);
+  return { ...headers, authorization: `Basic ${utf8Base64(`${id}:${secret}`)}` };
 }
 
 function jsonRequest(init: RequestInit & { headers: Record<string, string> }) {
@@ -78,7 +99,7 @@ export function tokenEndpointFetch(entry: ProviderEntry, fetchImpl: typeof fetch
   return async (url, init) => {
     const withHeaders = {
       ...init,
-      headers: { ...init.headers, ...lowercaseKeys(entry.tokenRequest?.headers) },
+      headers: { ...plainBasic(init.headers), ...lowercaseKeys(entry.tokenRequest?.headers) },
     };
     const request = entry.tokenRequest?.format === "json" ? jsonRequest(withHeaders) : withHeaders;
     const response = await fetchImpl(url, { ...request, redirect: "manual" });

@@ -1,0 +1,101 @@
+/**
+ * What the token lifecycle operations (refresh.ts, disconnect.ts) share: their resolved
+ * dependencies and timing, loading a connector, the client credentials, and running work under the
+ * connector's lease.
+ */
+import type { CatalogOptions } from "../catalog.ts";
+import { type ConnectorRecord, isValidId } from "../connectors.ts";
+import { openSecret } from "../envelope.ts";
+import { describeError, fail, type Log } from "../errors.ts";
+import type { ClientCredentials } from "../oauth.ts";
+import type { ConnectorStore, DataKeys, LeaseStore } from "../ports.ts";
+import type { RetryPolicy } from "./provider-calls.ts";
+
+export interface RefreshTiming extends RetryPolicy {
+  /** How long a refresher holds the lease: longer than all its attempts and pauses together. */
+  leaseMs: number;
+  /** How long a caller waits for another process's refresh: longer than the lease, so that it
+   * takes over from a holder that crashed. */
+  waitMs: number;
+  /** Pause between reads of the record while waiting. */
+  pollMs: number;
+}
+
+/** Four attempts of at most 6 s with pauses of 0.25, 0.5 and 1 s fit the 30 s lease. */
+export const DEFAULT_TIMING: RefreshTiming = {
+  leaseMs: 30_000,
+  waitMs: 35_000,
+  pollMs: 150,
+  maxAttempts: 4,
+  baseDelayMs: 250,
+  maxDelayMs: 2_000,
+  attemptTimeoutMs: 6_000,
+};
+
+export interface LifecycleContext {
+  connectors: ConnectorStore;
+  leases: LeaseStore;
+  dataKeys: DataKeys;
+  catalog: CatalogOptions;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  log: Log;
+  fetch?: typeof fetch;
+  timing: RefreshTiming;
+}
+
+export interface ConnectorKey {
+  orgId: string;
+  connectorId: string;
+}
+
+/** Reads a connector (consistent read); connector_not_found when the ids are invalid or unknown. */
+export async function loadConnector(ctx: LifecycleContext, key: ConnectorKey): Promise<ConnectorRecord> {
+  const valid = isValidId(key.orgId) && isValidId(key.connectorId);
+  const record = valid ? await ctx.connectors.get(key.orgId, key.connectorId) : undefined;
+  if (!record) throw fail("connector_not_found", "Connector not found");
+  return record;
+}
+
+/** needs_reauth or not_connected unless the connector is authenticated and has tokens. */
+export function assertConnected(record: ConnectorRecord): void {
+  if (record.status === "needs_reauth") {
+    throw fail("needs_reauth", "The provider no longer accepts this connector's grant; connect it again");
+  }
+  if (record.status !== "authenticated" || !record.tokens) {
+    throw fail("not_connected", "The connector is not connected");
+  }
+}
+
+/** The connector's current client (its secret opened under the client-secret context). */
+export async function clientOf(ctx: LifecycleContext, record: ConnectorRecord): Promise<ClientCredentials> {
+  const context = { orgId: record.orgId, connectorId: record.connectorId, purpose: "client-secret" as const };
+  const clientSecret = record.clientSecret && (await openSecret(ctx.dataKeys, context, record.clientSecret));
+  return { clientId: record.clientId, clientSecret };
+}
+
+/**
+ * Runs `work` while holding the connector's lease under a fresh owner id, and releases it after;
+ * resolves undefined without running it when another owner holds the lease. `work` receives the
+ * time its lease ends.
+ */
+export async function underLease<T>(
+  ctx: LifecycleContext,
+  key: ConnectorKey,
+  work: (leaseEnds: number) => Promise<T>,
+): Promise<{ value: T } | undefined> {
+  const owner = crypto.randomUUID();
+  const now = ctx.now();
+  const ttlMs = ctx.timing.leaseMs;
+  if (!(await ctx.leases.acquire({ ...key, owner, now, ttlMs }))) return undefined;
+  try {
+    return { value: await work(now + ttlMs) };
+  } finally {
+    // A lease that cannot be released expires on its own; it must not hide the outcome.
+    await ctx.leases
+      .release({ ...key, owner })
+      .catch((error: unknown) =>
+        ctx.log.warn("refresh lease not released", { ...key, ...describeError(error) }),
+      );
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Refreshing a connector's tokens, once per connector at a time across processes.
+ *
+ * A caller that needs new tokens takes the connector's lease (one conditional write), re-reads the
+ * record (someone may have refreshed just before), asks the provider, and stores the new set with a
+ * write conditioned on the version it read; then releases the lease. Callers that find the lease
+ * taken poll the record until the new set appears, and take over once the lease is free or expired
+ * (its holder crashed). A provider that rotates refresh tokens invalidates the old one on use, so a
+ * second concurrent refresh would fail, and some providers then revoke the whole grant.
+ */
+import type * as oauth from "oauth4webapi";
+import { resolveProvider } from "../catalog.ts";
+import type { ConnectorRecord, NewTokenSet, StoredTokens } from "../connectors.ts";
+import { openField } from "../envelope.ts";
+import { describeError, fail, isServiceError } from "../errors.ts";
+import { sealTokenSet, tokensContext } from "../tokens.ts";
+import {
+  assertConnected,
+  type ConnectorKey,
+  clientOf,
+  type LifecycleContext,
+  loadConnector,
+  underLease,
+} from "./context.ts";
+import { type CallOutcome, callWithRetries, providerErrorCode, refreshGrant } from "./provider-calls.ts";
+
+/** A record that satisfied the caller, with the access token in plaintext when this process refreshed. */
+export interface Settled {
+  record: ConnectorRecord;
+  accessToken?: string;
+}
+
+export interface RefreshRequest {
+  /** True once the record holds what the caller needs (then nothing is refreshed). */
+  satisfied: (record: ConnectorRecord) => boolean;
+  /** An explicit refresh: without a refresh token it fails instead of serving the current token. */
+  force: boolean;
+}
+
+/** Brings the connector's tokens to what `request.satisfied` wants, refreshing at most once. */
+export async function refreshUnderLease(
+  ctx: LifecycleContext,
+  key: ConnectorKey,
+  request: RefreshRequest,
+): Promise<Settled> {
+  const deadline = ctx.now() + ctx.timing.waitMs;
+  for (;;) {
+    const held = await underLease(ctx, key, async (leaseEnds) => {
+      const current = await loadConnector(ctx, key);
+      return request.satisfied(current) ? { record: current } : refreshHeld(ctx, current, leaseEnds, request);
+    });
+    if (held) return held.value;
+    if (ctx.now() >= deadline) {
+      throw fail("token_refresh_failed", "Another process is still refreshing this connector's tokens");
+    }
+    await ctx.sleep(ctx.timing.pollMs);
+    const current = await loadConnector(ctx, key);
+    if (request.satisfied(current)) return { record: current };
+    assertConnected(current);
+  }
+}
+
+/** Runs while holding the lease that ends at `leaseEnds`. */
+async function refreshHeld(
+  ctx: LifecycleContext,
+  current: ConnectorRecord,
+  leaseEnds: number,
+  request: RefreshRequest,
+): Promise<Settled> {
+  assertConnected(current);
+  const tokens = current.tokens as StoredTokens;
+  if (!tokens.refresh) return withoutRefreshToken(ctx, current, request.force);
+  const provider = resolveProvider(current, ctx.catalog);
+  const client = await clientOf(ctx, current);
+  const refreshToken = await openField(ctx.dataKeys, tokensContext(current), "refresh", tokens.refresh);
+  const options = { allowLoopbackHttp: ctx.catalog.allowLoopbackHttp };
+  const outcome = await callWithRetries(
+    (fetchImpl) => refreshGrant(provider, client, refreshToken, { ...options, fetch: fetchImpl }),
+    {
+      policy: ctx.timing,
+      sleep: ctx.sleep,
+      fetch: ctx.fetch,
+      // A retry must end before the lease does, or a second process could refresh at the same time.
+      mayWait: (delayMs) => leaseEnds - ctx.now() >= delayMs + ctx.timing.attemptTimeoutMs,
+    },
+  );
+  if (!outcome.ok) return refreshFailed(ctx, current, outcome);
+  const record = await storeRefreshed(ctx, current, outcome.value);
+  ctx.log.info("tokens refreshed", {
+    ...logKey(current),
+    attempts: outcome.attempts,
+    rotated: typeof outcome.value.refresh_token === "string",
+  });
+  return { record, accessToken: outcome.value.access_token };
+}
+
+function logKey(record: ConnectorRecord) {
+  return { orgId: record.orgId, connectorId: record.connectorId, provider: record.provider };
+}
+
+/** Nothing to refresh with: the stored token serves until it expires, then a person must reconnect. */
+async function withoutRefreshToken(ctx: LifecycleContext, current: ConnectorRecord, force: boolean) {
+  if (force) throw fail("token_refresh_failed", "The provider issued no refresh token for this connector");
+  const expiresAt = current.tokens?.expiresAt;
+  if (expiresAt === undefined || Date.parse(expiresAt) > ctx.now()) return { record: current };
+  await markNeedsReauth(ctx, current);
+  throw fail("needs_reauth", "The access token expired and the provider issued no refresh token");
+}
+
+async function refreshFailed(
+  ctx: LifecycleContext,
+  current: ConnectorRecord,
+  outcome: Extract<CallOutcome<unknown>, { ok: false }>,
+): Promise<never> {
+  const details = {
+    ...logKey(current),
+    attempts: outcome.attempts,
+    failure: outcome.failure,
+    providerError: providerErrorCode(outcome.error),
+    ...describeError(outcome.error),
+  };
+  if (outcome.failure === "rejected") {
+    ctx.log.warn("grant rejected by the provider; connector needs reauthorization", details);
+    await markNeedsReauth(ctx, current);
+    throw fail("needs_reauth", "The provider no longer accepts this connector's grant; connect it again");
+  }
+  ctx.log.error("token refresh failed", details);
+  const message =
+    outcome.failure === "transient"
+      ? "The provider's token endpoint is unavailable; try again later"
+      : "The provider refused to refresh the tokens";
+  throw fail("token_refresh_failed", message, outcome.error);
+}
+
+/** Marks needs_reauth unless the record changed since it was read (then its new state stands). */
+async function markNeedsReauth(ctx: LifecycleContext, current: ConnectorRecord): Promise<void> {
+  const marked = await ctx.connectors.markNeedsReauth({
+    ...{ orgId: current.orgId, connectorId: current.connectorId },
+    ...{ expectedVersion: current.version, by: current.lastUpdatedBy, now: ctx.now() },
+  });
+  if (!marked) ctx.log.warn("connector changed before it could be marked needs_reauth", logKey(current));
+}
+
+/**
+ * Seals and stores the new set with a write conditioned on the version read under the lease. Kept
+ * from the stored set when the response lacks them: the refresh token (dynamo.ts), the id_token, and
+ * metadata the code exchange recorded (a refresh response rarely repeats Slack's team id).
+ */
+async function storeRefreshed(
+  ctx: LifecycleContext,
+  current: ConnectorRecord,
+  response: oauth.TokenEndpointResponse,
+): Promise<ConnectorRecord> {
+  const stored = current.tokens as StoredTokens;
+  const sealed = await sealTokenSet(ctx.dataKeys, current, response, stored.scopes, ctx.now());
+  const tokens: NewTokenSet = {
+    ...sealed,
+    idToken: sealed.idToken ?? stored.idToken,
+    metadata: { ...stored.metadata, ...sealed.metadata },
+  };
+  const save = (expectedVersion: number) =>
+    ctx.connectors.saveTokens({
+      ...{ orgId: current.orgId, connectorId: current.connectorId, clientId: current.clientId },
+      ...{ tokens, by: current.lastUpdatedBy, now: ctx.now(), expectedVersion },
+    });
+  try {
+    return await save(current.version);
+  } catch (error) {
+    if (!isServiceError(error, "conflict")) throw error;
+    // Only the configuration changed meanwhile (same client, same tokens): the new set still belongs.
+    const latest = await ctx.connectors.get(current.orgId, current.connectorId);
+    const sameTokens =
+      latest?.status === "authenticated" &&
+      latest.clientId === current.clientId &&
+      latest.tokens?.obtainedAt === stored.obtainedAt;
+    if (latest && sameTokens) return save(latest.version);
+    ctx.log.warn("refreshed tokens discarded: the connector was reconnected or changed", logKey(current));
+    throw fail("conflict", "The connector changed while its tokens were refreshed; try again", error);
+  }
+}

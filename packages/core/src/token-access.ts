@@ -1,0 +1,130 @@
+/**
+ * Token access for sync workers (a Lambda or a long-running Node process) and the operator CLI:
+ * - getAccessToken: a valid access token for an org's connector and what API calls need with it,
+ *   refreshed first when it expires within a margin (default 5 minutes);
+ * - refresh: a refresh now, whatever the expiry (CLI, keep-alive);
+ * - disconnect: revoke at the provider, remove the tokens, mark the connector disconnected.
+ *
+ * One refresh per connector at a time across processes (lifecycle/refresh.ts); within a process,
+ * concurrent callers for one connector also share one refresh. Errors are ServiceErrors: needs_reauth
+ * (the provider rejected the grant: a person must connect again; never retried), not_connected,
+ * token_refresh_failed (the provider failed or refused after the retries; status unchanged),
+ * connector_not_found, conflict, dependency_unavailable (DynamoDB or KMS).
+ */
+import type { CatalogOptions } from "./catalog.ts";
+import type { ConnectorRecord } from "./connectors.ts";
+import { openField } from "./envelope.ts";
+import { fail, type Log } from "./errors.ts";
+import {
+  type ConnectorKey,
+  DEFAULT_TIMING,
+  type LifecycleContext,
+  loadConnector,
+  type RefreshTiming,
+} from "./lifecycle/context.ts";
+import { type DisconnectResult, disconnectConnector } from "./lifecycle/disconnect.ts";
+import { type RefreshRequest, refreshUnderLease, type Settled } from "./lifecycle/refresh.ts";
+import type { ConnectorStore, DataKeys, LeaseStore } from "./ports.ts";
+import { tokensContext } from "./tokens.ts";
+
+export type { RefreshTiming } from "./lifecycle/context.ts";
+export { DEFAULT_TIMING } from "./lifecycle/context.ts";
+export type { DisconnectResult, Revocation } from "./lifecycle/disconnect.ts";
+
+export const DEFAULT_MARGIN_MS = 5 * 60_000;
+
+export interface TokenAccessDeps {
+  connectors: ConnectorStore;
+  leases: LeaseStore;
+  dataKeys: DataKeys;
+  catalog: CatalogOptions;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  log: Log;
+  fetch?: typeof fetch;
+  /** Refresh when the access token expires within this many milliseconds (default 5 minutes). */
+  marginMs?: number;
+  timing?: Partial<RefreshTiming>;
+}
+
+/** An access token and what API calls need with it. Never log it. */
+export interface AccessToken extends ConnectorKey {
+  provider: string;
+  accessToken: string;
+  /** The Authorization scheme: "bearer" (or "dpop"). */
+  tokenType: string;
+  /** Absolute UTC expiry (ISO 8601), when the provider gave one. */
+  expiresAt?: string;
+  scopes: string[];
+  /** Provider metadata the code exchange kept: Slack teamId, Salesforce instanceUrl, Zoom apiUrl, ... */
+  metadata: Record<string, string>;
+}
+
+export interface TokenAccess {
+  /** A token valid for more than the margin (per call: `options.marginMs`), refreshed first if needed. */
+  getAccessToken(orgId: string, connectorId: string, options?: { marginMs?: number }): Promise<AccessToken>;
+  /** Refreshes now (or returns the set another process refreshed meanwhile). */
+  refresh(orgId: string, connectorId: string): Promise<AccessToken>;
+  /** Revokes at the provider, then removes the tokens whatever it answered; `by` is recorded. */
+  disconnect(orgId: string, connectorId: string, by?: string): Promise<DisconnectResult>;
+}
+
+/** True when the connector is authenticated and its token outlives `marginMs` (or has no expiry). */
+export function isFresh(record: ConnectorRecord, now: number, marginMs: number): boolean {
+  const expiresAt = record.tokens?.expiresAt;
+  if (record.status !== "authenticated" || !record.tokens) return false;
+  return expiresAt === undefined || Date.parse(expiresAt) - now > marginMs;
+}
+
+async function toAccessToken(ctx: LifecycleContext, { record, accessToken }: Settled): Promise<AccessToken> {
+  const tokens = record.tokens;
+  if (!tokens) throw fail("internal_error", "A settled connector has no tokens");
+  return {
+    ...{ orgId: record.orgId, connectorId: record.connectorId, provider: record.provider },
+    accessToken:
+      accessToken ?? (await openField(ctx.dataKeys, tokensContext(record), "access", tokens.access)),
+    tokenType: tokens.tokenType,
+    expiresAt: tokens.expiresAt,
+    scopes: tokens.scopes,
+    metadata: tokens.metadata,
+  };
+}
+
+/** Builds the token access operations over the given ports; time and sleep come from the caller. */
+export function createTokenAccess(deps: TokenAccessDeps): TokenAccess {
+  const ctx: LifecycleContext = { ...deps, timing: { ...DEFAULT_TIMING, ...deps.timing } };
+  const defaultMargin = deps.marginMs ?? DEFAULT_MARGIN_MS;
+  const inFlight = new Map<string, Promise<Settled>>();
+
+  /** One refresh per connector and kind in this process; later callers share the first one's result. */
+  function shared(kind: string, key: ConnectorKey, request: RefreshRequest): Promise<Settled> {
+    const id = JSON.stringify([kind, key.orgId, key.connectorId]);
+    const running = inFlight.get(id);
+    if (running) return running;
+    const started = refreshUnderLease(ctx, key, request).finally(() => inFlight.delete(id));
+    inFlight.set(id, started);
+    return started;
+  }
+
+  return {
+    async getAccessToken(orgId, connectorId, options = {}) {
+      const key = { orgId, connectorId };
+      const marginMs = options.marginMs ?? defaultMargin;
+      const satisfied = (record: ConnectorRecord) => isFresh(record, ctx.now(), marginMs);
+      const record = await loadConnector(ctx, key);
+      if (satisfied(record)) return toAccessToken(ctx, { record });
+      return toAccessToken(ctx, await shared(`margin:${marginMs}`, key, { satisfied, force: false }));
+    },
+
+    async refresh(orgId, connectorId) {
+      const key = { orgId, connectorId };
+      const seen = (await loadConnector(ctx, key)).tokens?.obtainedAt;
+      const satisfied = (record: ConnectorRecord) =>
+        record.status === "authenticated" && record.tokens !== undefined && record.tokens.obtainedAt !== seen;
+      return toAccessToken(ctx, await shared(`after:${seen}`, key, { satisfied, force: true }));
+    },
+
+    disconnect: (orgId, connectorId, by = "token-access") =>
+      disconnectConnector(ctx, { orgId, connectorId }, by),
+  };
+}

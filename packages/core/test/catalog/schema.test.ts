@@ -1,0 +1,300 @@
+/**
+ * The provider catalog checked against a schema written here, independently of the ProviderEntry
+ * type: the type says what may be written, this says what a valid entry is.
+ */
+import { describe, expect, it } from "vitest";
+import type { ProviderEntry } from "../../src/catalog.ts";
+import { providers } from "../../src/providers.ts";
+
+/** PipesHub's per-user OAuth connectors (issue #5). */
+const EXPECTED_KEYS = [
+  "google-workspace",
+  "google-drive",
+  "gmail",
+  "google-calendar",
+  "google-meet",
+  "google-docs",
+  "google-sheets",
+  "google-forms",
+  "google-slides",
+  "outlook",
+  "onedrive",
+  "sharepoint",
+  "teams",
+  "confluence",
+  "jira",
+  "slack",
+  "notion",
+  "dropbox",
+  "box",
+  "github",
+  "gitlab",
+  "gitlab-self-managed",
+  "linear",
+  "salesforce",
+  "salesforce-sandbox",
+  "zoom",
+  "servicenow",
+  "snowflake",
+  "zendesk",
+];
+
+const FIELDS = new Set([
+  "name",
+  "docs",
+  "family",
+  "authorizationUrl",
+  "tokenUrl",
+  "revocationUrl",
+  "issuer",
+  "jwksUrl",
+  "defaultScopes",
+  "scopeParam",
+  "scopeSeparator",
+  "authorizationParams",
+  "clientAuth",
+  "tokenRequest",
+  "tokenResponse",
+  "pkce",
+  "templates",
+]);
+const URL_FIELDS = ["authorizationUrl", "tokenUrl", "revocationUrl", "issuer", "jwksUrl"] as const;
+/** Set by the service on every authorization URL; an entry must not try to set them. */
+const RESERVED = [
+  "client_id",
+  "redirect_uri",
+  "response_type",
+  "state",
+  "code_challenge",
+  "code_challenge_method",
+];
+const PLACEHOLDER_VALUES = new Set(["", "none", "null", "undefined", "nan"]);
+/** Values no template may accept, whatever it describes. */
+const HOSTILE_VALUES = [
+  "",
+  "evil.com/",
+  "169.254.169.254#",
+  "EVIL",
+  "..",
+  "%2F",
+  "a/b",
+  "a#b",
+  "a?b",
+  "a@b",
+  "a:443",
+  "a\\b",
+  " a",
+  "a\n",
+  "-a",
+  "a.",
+  ".a",
+  "ａｃｍｅ",
+  "a".repeat(254),
+];
+
+type Problem = string;
+
+function checkUrl(value: unknown, what: string, page = false): Problem[] {
+  if (typeof value !== "string") return [`${what} is not a string`];
+  const sample = value.replace(/\{(\w+)\}/g, "sample");
+  let url: URL;
+  try {
+    url = new URL(sample);
+  } catch {
+    return [`${what} is not a URL`];
+  }
+  const problems: Problem[] = [];
+  if (url.protocol !== "https:") problems.push(`${what} is not https`);
+  if (url.username || url.password) problems.push(`${what} has credentials`);
+  if (!page && (url.search || url.hash)) problems.push(`${what} has a query or fragment`);
+  if (url.port) problems.push(`${what} names a port`);
+  return problems;
+}
+
+/** `^a|b$` anchors each branch on one side only: a `|` outside every group and class. */
+function hasTopLevelAlternation(pattern: string): boolean {
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") i++;
+    else if (inClass) inClass = c !== "]";
+    else if (c === "[") inClass = true;
+    else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "|" && depth === 0) return true;
+  }
+  return false;
+}
+
+function checkTemplates(entry: ProviderEntry): Problem[] {
+  const problems: Problem[] = [];
+  const used = new Set(
+    URL_FIELDS.flatMap((field) => [...(entry[field] ?? "").matchAll(/\{(\w+)\}/g)].map((m) => m[1])),
+  );
+  for (const name of used) {
+    if (!name || !entry.templates?.[name]) problems.push(`{${name}} has no template`);
+  }
+  for (const [name, template] of Object.entries(entry.templates ?? {})) {
+    if (!used.has(name)) problems.push(`template ${name} is used by no URL`);
+    if (!/^[a-z][a-zA-Z]*$/.test(name)) problems.push(`template name ${name} is not camelCase`);
+    if (!template.pattern.startsWith("^") || !template.pattern.endsWith("$")) {
+      problems.push(`template ${name} pattern is not anchored`);
+    }
+    if (hasTopLevelAlternation(template.pattern))
+      problems.push(`template ${name} alternation escapes its anchors`);
+    const pattern = new RegExp(template.pattern);
+    for (const value of HOSTILE_VALUES) {
+      if (pattern.test(value)) problems.push(`template ${name} accepts ${JSON.stringify(value)}`);
+    }
+    if (template.default !== undefined && !pattern.test(template.default)) {
+      problems.push(`template ${name} default does not match its pattern`);
+    }
+    if (!template.description) problems.push(`template ${name} has no description`);
+  }
+  return problems;
+}
+
+function checkScopes(entry: ProviderEntry): Problem[] {
+  const problems: Problem[] = [];
+  if (!Array.isArray(entry.defaultScopes)) return ["defaultScopes is not a list"];
+  const separator = entry.scopeSeparator ?? " ";
+  for (const scope of entry.defaultScopes) {
+    if (typeof scope !== "string" || !scope || /[\s,]/.test(scope)) {
+      problems.push(`scope ${JSON.stringify(scope)} is empty or holds a separator`);
+    }
+  }
+  if (new Set(entry.defaultScopes).size !== entry.defaultScopes.length)
+    problems.push("duplicate default scopes");
+  if (![" ", ","].includes(separator)) problems.push("unknown scope separator");
+  const scopeParam = entry.scopeParam ?? "scope";
+  if (!/^[a-z_]+$/.test(scopeParam) || RESERVED.includes(scopeParam))
+    problems.push("bad scope parameter name");
+  return problems;
+}
+
+function checkAuthorizationParams(entry: ProviderEntry): Problem[] {
+  const problems: Problem[] = [];
+  for (const [name, value] of Object.entries(entry.authorizationParams ?? {})) {
+    if (RESERVED.includes(name) || name === (entry.scopeParam ?? "scope"))
+      problems.push(`sets reserved ${name}`);
+    if (typeof value !== "string" || PLACEHOLDER_VALUES.has(value.trim().toLowerCase())) {
+      problems.push(`authorization parameter ${name} has an empty or placeholder value`);
+    }
+  }
+  return problems;
+}
+
+function checkTokenEndpoint(entry: ProviderEntry): Problem[] {
+  const problems: Problem[] = [];
+  if (
+    entry.clientAuth !== undefined &&
+    !["client_secret_post", "client_secret_basic"].includes(entry.clientAuth)
+  ) {
+    problems.push("unknown clientAuth");
+  }
+  const request = entry.tokenRequest ?? {};
+  if (request.format !== undefined && !["form", "json"].includes(request.format))
+    problems.push("unknown body format");
+  for (const [name, value] of Object.entries(request.headers ?? {})) {
+    if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(name) || !value) problems.push(`bad token request header ${name}`);
+    if (["authorization", "content-type"].includes(name.toLowerCase()))
+      problems.push(`overrides header ${name}`);
+  }
+  const response = entry.tokenResponse ?? {};
+  const path = /^[a-z_]+(\.[a-z_]+)*$/;
+  if (response.tokenSetPath !== undefined && !path.test(response.tokenSetPath))
+    problems.push("bad tokenSetPath");
+  for (const [name, source] of Object.entries(response.metadata ?? {})) {
+    if (!/^[a-z][a-zA-Z]*$/.test(name)) problems.push(`metadata name ${name} is not camelCase`);
+    if (!path.test(source)) problems.push(`metadata ${name} path ${source} is not a dotted path`);
+  }
+  return problems;
+}
+
+/** Every problem with one entry; an empty list means the entry is valid. */
+function validateEntry(key: string, entry: ProviderEntry): Problem[] {
+  const problems: Problem[] = [];
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(key) || key === "oauth2") problems.push("key is not kebab-case");
+  for (const field of Object.keys(entry)) if (!FIELDS.has(field)) problems.push(`unknown field ${field}`);
+  if (typeof entry.name !== "string" || !entry.name) problems.push("no name");
+  problems.push(...checkUrl(entry.docs, "docs", true));
+  if (entry.family !== undefined && !["google", "microsoft", "atlassian"].includes(entry.family)) {
+    problems.push("unknown family");
+  }
+  for (const field of URL_FIELDS) {
+    if (field === "authorizationUrl" || field === "tokenUrl" || entry[field] !== undefined) {
+      problems.push(...checkUrl(entry[field], field));
+    }
+  }
+  if (entry.pkce !== undefined && typeof entry.pkce !== "boolean") problems.push("pkce is not boolean");
+  return [
+    ...problems,
+    ...checkTemplates(entry),
+    ...checkScopes(entry),
+    ...checkAuthorizationParams(entry),
+    ...checkTokenEndpoint(entry),
+  ];
+}
+
+describe("providers catalog", () => {
+  it("lists exactly PipesHub's per-user OAuth connectors", () => {
+    expect(Object.keys(providers).sort()).toEqual([...EXPECTED_KEYS].sort());
+  });
+
+  it.each(Object.entries(providers))("entry %s satisfies the schema", (key, entry) => {
+    expect(validateEntry(key, entry)).toEqual([]);
+  });
+
+  it("gives every entry of a family the same endpoints", () => {
+    const byFamily = new Map<string, Set<string>>();
+    for (const entry of Object.values(providers)) {
+      if (!entry.family) continue;
+      const endpoints = byFamily.get(entry.family) ?? new Set();
+      endpoints.add(`${entry.authorizationUrl} ${entry.tokenUrl} ${entry.issuer ?? ""}`);
+      byFamily.set(entry.family, endpoints);
+    }
+    for (const endpoints of byFamily.values()) expect(endpoints.size).toBe(1);
+  });
+});
+
+describe("schema", () => {
+  const valid: ProviderEntry = {
+    name: "Example",
+    docs: "https://example.com/docs",
+    authorizationUrl: "https://{tenant}.example.com/authorize",
+    tokenUrl: "https://{tenant}.example.com/token",
+    defaultScopes: ["read"],
+    templates: { tenant: { pattern: "^[a-z0-9]{1,20}$", description: "tenant" } },
+  };
+
+  it("accepts a well-formed entry", () => {
+    expect(validateEntry("example", valid)).toEqual([]);
+  });
+
+  it.each<[string, Partial<ProviderEntry> & Record<string, unknown>]>([
+    ["http endpoint", { tokenUrl: "http://example.com/token" }],
+    ["endpoint with a fragment", { authorizationUrl: "https://example.com/authorize#x" }],
+    ["endpoint with credentials", { tokenUrl: "https://user:pw@example.com/token" }],
+    ["placeholder without a template", { tokenUrl: "https://{region}.example.com/token" }],
+    ["unanchored pattern", { templates: { tenant: { pattern: "[a-z0-9]+", description: "t" } } }],
+    [
+      "alternation outside the anchors",
+      { templates: { tenant: { pattern: "^acme|[a-z]+$", description: "t" } } },
+    ],
+    ["pattern accepting dots and slashes", { templates: { tenant: { pattern: "^.+$", description: "t" } } }],
+    ["whitespace in a scope", { defaultScopes: ["read write"] }],
+    ["reserved authorization parameter", { authorizationParams: { redirect_uri: "https://evil.com" } }],
+    ["placeholder parameter value", { authorizationParams: { prompt: "None" } }],
+    ["unknown client authentication", { clientAuth: "private_key_jwt" as "client_secret_post" }],
+    ["misspelt field", { tokenURL: "https://example.com/token" }],
+    ["snake_case metadata name", { tokenResponse: { metadata: { team_id: "team.id" } } }],
+    ["docs missing", { docs: "" }],
+  ])("refuses an entry with a %s", (_, change) => {
+    expect(validateEntry("example", { ...valid, ...change } as ProviderEntry)).not.toEqual([]);
+  });
+
+  it("refuses a key that is not kebab-case", () => {
+    expect(validateEntry("GoogleDrive", valid)).not.toEqual([]);
+  });
+});
