@@ -33,14 +33,13 @@ export function installCallCounter() {
   } as typeof SmithyClient.prototype.send;
 }
 
-/** Runs `work` and returns the AWS calls it made, by "Service Operation". */
-export async function countCallsDuring(work: () => Promise<void>): Promise<Tally> {
-  const tally: Tally = new Map();
-  recording = tally;
+/** Runs `work` and returns its value with the AWS calls it made, by "Service Operation". */
+export async function countCallsDuring<T>(work: () => Promise<T>): Promise<{ value: T; calls: Tally }> {
+  const calls: Tally = new Map();
+  recording = calls;
   try {
-    await work();
+    return { value: await work(), calls };
   } finally {
     recording = undefined;
   }
-  return tally;
 }

@@ -19,6 +19,8 @@ export interface ColdResult extends Subject {
   bytes: number;
   samples: number[];
   medianMs: number;
+  /** Median over rounds of this import time / the first subject's in the same round. */
+  ratio: number;
   /** Bytes in the bundle per npm package (or workspace folder), largest first. */
   contents: [string, number][];
 }
@@ -86,7 +88,8 @@ export const median = (values: number[]) => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
-/** Bundles every subject, then runs `rounds` rounds of one fresh import each, in rotating order. */
+/** Bundles every subject, then runs `rounds` rounds of one fresh import each, in rotating order;
+ * the first subject is the baseline of the ratios. */
 export async function measureColdStarts(subjects: Subject[], rounds: number): Promise<ColdResult[]> {
   const outdir = await mkdtemp(join(tmpdir(), "connector-oauth-bench-"));
   try {
@@ -102,7 +105,8 @@ export async function measureColdStarts(subjects: Subject[], rounds: number): Pr
     return subjects.map((subject, i) => {
       const { bytes, contents } = bundles[i] as Awaited<ReturnType<typeof bundle>>;
       const own = samples[i] as number[];
-      return { ...subject, bytes, contents, samples: own, medianMs: median(own) };
+      const ratio = median(own.map((ms, round) => ms / (samples[0]?.[round] as number)));
+      return { ...subject, bytes, contents, samples: own, medianMs: median(own), ratio };
     });
   } finally {
     await rm(outdir, { recursive: true, force: true });

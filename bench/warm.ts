@@ -18,6 +18,8 @@ export interface WarmResult {
   latency: { authorize: number[]; callback: number[]; getTokenFromCode: number[] };
   /** AWS calls of each timed connect (authorize + callback). */
   callsPerConnect: Tally[];
+  /** AWS calls of the process's first connect (empty caches). */
+  callsFirstConnect: Tally;
 }
 
 const CONNECTOR = "bench-demo";
@@ -113,21 +115,16 @@ export async function measureWarm(requests: number, warmUp: number): Promise<War
   const h = await setUp();
   try {
     const token = await h.token({ sub: "alice", orgId: "acme", role: "admin", email: "alice@example.com" });
+    const { calls: callsFirstConnect } = await countCallsDuring(() => connect(h, token));
     for (let i = 0; i < warmUp; i++) {
       await connect(h, token);
       await legacyExchange(h, token);
     }
-    const result: WarmResult = {
-      latency: { authorize: [], callback: [], getTokenFromCode: [] },
-      callsPerConnect: [],
-    };
+    const latency = { authorize: [], callback: [], getTokenFromCode: [] };
+    const result: WarmResult = { latency, callsPerConnect: [], callsFirstConnect };
     for (let i = 0; i < requests; i++) {
-      let times = { authorizeMs: 0, callbackMs: 0 };
-      result.callsPerConnect.push(
-        await countCallsDuring(async () => {
-          times = await connect(h, token);
-        }),
-      );
+      const { value: times, calls } = await countCallsDuring(() => connect(h, token));
+      result.callsPerConnect.push(calls);
       result.latency.authorize.push(times.authorizeMs);
       result.latency.callback.push(times.callbackMs);
     }
