@@ -73,7 +73,7 @@ export function createApi({ settings, storage, keys }: { settings: Settings; sto
     createHandler(name, handlers[name], deps),
   );
   for (const [keyName, key] of Object.entries(keys) as [keyof Keys, Key][]) {
-    restrictKeyUse(keyName, key, keyUses(functions, keyName));
+    restrictKeyUse(key, keyUses(functions, keyName));
   }
   return { api, publicApi, functions };
 }

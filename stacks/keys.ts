@@ -58,6 +58,7 @@ const ADMIN_ACTIONS = [
 export type KeyCondition = (typeof conditions)[keyof typeof conditions][number];
 
 export interface Key {
+  name: "StateKey" | "DataKey";
   key: aws.kms.Key;
   link: sst.Linkable<{ arn: $util.Output<string> }>;
   conditions: readonly KeyCondition[];
@@ -76,7 +77,7 @@ function createKey(name: "StateKey" | "DataKey", purpose: string, args: aws.kms.
     targetKeyId: key.keyId,
   });
   const link = new sst.Linkable(name, { properties: { arn: key.arn } });
-  return { key, link, conditions: name === "StateKey" ? conditions.stateKey : conditions.dataKey };
+  return { name, key, link, conditions: name === "StateKey" ? conditions.stateKey : conditions.dataKey };
 }
 
 export function createKeys() {
@@ -116,10 +117,10 @@ export function policyCondition(list: readonly KeyCondition[]): Record<string, R
  * Replaces the key's default policy (which delegates everything to IAM). A separate KeyPolicy
  * resource, because the roles it names are created after the key (their IAM policies name the key).
  */
-export function restrictKeyUse(name: string, key: Key, uses: KeyUse[]) {
+export function restrictKeyUse(key: Key, uses: KeyUse[]) {
   const account = aws.getCallerIdentityOutput({}).accountId;
   const partition = aws.getPartitionOutput({}).partition;
-  return new aws.kms.KeyPolicy(`${name}Policy`, {
+  return new aws.kms.KeyPolicy(`${key.name}Policy`, {
     keyId: key.key.keyId,
     policy: $jsonStringify({
       Version: "2012-10-17",

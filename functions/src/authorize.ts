@@ -1,8 +1,10 @@
 /** GET /connectors/{connectorId}/oauth/authorize: the provider URL and a signed state. */
 import { startConnect } from "@connector-oauth/core";
-import { deps, logger, verifyCaller } from "./composition.ts";
+import { compose, logger } from "./composition.ts";
 import { errorJson, type HttpRequest, json } from "./edge/http.ts";
 import { lambdaHandler } from "./edge/lambda.ts";
+
+const { deps, verifyCaller } = compose(["stateKey", "connect", "auth"]);
 
 export async function authorize(request: HttpRequest) {
   try {

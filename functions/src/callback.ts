@@ -1,8 +1,10 @@
 /** GET /connectors/oauth/callback: the provider's redirect target (302, or JSON on request). */
 import { type CallbackErrorCode, completeConnect } from "@connector-oauth/core";
-import { deps, logger } from "./composition.ts";
+import { compose, logger } from "./composition.ts";
 import { describeFailure, type HttpRequest, htmlPage, json, redirect, wantsJson } from "./edge/http.ts";
 import { lambdaHandler } from "./edge/lambda.ts";
+
+const { deps } = compose(["stateKey", "dataKey", "connect"]);
 
 const OUTCOME_MESSAGES: Record<CallbackErrorCode, string> = {
   access_denied: "Access was not granted at the provider.",

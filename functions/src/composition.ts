@@ -1,6 +1,8 @@
 /**
  * The composition root: settings read and validated once, AWS clients built once per container
  * (reused by warm invocations), adapters wired to the core. Nothing else constructs a client.
+ * Each handler asks for what it uses (`compose(needs)`), matching what its deployed function is
+ * linked to; a part it did not ask for is an `unlinked` stand-in that fails loudly if ever used.
  * Endpoints and credentials come from the standard AWS SDK settings (AWS_ENDPOINT_URL_DYNAMODB,
  * AWS_ENDPOINT_URL_KMS, AWS_REGION, ...), so local mode needs no branch here.
  */
@@ -9,16 +11,17 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { dynamoConnectorStore, dynamoFlowStore, kmsDataKeys, kmsStateMac } from "@connector-oauth/aws";
 import {
+  type Caller,
   type ConnectDeps,
   cachingDataKeys,
   callerVerifier,
+  fail,
   type Log,
   providers,
 } from "@connector-oauth/core";
 import { linkedSettings } from "./edge/linked-settings.ts";
-import { loadSettings } from "./edge/settings.ts";
+import { loadSettings, type Need } from "./edge/settings.ts";
 
-export const settings = loadSettings({ ...process.env, ...linkedSettings() });
 const powertools = new Logger({ serviceName: "connector-oauth" });
 /** Structured JSON logs; callers pass only ids and error descriptions, never secrets. */
 export const logger: Log = {
@@ -27,29 +30,46 @@ export const logger: Log = {
   error: (message, details = {}) => powertools.error(message, details),
 };
 
-const dynamo = new DynamoDBClient({});
-const kms = new KMSClient({});
-
 /** Client-secret data keys stay decrypted in memory this long (per warm container). */
 const CLIENT_SECRET_CACHE_MS = 5 * 60_000;
 
-export const deps: ConnectDeps = {
-  connectors: dynamoConnectorStore(dynamo, settings.tableName),
-  flows: dynamoFlowStore(dynamo, settings.tableName),
-  stateMac: kmsStateMac(kms, settings.stateKeyId),
-  dataKeys: cachingDataKeys(kmsDataKeys(kms, settings.dataKeyId), {
-    ttlMs: CLIENT_SECRET_CACHE_MS,
-    maxEntries: 100,
-    now: () => Date.now(),
-  }),
-  catalog: {
-    catalog: providers,
-    overrides: settings.providerOverrides,
-    allowLoopbackHttp: settings.allowLoopbackHttp,
-  },
-  settings: settings.connect,
-  now: () => Date.now(),
-  log: logger,
-};
+/** A part this function is not linked to: any use is a wiring bug, reported as a 500. */
+function unlinked<T extends object>(setting: string): T {
+  return new Proxy({} as T, {
+    get() {
+      throw fail("internal_error", `${setting} is not configured for this function`);
+    },
+  });
+}
 
-export const verifyCaller = callerVerifier(settings.auth);
+/** Builds the dependencies of one handler from its settings; call once, at module scope. */
+export function compose(needs: readonly Need[]) {
+  const settings = loadSettings({ ...process.env, ...linkedSettings() }, needs);
+  const dynamo = new DynamoDBClient({});
+  const kms = needs.includes("stateKey") || needs.includes("dataKey") ? new KMSClient({}) : undefined;
+  const deps: ConnectDeps = {
+    connectors: dynamoConnectorStore(dynamo, settings.tableName),
+    flows: dynamoFlowStore(dynamo, settings.tableName),
+    stateMac: kms && settings.stateKeyId ? kmsStateMac(kms, settings.stateKeyId) : unlinked("STATE_KEY_ID"),
+    dataKeys:
+      kms && settings.dataKeyId
+        ? cachingDataKeys(kmsDataKeys(kms, settings.dataKeyId), {
+            ttlMs: CLIENT_SECRET_CACHE_MS,
+            maxEntries: 100,
+            now: () => Date.now(),
+          })
+        : unlinked("DATA_KEY_ID"),
+    catalog: {
+      catalog: providers,
+      overrides: settings.providerOverrides,
+      allowLoopbackHttp: settings.allowLoopbackHttp,
+    },
+    settings: settings.connect ?? unlinked("APP_ORIGINS / PUBLIC_API_URL"),
+    now: () => Date.now(),
+    log: logger,
+  };
+  const verifyCaller: (authorization: string | undefined) => Promise<Caller> = settings.auth
+    ? callerVerifier(settings.auth)
+    : () => Promise.reject(fail("internal_error", "AUTH is not configured for this function"));
+  return { deps, verifyCaller };
+}

@@ -1,8 +1,10 @@
 /** POST /connectors/getTokenFromCode (legacy): an admin exchanges a Google Workspace code. */
 import { exchangeLegacyCode, fail } from "@connector-oauth/core";
-import { deps, logger, verifyCaller } from "./composition.ts";
+import { compose, logger } from "./composition.ts";
 import { errorJson, type HttpRequest, json } from "./edge/http.ts";
 import { lambdaHandler } from "./edge/lambda.ts";
+
+const { deps, verifyCaller } = compose(["dataKey", "auth"]);
 
 function parseBody(body: string | undefined): unknown {
   try {

@@ -34,6 +34,11 @@ export const STATUS: Record<ErrorCode, number> = {
   provider_error: 502,
   dependency_unavailable: 503,
   conflict: 409,
+  // A person must connect the connector (again); no retry helps.
+  not_connected: 409,
+  needs_reauth: 409,
+  // The provider's token endpoint failed or was unreachable after the retries.
+  token_refresh_failed: 502,
   internal_error: 500,
 };
 

@@ -4,12 +4,16 @@
  */
 import type { AuthSettings, ConnectSettings, ProviderOverrides } from "@connector-oauth/core";
 
+/** What a function uses beyond the table: each deployed function is linked to only its part. */
+export type Need = "stateKey" | "dataKey" | "connect" | "auth";
+export const ALL_NEEDS: readonly Need[] = ["stateKey", "dataKey", "connect", "auth"];
+
 export interface Settings {
   tableName: string;
-  stateKeyId: string;
-  dataKeyId: string;
-  connect: ConnectSettings;
-  auth: AuthSettings;
+  stateKeyId?: string;
+  dataKeyId?: string;
+  connect?: ConnectSettings;
+  auth?: AuthSettings;
   allowLoopbackHttp: boolean;
   providerOverrides?: ProviderOverrides;
 }
@@ -87,22 +91,26 @@ function overrides(env: Env): ProviderOverrides | undefined {
   return bad("PROVIDER_OVERRIDES", "must be a JSON object of provider key -> endpoints");
 }
 
-/** Reads and validates every setting; throws an Error naming the first bad one. */
-export function loadSettings(env: Env): Settings {
+function connect(env: Env): ConnectSettings {
   const apiUrl = webUrl("PUBLIC_API_URL", required(env, "PUBLIC_API_URL")).href.replace(/\/+$/, "");
+  return {
+    appOrigins: origins(env),
+    redirectUri: `${apiUrl}/connectors/oauth/callback`,
+    successPath: appPath(env, "SUCCESS_PATH", DEFAULT_SUCCESS_PATH),
+    errorPath: appPath(env, "ERROR_PATH", DEFAULT_ERROR_PATH),
+  };
+}
+
+/** Reads and validates the settings a function needs; throws an Error naming the first bad one. */
+export function loadSettings(env: Env, needs: readonly Need[] = ALL_NEEDS): Settings {
   const flag = env.ALLOW_LOOPBACK_HTTP?.trim() ?? "";
   if (!["", "true", "false", "1", "0"].includes(flag)) bad("ALLOW_LOOPBACK_HTTP", "must be true or false");
   return {
     tableName: required(env, "TABLE_NAME"),
-    stateKeyId: required(env, "STATE_KEY_ID"),
-    dataKeyId: required(env, "DATA_KEY_ID"),
-    connect: {
-      appOrigins: origins(env),
-      redirectUri: `${apiUrl}/connectors/oauth/callback`,
-      successPath: appPath(env, "SUCCESS_PATH", DEFAULT_SUCCESS_PATH),
-      errorPath: appPath(env, "ERROR_PATH", DEFAULT_ERROR_PATH),
-    },
-    auth: auth(env),
+    stateKeyId: needs.includes("stateKey") ? required(env, "STATE_KEY_ID") : undefined,
+    dataKeyId: needs.includes("dataKey") ? required(env, "DATA_KEY_ID") : undefined,
+    connect: needs.includes("connect") ? connect(env) : undefined,
+    auth: needs.includes("auth") ? auth(env) : undefined,
     allowLoopbackHttp: flag === "true" || flag === "1",
     providerOverrides: overrides(env),
   };

@@ -13,10 +13,20 @@ const valid = {
 describe("settings", () => {
   it("derives the callback URL and defaults the app paths when the settings are valid", () => {
     const settings = loadSettings(valid);
-    expect(settings.connect.redirectUri).toBe("https://api.example.com/connectors/oauth/callback");
-    expect(settings.connect.appOrigins).toEqual(["https://app.example.com", "http://localhost:3000"]);
-    expect(settings.connect.successPath).toBe("/account/company-settings/settings/connector/{connectorId}");
+    expect(settings.connect?.redirectUri).toBe("https://api.example.com/connectors/oauth/callback");
+    expect(settings.connect?.appOrigins).toEqual(["https://app.example.com", "http://localhost:3000"]);
+    expect(settings.connect?.successPath).toBe("/account/company-settings/settings/connector/{connectorId}");
     expect(settings.allowLoopbackHttp).toBe(false);
+  });
+
+  it("requires only what a function is linked to", () => {
+    const { AUTH_HS256_SECRET: _auth, ...callbackEnv } = valid;
+    expect(loadSettings(callbackEnv, ["stateKey", "dataKey", "connect"]).auth).toBeUndefined();
+    const legacyEnv = { TABLE_NAME: "t", DATA_KEY_ID: "k", AUTH_HS256_SECRET: valid.AUTH_HS256_SECRET };
+    const legacy = loadSettings(legacyEnv, ["dataKey", "auth"]);
+    expect(legacy.connect).toBeUndefined();
+    expect(legacy.stateKeyId).toBeUndefined();
+    expect(() => loadSettings(legacyEnv, ["stateKey"])).toThrow(/STATE_KEY_ID is required/);
   });
 
   it.each([

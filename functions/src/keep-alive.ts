@@ -1,0 +1,40 @@
+/**
+ * The keep-alive job, invoked by an EventBridge schedule (not behind API Gateway): refreshes access
+ * tokens about to expire and touches grants idle long enough for providers to expire them
+ * (packages/core/src/lifecycle/keep-alive.ts). Its own small composition root, because it needs only
+ * the table and the data key, not the HTTP settings composition.ts validates at cold start.
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { awsTokenAccess, dynamoConnectorStore, workerSettings } from "@connector-oauth/aws";
+import { DEFAULT_KEEP_ALIVE, keepAlive, type Log } from "@connector-oauth/core";
+import { linkedSettings } from "./edge/linked-settings.ts";
+
+const settings = workerSettings({ ...process.env, ...linkedSettings() });
+const powertools = new Logger({ serviceName: "connector-oauth-keep-alive" });
+const log: Log = {
+  info: (message, details = {}) => powertools.info(message, details),
+  warn: (message, details = {}) => powertools.warn(message, details),
+  error: (message, details = {}) => powertools.error(message, details),
+};
+
+const dynamo = new DynamoDBClient({});
+const kms = new KMSClient({});
+const access = awsTokenAccess({ dynamo, kms }, settings, { log });
+const connectors = dynamoConnectorStore(dynamo, settings.tableName);
+
+/** No refresh starts this close to the function's timeout (one refresh fits well within it). */
+const STOP_BEFORE_TIMEOUT_MS = 45_000;
+
+export async function handler(_event: unknown, context?: { getRemainingTimeInMillis(): number }) {
+  const now = Date.now();
+  const deadline = context ? now + context.getRemainingTimeInMillis() - STOP_BEFORE_TIMEOUT_MS : undefined;
+  const summary = await keepAlive(
+    { connectors, access, now: () => Date.now(), log },
+    DEFAULT_KEEP_ALIVE,
+    deadline,
+  );
+  log.info("keep-alive finished", { ...summary });
+  return summary;
+}
