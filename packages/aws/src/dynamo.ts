@@ -7,6 +7,7 @@
  *              (the sealed refresh token sits in its own attribute `refreshToken`, so a token set
  *              without one leaves it untouched)
  *   flow       pk "FLOW#<nonce>"   sk "FLOW"                    flow record, `ttl` (epoch seconds)
+ *   lease      pk "ORG#<orgId>"   sk "LEASE#<connectorId>"      refresh lease (leases.ts)
  */
 import {
   ConditionalCheckFailedException,
@@ -15,6 +16,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
@@ -183,6 +185,58 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
       });
       const result = await call(() => client.send(command));
       return Boolean(result?.Attributes);
+    },
+
+    async markNeedsReauth(input) {
+      const command = new UpdateItemCommand({
+        TableName: tableName,
+        Key: connectorKey(input.orgId, input.connectorId),
+        UpdateExpression:
+          "SET #status = :needsReauth, updatedAt = :stamp, lastUpdatedBy = :by, version = version + :one",
+        ConditionExpression: "attribute_exists(pk) AND version = :expected",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: toAttributes({
+          ...{ ":needsReauth": "needs_reauth", ":stamp": new Date(input.now).toISOString() },
+          ...{ ":by": input.by, ":one": 1, ":expected": input.expectedVersion },
+        }),
+      });
+      return (await call(() => client.send(command))) !== undefined;
+    },
+
+    async clearTokens(input) {
+      const command = new UpdateItemCommand({
+        TableName: tableName,
+        Key: connectorKey(input.orgId, input.connectorId),
+        UpdateExpression:
+          "SET #status = :disconnected, updatedAt = :stamp, lastUpdatedBy = :by, version = version + :one " +
+          "REMOVE tokens, refreshToken",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: toAttributes({
+          ...{ ":disconnected": "disconnected", ":stamp": new Date(input.now).toISOString() },
+          ...{ ":by": input.by, ":one": 1 },
+        }),
+      });
+      return (await call(() => client.send(command))) !== undefined;
+    },
+
+    async *listAuthenticated() {
+      let start: Record<string, import("@aws-sdk/client-dynamodb").AttributeValue> | undefined;
+      do {
+        const command = new ScanCommand({
+          TableName: tableName,
+          FilterExpression: "begins_with(sk, :prefix) AND #status = :authenticated",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: toAttributes({
+            ":prefix": "CONNECTOR#",
+            ":authenticated": "authenticated",
+          }),
+          ExclusiveStartKey: start,
+        });
+        const page = await call(() => client.send(command));
+        for (const item of page?.Items ?? []) yield toConnector(unmarshall(item)) as ConnectorRecord;
+        start = page?.LastEvaluatedKey;
+      } while (start);
     },
   };
 }

@@ -17,10 +17,13 @@ export function toBase64Url(bytes: Bytes): string {
   return Buffer.from(bytes).toString("base64url");
 }
 
-/** Strict base64url decode: rejects padding and characters outside the alphabet. */
+/** Strict base64url decode: only the canonical encoding of some bytes is accepted (no padding,
+ * no characters outside the alphabet, no stray bits), so two different strings never decode to the
+ * same bytes. */
 export function fromBase64Url(text: string): Bytes {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError("not base64url");
-  return new Uint8Array(Buffer.from(text, "base64url"));
+  const bytes = new Uint8Array(Buffer.from(text, "base64url"));
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || toBase64Url(bytes) !== text) throw new TypeError("not canonical base64url");
+  return bytes;
 }
 
 export function toBase64(bytes: Bytes): string {

@@ -69,11 +69,18 @@ export interface TokenAccess {
   disconnect(orgId: string, connectorId: string, by?: string): Promise<DisconnectResult>;
 }
 
-/** True when the connector is authenticated and its token outlives `marginMs` (or has no expiry). */
+/**
+ * True when the connector is authenticated and its token outlives the margin (or has no expiry). The
+ * margin is at most half the token's lifetime: a provider issuing 5-minute tokens would otherwise
+ * see every call refresh.
+ */
 export function isFresh(record: ConnectorRecord, now: number, marginMs: number): boolean {
-  const expiresAt = record.tokens?.expiresAt;
-  if (record.status !== "authenticated" || !record.tokens) return false;
-  return expiresAt === undefined || Date.parse(expiresAt) - now > marginMs;
+  const tokens = record.tokens;
+  if (record.status !== "authenticated" || !tokens) return false;
+  if (tokens.expiresAt === undefined) return true;
+  const expiresAt = Date.parse(tokens.expiresAt);
+  const lifetime = expiresAt - Date.parse(tokens.obtainedAt);
+  return expiresAt - now > Math.min(marginMs, lifetime / 2);
 }
 
 async function toAccessToken(ctx: LifecycleContext, { record, accessToken }: Settled): Promise<AccessToken> {

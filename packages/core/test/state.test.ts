@@ -34,6 +34,17 @@ describe("state", () => {
     }
   });
 
+  it("rejects another spelling of the same MAC bytes (stray base64url bits)", async () => {
+    const mac = memoryStateMac();
+    const { state } = await issueState(mac, claims);
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = alphabet.indexOf(state.at(-1) as string);
+    // 32 bytes in 43 characters leave the last character's two low bits unused.
+    const sameBytes = state.slice(0, -1) + alphabet[last ^ 1];
+    expect(Buffer.from(sameBytes.split(".")[2] as string, "base64url")).toEqual(Buffer.from(state.split(".")[2] as string, "base64url"));
+    await expect(verifyState(mac, sameBytes)).rejects.toMatchObject({ code: "invalid_state" });
+  });
+
   it("rejects malformed states before asking for a MAC", async () => {
     const mac = memoryStateMac();
     for (const bad of [

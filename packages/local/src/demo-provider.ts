@@ -1,9 +1,10 @@
 /**
  * A real OAuth 2.0 / OpenID Connect authorization server for local mode and tests, built on
  * `oidc-provider` with its development login and consent pages (any login, any password). It
- * requires PKCE, always issues refresh tokens (rotating), sends `iss` in authorization responses
- * (RFC 9207), and records the requests that reach its token and revocation endpoints so tests can
- * count them. `faults` lets a test make the token endpoint answer with an HTTP error.
+ * requires PKCE, always issues refresh tokens (rotating unless told otherwise), sends `iss` in
+ * authorization responses (RFC 9207), and records the requests that reach its token and revocation
+ * endpoints so tests can count them. `faults` lets a test make the token endpoint answer with an
+ * HTTP error.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -55,6 +56,9 @@ function account(id: string) {
 export async function startDemoProvider(options: {
   port?: number;
   clients: DemoClient[];
+  /** rotate (default): a refresh returns a new refresh token and consumes the old one. omit: the
+   * refresh token stays valid and refresh responses leave it out, as Google's do. */
+  refreshResponses?: "rotate" | "omit";
 }): Promise<DemoProvider> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -84,7 +88,7 @@ export async function startDemoProvider(options: {
     // oidc-provider drops offline_access without prompt=consent; a connector always wants a refresh token.
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
       client.grantTypeAllowed("refresh_token"),
-    rotateRefreshToken: true,
+    rotateRefreshToken: options.refreshResponses !== "omit",
     // Put email claims in the id_token as Google does (the legacy exchange compares them).
     conformIdTokenClaims: false,
     findAccount: async (_ctx: unknown, id: string) => account(id),
@@ -117,6 +121,9 @@ export async function startDemoProvider(options: {
       ctx.body = { error: "temporarily_unavailable" };
     } else {
       await next();
+      const refreshed = ctx.path === "/token" && ctx.oidc?.params?.grant_type === "refresh_token";
+      if (refreshed && options.refreshResponses === "omit")
+        delete (ctx.body as Record<string, unknown>)?.refresh_token;
     }
     if (recorded) {
       const params = { ...(ctx.oidc?.params ?? ctx.request.body) } as Record<string, string>;

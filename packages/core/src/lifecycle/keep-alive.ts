@@ -111,7 +111,7 @@ async function visit(
     const needsReauth = isServiceError(error, "needs_reauth");
     if (needsReauth) summary.needsReauth++;
     else summary.failed++;
-    const details = { orgId, connectorId, reason, ...describeError(error) };
+    const details = { orgId, connectorId, due: reason, ...describeError(error) };
     if (needsReauth) deps.log.warn("keep-alive found a grant the provider rejected", details);
     else deps.log.error("keep-alive could not refresh a connector", details);
   }
