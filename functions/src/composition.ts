@@ -6,7 +6,6 @@
  * Endpoints and credentials come from the standard AWS SDK settings (AWS_ENDPOINT_URL_DYNAMODB,
  * AWS_ENDPOINT_URL_KMS, AWS_REGION, ...), so local mode needs no branch here.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { dynamoConnectorStore, dynamoFlowStore, kmsDataKeys, kmsStateMac } from "@connector-oauth/aws";
@@ -20,15 +19,10 @@ import {
   providers,
 } from "@connector-oauth/core";
 import { linkedSettings } from "./edge/linked-settings.ts";
+import { createLog } from "./edge/logging.ts";
 import { loadSettings, type Need } from "./edge/settings.ts";
 
-const powertools = new Logger({ serviceName: "connector-oauth" });
-/** Structured JSON logs; callers pass only ids and error descriptions, never secrets. */
-export const logger: Log = {
-  info: (message, details = {}) => powertools.info(message, details),
-  warn: (message, details = {}) => powertools.warn(message, details),
-  error: (message, details = {}) => powertools.error(message, details),
-};
+export const logger = createLog("connector-oauth");
 
 /** Client-secret data keys stay decrypted in memory this long (per warm container). */
 const CLIENT_SECRET_CACHE_MS = 5 * 60_000;

@@ -4,20 +4,15 @@
  * (packages/core/src/lifecycle/keep-alive.ts). Its own small composition root, because it needs only
  * the table and the data key, not the HTTP settings composition.ts validates at cold start.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { awsTokenAccess, dynamoConnectorStore, workerSettings } from "@connector-oauth/aws";
-import { DEFAULT_KEEP_ALIVE, keepAlive, type Log } from "@connector-oauth/core";
+import { DEFAULT_KEEP_ALIVE, keepAlive } from "@connector-oauth/core";
 import { linkedSettings } from "./edge/linked-settings.ts";
+import { createLog } from "./edge/logging.ts";
 
 const settings = workerSettings({ ...process.env, ...linkedSettings() });
-const powertools = new Logger({ serviceName: "connector-oauth-keep-alive" });
-const log: Log = {
-  info: (message, details = {}) => powertools.info(message, details),
-  warn: (message, details = {}) => powertools.warn(message, details),
-  error: (message, details = {}) => powertools.error(message, details),
-};
+const log = createLog("connector-oauth-keep-alive");
 
 const dynamo = new DynamoDBClient({});
 const kms = new KMSClient({});

@@ -6,13 +6,28 @@
  * services. This is its own composition root: it builds the two clients and wires the adapters.
  */
 import { hostname, userInfo } from "node:os";
+import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
-import { dynamoConnectorStore, kmsDataKeys } from "@connector-oauth/aws";
-import { type ConnectorRecord, defineConnectors, isServiceError, providers, publicConnector } from "@connector-oauth/core";
-import { ConfigError, dataDirSecret, DEFAULT_DATA_DIR, localPorts, readDefinitions } from "./config.ts";
+import { awsTokenAccess, dynamoConnectorStore, kmsDataKeys } from "@connector-oauth/aws";
+import {
+  type ConnectorRecord,
+  defineConnectors,
+  isServiceError,
+  providers,
+  publicConnector,
+} from "@connector-oauth/core";
+import {
+  ConfigError,
+  DEFAULT_DATA_DIR,
+  dataDirSecret,
+  localPorts,
+  mintDevToken,
+  readDefinitions,
+} from "./config.ts";
+import { DATA_KEY_ALIAS, LOCAL_CREDENTIALS, LOCAL_REGION, TABLE_NAME } from "./services.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -22,8 +37,6 @@ export interface CliIo {
   out(line: string): void;
   err(line: string): void;
 }
-
-const LOCAL = { region: "us-east-1", table: "connector-oauth", dataKey: "alias/connector-oauth-data" };
 
 const USAGE = `Usage: connector-oauth <command> [options]
 
@@ -35,14 +48,22 @@ Commands:
                                Delete a connector and its stored tokens
   token --org <orgId>          Mint a dev JWT (HS256 with AUTH_HS256_SECRET)
         [--user <id>] [--email <address>] [--member] [--ttl 30d]
+  access-token <connectorId> --org <orgId>
+                               Print a valid access token (refreshed first when it expires
+                               within 5 minutes); --json adds type, expiry, scopes, metadata
+  refresh <connectorId> --org <orgId>
+                               Refresh the connector's tokens now
+  disconnect <connectorId> --org <orgId>
+                               Revoke the grant at the provider where it can, then remove the
+                               stored tokens and mark the connector disconnected
 
 Where the data lives:
   --local                      The services of \`npm start\` (honours PORT, DYNAMODB_PORT, KMS_PORT,
                                DATA_DIR); otherwise the AWS SDK's normal configuration
   --table <name>               DynamoDB table (default: TABLE_NAME)
-  --data-key <key id or alias> KMS key for client secrets (default: DATA_KEY_ID; put only)
+  --data-key <key id or alias> KMS data key (default: DATA_KEY_ID; put, access-token, refresh, disconnect)
 Other options:
-  --json                       Machine-readable output (list)
+  --json                       Machine-readable output (list, access-token)
   --by <userId>                Recorded as lastUpdatedBy (put; default: the OS user)
   -h, --help                   This text`;
 
@@ -75,20 +96,25 @@ function target(values: Values, env: Env) {
   if (values.local) {
     const ports = localPorts(env);
     const local = (port: number) => ({
-      region: LOCAL.region,
+      region: LOCAL_REGION,
       endpoint: `http://127.0.0.1:${port}`,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      credentials: LOCAL_CREDENTIALS,
     });
     return {
       dynamo: local(ports.dynamodbPort),
       kms: local(ports.kmsPort),
-      table: values.table ?? LOCAL.table,
-      dataKey: values["data-key"] ?? LOCAL.dataKey,
+      table: values.table ?? TABLE_NAME,
+      dataKey: values["data-key"] ?? DATA_KEY_ALIAS,
       allowLoopbackHttp: true,
     };
   }
-  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
-  const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined;
+  const {
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: secretAccessKey,
+    AWS_SESSION_TOKEN: sessionToken,
+  } = env;
+  const credentials =
+    accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined;
   const common = { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION, credentials };
   return {
     dynamo: { ...common, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL },
@@ -113,42 +139,99 @@ async function withStores<T>(t: Target, use: (s: ReturnType<typeof stores>) => P
   }
 }
 
+const quiet = { info() {}, warn() {}, error() {} };
+
 function stores(t: Target, dynamo: DynamoDBClient, kms: KMSClient) {
+  const dataKeyId = () => need(t.dataKey, "Set DATA_KEY_ID or --data-key (or use --local)");
   return {
     connectors: dynamoConnectorStore(dynamo, t.table),
-    dataKeys: () => kmsDataKeys(kms, need(t.dataKey, "Set DATA_KEY_ID or --data-key (or use --local)")),
+    dataKeys: () => kmsDataKeys(kms, dataKeyId()),
+    access: () =>
+      awsTokenAccess(
+        { dynamo, kms },
+        { tableName: t.table, dataKeyId: dataKeyId(), allowLoopbackHttp: t.allowLoopbackHttp },
+        { log: quiet },
+      ),
   };
+}
+
+/** The connector id and org every token command needs. */
+function connectorArgs(command: string, positionals: string[], values: Values) {
+  const id = need(
+    positionals[0],
+    `${command} needs a connector id: connector-oauth ${command} <connectorId> --org <orgId>`,
+  );
+  return { id, org: need(values.org, `${command} needs --org <orgId>`) };
+}
+
+async function accessToken(positionals: string[], values: Values, io: CliIo): Promise<number> {
+  const { id, org } = connectorArgs("access-token", positionals, values);
+  const token = await withStores(target(values, io.env), (s) => s.access().getAccessToken(org, id));
+  io.out(values.json ? JSON.stringify(token, null, 2) : token.accessToken);
+  return 0;
+}
+
+async function refresh(positionals: string[], values: Values, io: CliIo): Promise<number> {
+  const { id, org } = connectorArgs("refresh", positionals, values);
+  const token = await withStores(target(values, io.env), (s) => s.access().refresh(org, id));
+  io.out(`refreshed ${id} (org ${org}): access token expires ${token.expiresAt ?? "never"}`);
+  return 0;
+}
+
+async function disconnect(positionals: string[], values: Values, io: CliIo): Promise<number> {
+  const { id, org } = connectorArgs("disconnect", positionals, values);
+  const by = values.by ?? `${userInfo().username}@${hostname()}`;
+  const result = await withStores(target(values, io.env), (s) => s.access().disconnect(org, id, by));
+  io.out(`disconnected ${id} (org ${org}); tokens removed; revocation at the provider: ${result.revocation}`);
+  return result.revocation === "failed" ? 1 : 0;
 }
 
 async function put(positionals: string[], values: Values, io: CliIo): Promise<number> {
   const file = need(positionals[0], "put needs a definitions file: connector-oauth put <file.json>");
   const t = target(values, io.env);
-  const { resolve } = await import("node:path");
   // Everything is validated before the first write: a bad file changes nothing.
   const definitions = await readDefinitions(resolve(io.cwd, file), t.allowLoopbackHttp);
   const by = values.by ?? `${userInfo().username}@${hostname()}`;
   const saved = await withStores(t, (s) =>
     defineConnectors(
-      { connectors: s.connectors, dataKeys: s.dataKeys(), catalog: { catalog: providers, allowLoopbackHttp: t.allowLoopbackHttp } },
+      {
+        connectors: s.connectors,
+        dataKeys: s.dataKeys(),
+        catalog: { catalog: providers, allowLoopbackHttp: t.allowLoopbackHttp },
+      },
       definitions,
       by,
       Date.now(),
     ),
   );
-  for (const c of saved) io.out(`saved ${c.connectorId} (org ${c.orgId}, ${c.provider}): ${c.status}, version ${c.version}`);
+  for (const c of saved)
+    io.out(`saved ${c.connectorId} (org ${c.orgId}, ${c.provider}): ${c.status}, version ${c.version}`);
   return 0;
 }
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 function listing(connectors: ConnectorRecord[]): string[] {
   const header = ["CONNECTOR", "PROVIDER", "SCOPE", "STATUS", "TOKEN EXPIRES", "UPDATED", "BY"];
   const rows = connectors.map((c) => {
     const shown = publicConnector(c);
-    return [shown._id, shown.provider, shown.scope, shown.status, shown.tokenExpiresAt ?? "-", shown.updatedAt, shown.lastUpdatedBy];
+    return [
+      shown._id,
+      shown.provider,
+      shown.scope,
+      shown.status,
+      shown.tokenExpiresAt ?? "-",
+      shown.updatedAt,
+      shown.lastUpdatedBy,
+    ];
   });
   return table([header, ...rows]);
 }
@@ -163,7 +246,10 @@ async function list(values: Values, io: CliIo): Promise<number> {
 }
 
 async function remove(positionals: string[], values: Values, io: CliIo): Promise<number> {
-  const id = need(positionals[0], "delete needs a connector id: connector-oauth delete <connectorId> --org <orgId>");
+  const id = need(
+    positionals[0],
+    "delete needs a connector id: connector-oauth delete <connectorId> --org <orgId>",
+  );
   const org = need(values.org, "delete needs --org <orgId>");
   const deleted = await withStores(target(values, io.env), (s) => s.connectors.delete(org, id));
   if (!deleted) {
@@ -176,15 +262,15 @@ async function remove(positionals: string[], values: Values, io: CliIo): Promise
 
 async function token(values: Values, io: CliIo): Promise<number> {
   const org = need(values.org, "token needs --org <orgId>");
-  const dataDir = (await import("node:path")).resolve(io.cwd, io.env.DATA_DIR || DEFAULT_DATA_DIR);
+  const dataDir = resolve(io.cwd, io.env.DATA_DIR || DEFAULT_DATA_DIR);
   const secret = io.env.AUTH_HS256_SECRET || (values.local ? await dataDirSecret(dataDir, false) : undefined);
   if (!secret) {
     const hint = values.local ? `no secret in ${dataDir} yet: run npm start once` : "or use --local";
     throw new ConfigError(`AUTH_HS256_SECRET is not set (${hint})`);
   }
   const ttl = values.ttl ?? "30d";
-  if (!/^\d+\s*(s|m|h|d|w)$/.test(ttl)) throw new UsageError(`--ttl must look like 15m, 12h or 30d, got ${ttl}`);
-  const { mintDevToken } = await import("./start.ts");
+  if (!/^\d+\s*(s|m|h|d|w)$/.test(ttl))
+    throw new UsageError(`--ttl must look like 15m, 12h or 30d, got ${ttl}`);
   const claims = { sub: values.user ?? "dev-admin", orgId: org, admin: !values.member, email: values.email };
   io.out(await mintDevToken(secret, claims, ttl, io.env));
   return 0;
@@ -195,7 +281,9 @@ function explain(error: unknown, values: Values, env: Env): string {
   if (error instanceof UsageError || error instanceof ConfigError) return error.message;
   if (isServiceError(error, "dependency_unavailable")) {
     const cause = error.cause instanceof Error ? ` (${error.cause.name}: ${error.cause.message})` : "";
-    const where = values.local ? "the local services: is `npm start` running?" : "AWS: check credentials, region and endpoint";
+    const where = values.local
+      ? "the local services: is `npm start` running?"
+      : "AWS: check credentials, region and endpoint";
     return `${error.message}${cause}; tried ${where}${values.local ? "" : ` (region ${env.AWS_REGION ?? "unset"})`}`;
   }
   if (isServiceError(error)) return error.message;
@@ -222,6 +310,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     list: () => list(values, io),
     delete: () => remove(rest, values, io),
     token: () => token(values, io),
+    "access-token": () => accessToken(rest, values, io),
+    refresh: () => refresh(rest, values, io),
+    disconnect: () => disconnect(rest, values, io),
   };
   const run = Object.hasOwn(commands, command) ? commands[command] : undefined;
   if (!run) {
@@ -246,4 +337,5 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
   });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  process.exitCode = await main();

@@ -4,9 +4,11 @@
  * settings validation (functions/src/edge/settings.ts) is reused for origins and URLs.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type ConnectorDefinition, parseDefinition, providers } from "@connector-oauth/core";
+import { SignJWT } from "jose";
 import { loadSettings } from "../../../functions/src/edge/settings.ts";
 
 type Env = Record<string, string | undefined>;
@@ -39,14 +41,18 @@ export class ConfigError extends Error {
 export const DEMO_SUCCESS_PATH = "/demo/connected/{connectorId}";
 export const DEMO_ERROR_PATH = "/demo/error";
 export const DEFAULT_PORT = 3000;
-export const DEFAULT_DATA_DIR = ".data";
+/** `.data` at the repository root (git-ignored), wherever the command runs from. */
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL("../../../.data", import.meta.url));
 const SECRET_FILE = "auth-hs256-secret";
+const PID_FILE = "local-mode.pid";
+export const DEV_TOKEN_TTL = "30d";
 
 function portOf(env: Env, name: string, fallback: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65535) throw new ConfigError(`${name} must be a port number (0-65535), got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw) || port > 65535)
+    throw new ConfigError(`${name} must be a port number (0-65535), got ${JSON.stringify(raw)}`);
   return port;
 }
 
@@ -63,7 +69,10 @@ export function localPorts(env: Env) {
 }
 
 /** Reads and validates a connectors file; every problem names the file. */
-export async function readDefinitions(file: string, allowLoopbackHttp: boolean): Promise<ConnectorDefinition[]> {
+export async function readDefinitions(
+  file: string,
+  allowLoopbackHttp: boolean,
+): Promise<ConnectorDefinition[]> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -114,7 +123,10 @@ export async function loadLocalConfig(env: Env, cwd = process.cwd()): Promise<Lo
     connectorsFile,
     definitions: connectorsFile ? await readDefinitions(connectorsFile, true) : [],
     hs256Secret: env.AUTH_HS256_SECRET || undefined,
-    appOrigins: appOrigins?.split(",").map((origin) => origin.trim()).filter(Boolean),
+    appOrigins: appOrigins
+      ?.split(",")
+      .map((origin) => origin.trim())
+      .filter(Boolean),
     publicApiUrl,
     successPath: env.SUCCESS_PATH?.trim() || DEMO_SUCCESS_PATH,
     errorPath: env.ERROR_PATH?.trim() || DEMO_ERROR_PATH,
@@ -130,12 +142,65 @@ export async function ensureDataDir(dataDir: string): Promise<void> {
   }
 }
 
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Claims the data folder for this process: LevelDB and the KMS key file allow one writer. Resolves
+ * the release function; throws ConfigError while another live process holds the folder. */
+export async function claimDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const file = resolve(dataDir, PID_FILE);
+  const mine = String(process.pid);
+  try {
+    await writeFile(file, mine, { flag: "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const holder = Number(await readFile(file, "utf8").catch(() => ""));
+    if (holder && holder !== process.pid && isRunning(holder)) {
+      throw new ConfigError(
+        `DATA_DIR ${dataDir} is in use by another local mode (pid ${holder}); stop it, or delete ${file} if it is stale`,
+      );
+    }
+    await writeFile(file, mine);
+  }
+  return async () => {
+    const holder = await readFile(file, "utf8").catch(() => "");
+    if (holder === mine) await unlink(file).catch(() => {});
+  };
+}
+
 /** The dev auth secret kept in the data folder, so minted tokens survive restarts. */
 export async function dataDirSecret(dataDir: string, create: boolean): Promise<string | undefined> {
   const file = resolve(dataDir, SECRET_FILE);
-  const existing = await readFile(file, "utf8").then((text) => text.trim(), () => undefined);
+  const existing = await readFile(file, "utf8").then(
+    (text) => text.trim(),
+    () => undefined,
+  );
   if (existing || !create) return existing || undefined;
   const secret = randomBytes(32).toString("base64url");
   await writeFile(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+/** Mints a dev JWT the handlers accept (HS256, PipesHub's claims). */
+export async function mintDevToken(
+  secret: string,
+  claims: { sub: string; orgId: string; admin: boolean; email?: string },
+  ttl = DEV_TOKEN_TTL,
+  env: Record<string, string | undefined> = process.env,
+): Promise<string> {
+  const { sub, orgId, admin, email } = claims;
+  const jwt = new SignJWT({ orgId, email, role: admin ? "admin" : "member" })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime(ttl);
+  if (env.AUTH_ISSUER) jwt.setIssuer(env.AUTH_ISSUER);
+  if (env.AUTH_AUDIENCE) jwt.setAudience(env.AUTH_AUDIENCE);
+  return jwt.sign(new TextEncoder().encode(secret));
 }

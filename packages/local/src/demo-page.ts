@@ -22,7 +22,11 @@ export interface DemoPageOptions {
   endpoints: Record<string, string>;
 }
 
-const HEADERS = { "cache-control": "no-store", "referrer-policy": "no-referrer", "x-content-type-options": "nosniff" };
+const HEADERS = {
+  "cache-control": "no-store",
+  "referrer-policy": "no-referrer",
+  "x-content-type-options": "nosniff",
+};
 
 function sendJson(response: ServerResponse, status: number, body: unknown) {
   response.writeHead(status, { ...HEADERS, "content-type": "application/json; charset=utf-8" });
@@ -56,9 +60,7 @@ function sendPage(options: DemoPageOptions, response: ServerResponse) {
     "content-type": "text/html; charset=utf-8",
     "content-security-policy": `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
   });
-  response.end(
-    PAGE.replaceAll("{{nonce}}", nonce).replace("{{config}}", () => inlineJson(config)),
-  );
+  response.end(PAGE.replaceAll("{{nonce}}", nonce).replace("{{config}}", () => inlineJson(config)));
 }
 
 /** The local API fallback serving the demo page's routes; answers false for any other path. */
@@ -67,7 +69,8 @@ export function demoPage(options: DemoPageOptions) {
     if (request.method !== "GET" && request.method !== "HEAD") return false;
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
     if (path === "/demo/api/connectors") await listConnectors(options, request, response);
-    else if (path === "/" || path === "/demo/error" || /^\/demo\/connected\/[^/]+$/.test(path)) sendPage(options, response);
+    else if (path === "/" || path === "/demo/error" || /^\/demo\/connected\/[^/]+$/.test(path))
+      sendPage(options, response);
     else if (path === "/favicon.ico") response.writeHead(204, HEADERS).end();
     else return false;
     return true;

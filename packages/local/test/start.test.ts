@@ -1,0 +1,275 @@
+/**
+ * `npm start` as a user runs it: a child process on free ports with a temporary DATA_DIR. It
+ * answers, completes a connect, keeps its data across a restart, and stops cleanly on SIGINT and
+ * SIGTERM. Bad configuration ends startup with one line naming the problem.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { loginAtProvider } from "../src/provider-login.ts";
+
+const REPO = resolve(import.meta.dirname, "../../..");
+const STARTUP_MS = 20_000;
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  for (let i = 0; i < count; i++) {
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    servers.push(server);
+  }
+  const ports = servers.map((server) => (server.address() as { port: number }).port);
+  await Promise.all(servers.map((server) => new Promise((done) => server.close(done))));
+  return ports;
+}
+
+/** Spawns the command in its own process group, as a terminal runs a foreground job. */
+function launch(command: string, args: string[], env: Record<string, string>): Started {
+  const child = spawn(command, args, { cwd: REPO, env: { ...process.env, ...env }, detached: true });
+  let text = "";
+  child.stdout?.on("data", (chunk) => (text += chunk));
+  child.stderr?.on("data", (chunk) => (text += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once("exit", (code, signal) => done({ code, signal })),
+  );
+  return { child, output: () => text, exited };
+}
+
+async function untilReady(started: Started): Promise<{ token: string; readyMs: number }> {
+  const deadline = Date.now() + STARTUP_MS;
+  while (Date.now() < deadline) {
+    const text = started.output();
+    const token = /Dev admin token[^\n]*\n\s+(\S+)/.exec(text)?.[1];
+    const readyMs = /ready in (\d+) ms/.exec(text)?.[1];
+    if (token && readyMs) return { token, readyMs: Number(readyMs) };
+    if (started.child.exitCode !== null) break;
+    await new Promise((done) => setTimeout(done, 25));
+  }
+  throw new Error(`local mode did not start:\n${started.output()}`);
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Ctrl-C, or a supervisor's stop: the signal goes to the whole process group (npm, sh, tsx,
+ * node). `ms` runs until local mode reported its stop and npm exited; `leftovers` says whether any
+ * process of the group is still there a while later (orphans are reaped by init, not by us). */
+async function stop(started: Started, signal: NodeJS.Signals) {
+  const pid = started.child.pid as number;
+  const at = performance.now();
+  process.kill(-pid, signal);
+  await started.exited;
+  while (!started.output().includes(`${signal}: stopped`) && performance.now() - at < 5_000) {
+    await new Promise((done) => setTimeout(done, 5));
+  }
+  const ms = performance.now() - at;
+  while (groupAlive(pid) && performance.now() - at < 10_000)
+    await new Promise((done) => setTimeout(done, 20));
+  return { ms, leftovers: groupAlive(pid) };
+}
+
+async function portsFree(ports: number[]): Promise<boolean> {
+  try {
+    await Promise.all(
+      ports.map(
+        (port) =>
+          new Promise<void>((done, fail) => {
+            const server = createServer().once("error", fail);
+            server.listen(port, "127.0.0.1", () => server.close(() => done()));
+          }),
+      ),
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("npm start", () => {
+  let dataDir: string;
+  let ports: number[];
+  let env: Record<string, string>;
+  let api: string;
+  const running: Started[] = [];
+
+  const launchStart = (extra: Record<string, string> = {}) => {
+    const started = launch("npm", ["start"], { ...env, ...extra });
+    running.push(started);
+    return started;
+  };
+  const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "connector-oauth-start-"));
+    ports = await freePorts(4);
+    const [port, provider, dynamodb, kms] = ports.map(String) as [string, string, string, string];
+    env = {
+      PORT: port,
+      DEMO_PROVIDER_PORT: provider,
+      DYNAMODB_PORT: dynamodb,
+      KMS_PORT: kms,
+      DATA_DIR: dataDir,
+    };
+    api = `http://localhost:${port}`;
+  });
+
+  afterEach(() => {
+    // A failed assertion must not leave a server behind: stop whatever is still running, by group.
+    for (const started of running.splice(0)) {
+      if (groupAlive(started.child.pid as number)) process.kill(-(started.child.pid as number), "SIGKILL");
+    }
+  });
+
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("answers, connects, keeps its data across a restart and stops on SIGINT and SIGTERM", async () => {
+    const spawnedAt = performance.now();
+    const first = launchStart();
+    const { token } = await untilReady(first);
+    const page = await fetch(`${api}/`);
+    const firstAnswerMs = performance.now() - spawnedAt;
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("connector-oauth");
+    for (const url of [
+      api,
+      `http://127.0.0.1:${ports[2]}`,
+      `http://127.0.0.1:${ports[3]}`,
+      `http://127.0.0.1:${ports[1]}`,
+    ]) {
+      expect(first.output()).toContain(url);
+    }
+
+    const authorize = await fetch(`${api}/connectors/demo/oauth/authorize`, bearer(token));
+    expect(authorize.status).toBe(200);
+    const { authorizationUrl } = (await authorize.json()) as { authorizationUrl: string };
+    const callback = await loginAtProvider(authorizationUrl, "alice", `${api}/connectors/oauth/callback`);
+    const landed = await fetch(callback, { redirect: "manual" });
+    expect(landed.headers.get("location")).toBe(`${api}/demo/connected/demo`);
+
+    const interrupted = await stop(first, "SIGINT");
+    expect(interrupted.leftovers).toBe(false);
+    expect(first.output()).toMatch(/SIGINT: stopped in \d+ ms/);
+    expect(await portsFree(ports)).toBe(true);
+
+    // Restart, this time also loading a connectors file.
+    const connectorsFile = join(dataDir, "connectors.json");
+    const drive = {
+      connectorId: "drive",
+      orgId: "demo",
+      provider: "google-drive",
+      scope: "team",
+      createdBy: "dev-admin",
+    };
+    await writeFile(connectorsFile, JSON.stringify([{ ...drive, clientId: "id", clientSecret: "secret" }]));
+    const second = launchStart({ CONNECTORS_FILE: connectorsFile });
+    const again = await untilReady(second);
+    const status = await fetch(`${api}/demo/api/connectors`, bearer(again.token));
+    const listed = (await status.json()) as { connectors: { _id: string; status: string }[] };
+    expect(listed.connectors).toMatchObject([
+      { _id: "demo", status: "authenticated" },
+      { _id: "drive", status: "not_connected" },
+    ]);
+    // The generated auth secret was kept: a token from the first run still works.
+    expect((await fetch(`${api}/demo/api/connectors`, bearer(token))).status).toBe(200);
+
+    const terminated = await stop(second, "SIGTERM");
+    expect(terminated.leftovers).toBe(false);
+    expect(second.output()).toMatch(/SIGTERM: stopped in \d+ ms/);
+    expect(await portsFree(ports)).toBe(true);
+    expect(terminated.ms).toBeLessThan(3_000);
+    console.log(
+      `npm start: first answer ${Math.round(firstAnswerMs)} ms after spawn (restart ready in ${again.readyMs} ms in-process); ` +
+        `SIGINT exit ${Math.round(interrupted.ms)} ms, SIGTERM exit ${Math.round(terminated.ms)} ms`,
+    );
+  });
+
+  describe("bad configuration", () => {
+    const failsWith = async (extra: Record<string, string>) => {
+      const started = launch(join(REPO, "node_modules/.bin/tsx"), ["packages/local/src/start.ts"], {
+        ...env,
+        ...extra,
+      });
+      running.push(started);
+      const { code } = await started.exited;
+      const lines = started
+        .output()
+        .split("\n")
+        .filter((line) => line && !line.startsWith("oidc-provider WARNING"));
+      return { code, lines };
+    };
+
+    it.each([
+      [
+        "a bad app origin",
+        { APP_ORIGINS: "http://localhost:5173/app" },
+        /APP_ORIGINS entries must be exact origins/,
+      ],
+      [
+        "an insecure public API URL",
+        { PUBLIC_API_URL: "http://api.example.com" },
+        /PUBLIC_API_URL must use https/,
+      ],
+      ["a port that is not a number", { KMS_PORT: "kms" }, /KMS_PORT must be a port number/],
+      [
+        "a missing connectors file",
+        { CONNECTORS_FILE: "/nonexistent/connectors.json" },
+        /connectors.json: cannot read the connectors file \(ENOENT\)/,
+      ],
+      [
+        "a short auth secret",
+        { AUTH_HS256_SECRET: "short" },
+        /AUTH_HS256_SECRET must be at least 16 characters/,
+      ],
+    ])("stops on %s with one line naming it", async (_, extra, message) => {
+      const { code, lines } = await failsWith(extra);
+      expect(code).toBe(1);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^connector-oauth local mode: configuration error: /);
+      expect(lines[0]).toMatch(message);
+    });
+
+    it("names an invalid connector in the connectors file", async () => {
+      const file = join(dataDir, "bad-connectors.json");
+      await writeFile(
+        file,
+        JSON.stringify([{ connectorId: "x", orgId: "acme", provider: "oauth2", scope: "team" }]),
+      );
+      const { code, lines } = await failsWith({ CONNECTORS_FILE: file });
+      expect(code).toBe(1);
+      expect(lines).toEqual([
+        `connector-oauth local mode: configuration error: ${file}: connector "x": "createdBy" must match [A-Za-z0-9][A-Za-z0-9._:-]{0,127}`,
+      ]);
+    });
+
+    it("names the port that is already in use", async () => {
+      const blocker = createServer();
+      await new Promise<void>((done) => blocker.listen(Number(env.DYNAMODB_PORT), "127.0.0.1", done));
+      try {
+        const { code, lines } = await failsWith({});
+        expect(code).toBe(1);
+        expect(lines).toEqual([
+          `connector-oauth local mode: configuration error: DYNAMODB_PORT ${env.DYNAMODB_PORT} is already in use (set DYNAMODB_PORT to a free port)`,
+        ]);
+      } finally {
+        await new Promise((done) => blocker.close(done));
+      }
+    });
+  });
+});
