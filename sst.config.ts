@@ -21,14 +21,17 @@ export default $config({
     const { createSettings } = await import("./stacks/settings.ts");
     const { createStorage } = await import("./stacks/storage.ts");
     const { createKeys } = await import("./stacks/keys.ts");
+    const { createLifecycle } = await import("./stacks/lifecycle.ts");
     const { createApi } = await import("./stacks/api.ts");
     const { createAlarms } = await import("./stacks/monitoring.ts");
 
     const settings = createSettings();
     const storage = createStorage();
     const keys = createKeys();
-    const api = createApi({ settings, storage, keys });
-    const alarms = createAlarms({ api, storage });
+    // Before the API: the data key's policy, written with the API's functions, names its roles too.
+    const lifecycle = createLifecycle({ storage, keys });
+    const api = createApi({ settings, storage, keys, extraKeyUses: { dataKey: lifecycle.dataKeyUses } });
+    const alarms = createAlarms({ api, lifecycle, storage });
 
     // The URL may come from a stage secret; it is not secret itself, so show it.
     const apiUrl = $util.unsecret(api.publicApi.properties.url);
@@ -39,6 +42,8 @@ export default $config({
       stateKeyArn: keys.stateKey.key.arn,
       dataKeyArn: keys.dataKey.key.arn,
       alarmTopic: alarms.topic.arn,
+      tokenConsumerRoleArn: lifecycle.consumerRole.arn,
+      tokenConsumerPolicyArn: lifecycle.consumerPolicy.arn,
     };
   },
 });

@@ -8,6 +8,7 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { installCallCounter, type Tally } from "./call-counter.ts";
 import { type ColdResult, measureColdStarts } from "./cold-start.ts";
+import { measureRefresh, type RefreshResult, refreshSection } from "./refresh.ts";
 import { measureWarm, type WarmResult } from "./warm.ts";
 
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 40);
@@ -94,7 +95,7 @@ function callsTable(first: Tally, perConnect: Tally[]): string[] {
   ];
 }
 
-function report(cold: ColdResult[], warm: WarmResult): string {
+function report(cold: ColdResult[], warm: WarmResult, refresh: RefreshResult): string {
   const machine = `${availableParallelism()} CPUs (nproc), ${cpus()[0]?.model ?? "unknown CPU"}`;
   return [
     "# Benchmark",
@@ -129,12 +130,21 @@ function report(cold: ColdResult[], warm: WarmResult): string {
     "",
     ...callsTable(warm.callsFirstConnect, warm.callsPerConnect),
     "",
+    "## Token refresh (sync workers)",
+    "",
+    "getAccessToken / refresh through the AWS-wired token access (DynamoDB lease, version-checked",
+    "write) against oidc-provider with rotating refresh tokens; each concurrent caller is its own",
+    "token-access instance, as separate processes would be.",
+    "",
+    ...refreshSection(refresh),
+    "",
   ].join("\n");
 }
 
 installCallCounter();
 const cold = await measureColdStarts(SUBJECTS, COLD_RUNS);
 const warm = await measureWarm(REQUESTS, WARM_UP);
-const markdown = report(cold, warm);
+const refresh = await measureRefresh(Number(process.env.BENCH_REFRESHES ?? 100), 100, 5);
+const markdown = report(cold, warm, refresh);
 console.log(markdown);
 await writeFile(join(ROOT, "docs/benchmark.md"), markdown);

@@ -8,14 +8,15 @@
  * zone of the account; SST creates the certificate and the DNS record.
  */
 import { type HandlerAccess, type HandlerName, handlers } from "./handlers.ts";
-import { type Key, type Keys, restrictKeyUse } from "./keys.ts";
+import { type Key, type Keys, type KeyUse, restrictKeyUse } from "./keys.ts";
 import type { Settings } from "./settings.ts";
 import type { Storage } from "./storage.ts";
 
 /** Per route (API Gateway applies the default route settings to each route separately). */
 const THROTTLE = { burstLimit: 50, ratePerSecond: 20 };
 
-const FUNCTION_DEFAULTS = {
+/** Shared with the keep-alive function (stacks/lifecycle.ts). */
+export const FUNCTION_DEFAULTS = {
   runtime: "nodejs22.x",
   architecture: "arm64",
   memory: "512 MB",
@@ -30,7 +31,22 @@ interface Deps {
   settingsLinks: Record<HandlerAccess["settings"][number], sst.Linkable<Record<string, unknown>>>;
 }
 
-export function createApi({ settings, storage, keys }: { settings: Settings; storage: Storage; keys: Keys }) {
+/**
+ * `extraKeyUses`: roles created elsewhere that each key's policy must also name (the keep-alive and
+ * token consumer roles of stacks/lifecycle.ts); this module writes the key policies, which replace
+ * the keys' default policies, so every user of a key must be listed here.
+ */
+export function createApi({
+  settings,
+  storage,
+  keys,
+  extraKeyUses,
+}: {
+  settings: Settings;
+  storage: Storage;
+  keys: Keys;
+  extraKeyUses?: Partial<Record<keyof Keys, KeyUse[]>>;
+}) {
   const domain = process.env.API_DOMAIN;
   const api = new sst.aws.ApiGatewayV2("Api", {
     ...(domain ? { domain } : {}),
@@ -73,7 +89,7 @@ export function createApi({ settings, storage, keys }: { settings: Settings; sto
     createHandler(name, handlers[name], deps),
   );
   for (const [keyName, key] of Object.entries(keys) as [keyof Keys, Key][]) {
-    restrictKeyUse(key, keyUses(functions, keyName));
+    restrictKeyUse(key, [...keyUses(functions, keyName), ...(extraKeyUses?.[keyName] ?? [])]);
   }
   return { api, publicApi, functions };
 }

@@ -7,8 +7,9 @@
  *   keys of the token envelope. Rotated keys keep decrypting older ciphertexts.
  *
  * Each key's policy lets the account administer the key but not use it; only the roles of the
- * functions stacks/handlers.ts names may call their listed actions, under the conditions below. The
- * same conditions go into each function's IAM statement, so both policies must agree to allow a call.
+ * functions stacks/handlers.ts names, and the keep-alive and token consumer roles of
+ * stacks/lifecycle.ts (data key), may call their listed actions, under the conditions below. The
+ * same conditions go into each role's IAM statement, so both policies must agree to allow a call.
  */
 
 /** What packages/aws/src/kms.ts sends; a call that differs is refused. */
@@ -57,6 +58,13 @@ const ADMIN_ACTIONS = [
 
 export type KeyCondition = (typeof conditions)[keyof typeof conditions][number];
 
+/** An IAM condition in the list form functions take (a key's or another one, e.g. stacks/lifecycle.ts). */
+export interface PolicyCondition {
+  test: string;
+  variable: string;
+  values: readonly string[];
+}
+
 export interface Key {
   name: "StateKey" | "DataKey";
   key: aws.kms.Key;
@@ -97,7 +105,7 @@ export function createKeys() {
 
 export type Keys = ReturnType<typeof createKeys>;
 
-/** One function's use of a key: its role and the actions stacks/handlers.ts lists. */
+/** One role's use of a key: a function's (stacks/handlers.ts, stacks/lifecycle.ts) or a consumer's. */
 export interface KeyUse {
   name: string;
   roleArn: $util.Output<string>;
@@ -105,7 +113,7 @@ export interface KeyUse {
 }
 
 /** IAM condition blocks ({ test: { variable: values } }) from the list form functions take. */
-export function policyCondition(list: readonly KeyCondition[]): Record<string, Record<string, string[]>> {
+export function policyCondition(list: readonly PolicyCondition[]): Record<string, Record<string, string[]>> {
   const result: Record<string, Record<string, string[]>> = {};
   for (const { test, variable, values } of list) {
     result[test] = { ...result[test], [variable]: [...values] };

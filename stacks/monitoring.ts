@@ -4,16 +4,26 @@
  * - API 5xx >= 5: the handlers answer 5xx only when they or a dependency (KMS, DynamoDB) fail.
  * - API throttled >= 10: requests refused by the route throttling (status 429 in the access log;
  *   HTTP APIs publish no throttle metric of their own).
- * - per function, Errors >= 1 (crashes and timeouts the handler did not turn into a response) and
- *   Throttles >= 1 (no concurrency left).
+ * - per function (the three route handlers and KeepAlive), Errors >= 1 (crashes and timeouts the
+ *   handler did not turn into a response; for KeepAlive, a run that failed as a whole, since it
+ *   counts per-connector failures instead of throwing) and Throttles >= 1 (no concurrency left).
  * - table read/write throttle events >= 1.
  */
 import type { Api } from "./api.ts";
+import type { Lifecycle } from "./lifecycle.ts";
 import type { Storage } from "./storage.ts";
 
 const PERIOD_SECONDS = 300;
 
-export function createAlarms({ api, storage }: { api: Api; storage: Storage }) {
+export function createAlarms({
+  api,
+  lifecycle,
+  storage,
+}: {
+  api: Api;
+  lifecycle: Lifecycle;
+  storage: Storage;
+}) {
   const prefix = `${$app.name}-${$app.stage}`;
   const topic = new aws.sns.Topic("AlarmTopic");
   const common = {
@@ -53,7 +63,8 @@ export function createAlarms({ api, storage }: { api: Api; storage: Storage }) {
     threshold: 10,
   });
 
-  for (const { name, fn } of api.functions) {
+  const functions = [...api.functions, { name: "KeepAlive", fn: lifecycle.keepAlive }];
+  for (const { name, fn } of functions) {
     const dimensions = { FunctionName: fn.name };
     alarm(`${name}Errors`, `${name} failed (crash or timeout)`, {
       namespace: "AWS/Lambda",
