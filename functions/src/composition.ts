@@ -15,7 +15,6 @@ import {
   cachingDataKeys,
   callerVerifier,
   fail,
-  type Log,
   providers,
 } from "@connector-oauth/core";
 import { linkedSettings } from "./edge/linked-settings.ts";

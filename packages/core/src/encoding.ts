@@ -22,7 +22,8 @@ export function toBase64Url(bytes: Bytes): string {
  * same bytes. */
 export function fromBase64Url(text: string): Bytes {
   const bytes = new Uint8Array(Buffer.from(text, "base64url"));
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || toBase64Url(bytes) !== text) throw new TypeError("not canonical base64url");
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || toBase64Url(bytes) !== text)
+    throw new TypeError("not canonical base64url");
   return bytes;
 }
 

@@ -41,7 +41,9 @@ describe("state", () => {
     const last = alphabet.indexOf(state.at(-1) as string);
     // 32 bytes in 43 characters leave the last character's two low bits unused.
     const sameBytes = state.slice(0, -1) + alphabet[last ^ 1];
-    expect(Buffer.from(sameBytes.split(".")[2] as string, "base64url")).toEqual(Buffer.from(state.split(".")[2] as string, "base64url"));
+    expect(Buffer.from(sameBytes.split(".")[2] as string, "base64url")).toEqual(
+      Buffer.from(state.split(".")[2] as string, "base64url"),
+    );
     await expect(verifyState(mac, sameBytes)).rejects.toMatchObject({ code: "invalid_state" });
   });
 
