@@ -59,16 +59,7 @@ export interface ConnectorRecord extends ConnectorConfig {
 }
 
 /** A token set ready to store: secrets sealed by the caller (see tokens.ts). */
-export interface NewTokenSet {
-  access: Sealed;
-  refresh?: Sealed;
-  idToken?: Sealed;
-  tokenType: string;
-  expiresAt?: string;
-  scopes: string[];
-  metadata: Record<string, string>;
-  obtainedAt: string;
-}
+export type NewTokenSet = StoredTokens;
 
 /** The signed-in caller, from a verified JWT. */
 export interface Caller {

@@ -69,7 +69,8 @@ export function validateCallback(
   return oauth.validateAuthResponse(authorizationServer(provider), { client_id: clientId }, params, state);
 }
 
-function clientAuth(provider: ResolvedProvider, secret: string | undefined): oauth.ClientAuth {
+/** Token-endpoint client authentication: the entry's method; none without a secret. */
+export function clientAuth(provider: ResolvedProvider, secret: string | undefined): oauth.ClientAuth {
   if (secret === undefined) return oauth.None();
   return provider.entry.clientAuth === "client_secret_basic"
     ? oauth.ClientSecretBasic(secret)

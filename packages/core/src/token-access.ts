@@ -1,20 +1,6 @@
-/**
- * Token access for sync workers (a Lambda or a long-running Node process) and the operator CLI:
- * - getAccessToken: a valid access token for an org's connector and what API calls need with it,
- *   refreshed first when it expires within a margin (default 5 minutes);
- * - refresh: a refresh now, whatever the expiry (CLI, keep-alive);
- * - disconnect: revoke at the provider, remove the tokens, mark the connector disconnected.
- *
- * One refresh per connector at a time across processes (lifecycle/refresh.ts); within a process,
- * concurrent callers for one connector also share one refresh. Errors are ServiceErrors: needs_reauth
- * (the provider rejected the grant: a person must connect again; never retried), not_connected,
- * token_refresh_failed (the provider failed or refused after the retries; status unchanged),
- * connector_not_found, conflict, dependency_unavailable (DynamoDB or KMS).
- */
-import type { CatalogOptions } from "./catalog.ts";
 import type { ConnectorRecord } from "./connectors.ts";
 import { openField } from "./envelope.ts";
-import { fail, type Log } from "./errors.ts";
+import { fail } from "./errors.ts";
 import {
   type ConnectorKey,
   DEFAULT_TIMING,
@@ -24,7 +10,6 @@ import {
 } from "./lifecycle/context.ts";
 import { type DisconnectResult, disconnectConnector } from "./lifecycle/disconnect.ts";
 import { type RefreshRequest, refreshUnderLease, type Settled } from "./lifecycle/refresh.ts";
-import type { ConnectorStore, DataKeys, LeaseStore } from "./ports.ts";
 import { tokensContext } from "./tokens.ts";
 
 export type { RefreshTiming } from "./lifecycle/context.ts";
@@ -33,15 +18,7 @@ export type { DisconnectResult, Revocation } from "./lifecycle/disconnect.ts";
 
 export const DEFAULT_MARGIN_MS = 5 * 60_000;
 
-export interface TokenAccessDeps {
-  connectors: ConnectorStore;
-  leases: LeaseStore;
-  dataKeys: DataKeys;
-  catalog: CatalogOptions;
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
-  log: Log;
-  fetch?: typeof fetch;
+export interface TokenAccessDeps extends Omit<LifecycleContext, "timing"> {
   /** Refresh when the access token expires within this many milliseconds (default 5 minutes). */
   marginMs?: number;
   timing?: Partial<RefreshTiming>;

@@ -12,7 +12,7 @@
 import * as oauth from "oauth4webapi";
 import type { ProviderEntry, ResolvedProvider } from "../catalog.ts";
 import { fail, isServiceError } from "../errors.ts";
-import { authorizationServer, type ClientCredentials } from "../oauth.ts";
+import { authorizationServer, type ClientCredentials, clientAuth } from "../oauth.ts";
 import { tokenEndpointFetch } from "../token-adapter.ts";
 
 export type FailureClass = "rejected" | "transient" | "failed";
@@ -147,14 +147,6 @@ export async function callWithRetries<T>(
   }
 }
 
-/** Client authentication as in the code exchange (oauth.ts): the entry's method; none without a secret. */
-function clientAuth(entry: ProviderEntry, secret: string | undefined): oauth.ClientAuth {
-  if (secret === undefined) return oauth.None();
-  return entry.clientAuth === "client_secret_basic"
-    ? oauth.ClientSecretBasic(secret)
-    : oauth.ClientSecretPost(secret);
-}
-
 /**
  * A refresh response carries its token set at the top level (RFC 6749 section 5.1), also at Slack,
  * whose code exchange nests the user's set under `authed_user`; metadata paths stay as they are.
@@ -176,7 +168,7 @@ export async function refreshGrant(
   const response = await oauth.refreshTokenGrantRequest(
     as,
     oauthClient,
-    clientAuth(provider.entry, client.clientSecret),
+    clientAuth(provider, client.clientSecret),
     refreshToken,
     {
       [oauth.customFetch]: tokenEndpointFetch(refreshEntry(provider.entry), options.fetch),
@@ -219,7 +211,7 @@ export async function revokeToken(
   const response = await oauth.revocationRequest(
     authorizationServer(provider),
     { client_id: client.clientId },
-    clientAuth(provider.entry, client.clientSecret),
+    clientAuth(provider, client.clientSecret),
     token.value,
     {
       additionalParameters: { token_type_hint: token.hint },
