@@ -57,6 +57,10 @@ declare module "sst" {
       "name": string
       "type": "sst.aws.Function"
     }
+    "KeepAlive": {
+      "name": string
+      "type": "sst.aws.Function"
+    }
     "PublicApi": {
       "type": "sst.sst.Linkable"
       "url": string

@@ -77,6 +77,11 @@ export function createLifecycle({ storage, keys }: { storage: Storage; keys: Key
   const schedule = new sst.aws.CronV2("KeepAliveSchedule", {
     schedule: KEEP_ALIVE_SCHEDULE,
     function: keepAlive,
+    transform: {
+      role: (args) => {
+        args.managedPolicyArns = [];
+      },
+    },
   });
 
   const consumerPolicy = new aws.iam.Policy("TokenConsumerPolicy", {
@@ -113,6 +118,8 @@ export function createLifecycle({ storage, keys }: { storage: Storage; keys: Key
       ],
     }),
   });
+  // An attachment, not the role's exclusive managedPolicyArns: a worker running as this role (its
+  // Lambda execution role, its ECS task role) needs its own other permissions attached to it too.
   new aws.iam.RolePolicyAttachment("TokenConsumerPolicyAttachment", {
     role: consumerRole.name,
     policyArn: consumerPolicy.arn,

@@ -272,6 +272,8 @@ function computed(type: string, name: string, inputs: Record<string, unknown>): 
       return { arn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${physical}`, name: physical };
     case "aws:iam/role:Role":
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${physical}`, name: physical };
+    case "aws:iam/policy:Policy":
+      return { arn: `arn:aws:iam::${ACCOUNT}:policy/${physical}`, name: physical };
     case "aws:lambda/function:Function":
       return { arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${physical}`, name: physical };
     case "aws:cloudwatch/logGroup:LogGroup":
