@@ -133,6 +133,20 @@ describe("callback", () => {
     expect((await h.connectors.get("acme", id))?.status).toBe("not_connected");
   });
 
+  it("answers a replay after expiry with the first outcome, not state_expired", async () => {
+    const id = await newConnector();
+    const { url } = await startFlow(id);
+    const callbackUrl = await consent(h, url);
+    const first = await callCallback(callbackUrl);
+    const before = tokenRequests(h).length;
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 60 * 60_000);
+    const replay = await callCallback(callbackUrl);
+    expect(replay.headers.get("location")).toBe(first.headers.get("location"));
+    expect(replay.headers.get("location")).toContain(`/connector/${id}`);
+    expect(tokenRequests(h).length).toBe(before);
+  });
+
   it("answers a replayed callback with the first outcome and no second exchange", async () => {
     const id = await newConnector();
     const { url } = await startFlow(id);

@@ -112,7 +112,7 @@ export async function completeConnect(deps: ConnectDeps, params: URLSearchParams
   const { claims } = verified;
   const now = deps.now();
   if (now >= claims.expiresAt * 1000)
-    return outcomeFor(deps, claims, { status: "failed", error: "state_expired" });
+    return outcomeFor(deps, claims, await expiredOutcome(deps, claims.nonce));
   const consumed = await deps.flows.consume(claims.nonce, now);
   if (consumed.status === "missing")
     throw fail("invalid_state", "This sign-in is unknown. Start connecting again from the app.");
@@ -196,6 +196,14 @@ async function exchangeAndStore(
   });
   deps.log.info("connector authenticated", { ...owner, provider: flow.provider });
   return { status: "succeeded" };
+}
+
+/** An expired state: a flow that already finished keeps its outcome; anything else is state_expired. */
+async function expiredOutcome(deps: ConnectDeps, nonce: string): Promise<FlowOutcome> {
+  const flow = await deps.flows.get(nonce);
+  if (flow?.status === "succeeded") return { status: "succeeded" };
+  if (flow?.status === "failed") return { status: "failed", error: flow.error ?? "server_error" };
+  return { status: "failed", error: "state_expired" };
 }
 
 /** A repeated callback: wait briefly for the first one to finish, then answer with its outcome. */
