@@ -9,6 +9,7 @@ import {
   type Harness,
   LEGACY_CLIENT,
   LEGACY_REDIRECT_URI,
+  popupCode,
   startHarness,
 } from "../functions/test/support/harness.ts";
 import { countCallsDuring, type Tally } from "./call-counter.ts";
@@ -53,20 +54,6 @@ async function connect(h: Harness, token: string) {
   if (location.includes("oauth_error")) throw new Error(`callback failed: ${location}`);
   expectStatus("callback", callback.response, 302, callback.text);
   return { authorizeMs: authorize.ms, callbackMs: callback.ms };
-}
-
-/** A Google-popup-style code from the google-workspace stand-in (no PKCE), as the legacy test gets one. */
-async function popupCode(h: Harness) {
-  const url = new URL(h.provider.authorizationUrl);
-  url.search = new URLSearchParams({
-    client_id: LEGACY_CLIENT.clientId,
-    redirect_uri: LEGACY_REDIRECT_URI,
-    response_type: "code",
-    scope: "openid email",
-  }).toString();
-  return (
-    new URL(await loginAtProvider(url.href, "alice", LEGACY_REDIRECT_URI)).searchParams.get("code") ?? ""
-  );
 }
 
 async function legacyExchange(h: Harness, token: string) {

@@ -1,10 +1,10 @@
 import { openTokenSet } from "@connector-oauth/core";
-import { loginAtProvider } from "@connector-oauth/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Harness,
   LEGACY_CLIENT,
   LEGACY_REDIRECT_URI,
+  popupCode,
   startHarness,
   tokenRequests,
 } from "./support/harness.ts";
@@ -45,20 +45,6 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-/** A Google-popup-style code: authorization at the stand-in without PKCE, as GIS issues them. */
-async function popupCode(login = "alice") {
-  const url = new URL(h.provider.authorizationUrl);
-  url.search = new URLSearchParams({
-    client_id: LEGACY_CLIENT.clientId,
-    redirect_uri: LEGACY_REDIRECT_URI,
-    response_type: "code",
-    scope: "openid email",
-  }).toString();
-  return new URL(await loginAtProvider(url.href, login, LEGACY_REDIRECT_URI)).searchParams.get(
-    "code",
-  ) as string;
-}
-
 async function post(body: unknown, token?: string) {
   const response = await fetch(`${h.api.url}/connectors/getTokenFromCode`, {
     method: "POST",
@@ -73,7 +59,7 @@ const admin = (email = "alice@example.com") => h.token({ sub: "alice", orgId: "a
 
 describe("getTokenFromCode", () => {
   it("stores the tokens and answers with PipesHub's connector fields when an admin posts a code", async () => {
-    const response = await post({ code: await popupCode() }, await admin());
+    const response = await post({ code: await popupCode(h) }, await admin());
     expect(response.status).toBe(200);
     expect(response.body.success).toBe(true);
     const connector = response.body.connector;
@@ -96,7 +82,7 @@ describe("getTokenFromCode", () => {
   });
 
   it("accepts tempCode as an alias and a connectorId", async () => {
-    const response = await post({ tempCode: await popupCode(), connectorId: "workspace-2" }, await admin());
+    const response = await post({ tempCode: await popupCode(h), connectorId: "workspace-2" }, await admin());
     expect(response.status).toBe(200);
     expect(response.body.connector._id).toBe("workspace-2");
   });
@@ -118,7 +104,7 @@ describe("getTokenFromCode", () => {
   });
 
   it("answers 400 account_mismatch when the Google account is not the caller's", async () => {
-    const response = await post({ code: await popupCode("mallory") }, await admin("alice@example.com"));
+    const response = await post({ code: await popupCode(h, "mallory") }, await admin("alice@example.com"));
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe("account_mismatch");
   });
@@ -132,7 +118,7 @@ describe("getTokenFromCode", () => {
   });
 
   it("never retries the code POST when the provider fails, answering 502", async () => {
-    const code = await popupCode();
+    const code = await popupCode(h);
     const before = tokenRequests(h).length;
     h.provider.faults.push(503, 503);
     const response = await post({ code }, await admin());

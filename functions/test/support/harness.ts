@@ -172,3 +172,16 @@ export async function callCallback(url: string, accept?: string) {
 export function tokenRequests(h: Harness) {
   return h.provider.requests.filter((r) => r.path === "/token");
 }
+
+/** A Google-popup-style code: authorization at the stand-in without PKCE, as Google Identity
+ * Services issues them to the legacy getTokenFromCode flow. */
+export async function popupCode(h: Harness, login = "alice"): Promise<string> {
+  const url = new URL(h.provider.authorizationUrl);
+  url.search = new URLSearchParams({
+    client_id: LEGACY_CLIENT.clientId,
+    redirect_uri: LEGACY_REDIRECT_URI,
+    response_type: "code",
+    scope: "openid email",
+  }).toString();
+  return new URL(await loginAtProvider(url.href, login, LEGACY_REDIRECT_URI)).searchParams.get("code") ?? "";
+}

@@ -13,23 +13,12 @@ import {
 import type { ConnectorConfig } from "../../src/connectors.ts";
 import { buildAuthorizationUrl } from "../../src/oauth.ts";
 import { providers } from "../../src/providers.ts";
+import { connector } from "../fixtures.ts";
 
 const REDIRECT_URI = "https://api.example.com/connectors/oauth/callback";
 const STATE = "v1.state-value";
 const CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSkW7P1A";
 const options: CatalogOptions = { catalog: providers, allowLoopbackHttp: false };
-
-function connector(provider: string, fields: Partial<ConnectorConfig> = {}): ConnectorConfig {
-  return {
-    connectorId: "c1",
-    orgId: "acme",
-    provider,
-    scope: "team",
-    createdBy: "alice",
-    clientId: "client-1",
-    ...fields,
-  };
-}
 
 /** What startConnect does: a challenge only when the provider takes PKCE. */
 function authorizationUrl(config: ConnectorConfig, catalog = options) {

@@ -7,6 +7,7 @@ import { type CatalogOptions, checkParams, resolveProvider } from "../../src/cat
 import type { ConnectorConfig } from "../../src/connectors.ts";
 import { parseDefinition } from "../../src/definitions.ts";
 import { providers } from "../../src/providers.ts";
+import { connector } from "../fixtures.ts";
 
 const options: CatalogOptions = { catalog: providers, allowLoopbackHttp: false };
 
@@ -96,27 +97,11 @@ const templated = [
 ];
 
 function definition(provider: string, params: unknown) {
-  return {
-    connectorId: "c1",
-    orgId: "acme",
-    provider,
-    scope: "team",
-    createdBy: "alice",
-    clientId: "client-1",
-    params,
-  };
+  return { ...connector(provider), params };
 }
 
-function connector(provider: string, params?: Record<string, string>): ConnectorConfig {
-  return {
-    connectorId: "c1",
-    orgId: "acme",
-    provider,
-    scope: "team",
-    createdBy: "alice",
-    clientId: "client-1",
-    params,
-  };
+function withParams(provider: string, params?: Record<string, string>): ConnectorConfig {
+  return connector(provider, { params });
 }
 
 const refused = expect.objectContaining({ code: "invalid_request" });
@@ -132,12 +117,12 @@ describe.each(templated)("template $key {$name}", ({ key, name, valid, label, ho
   });
 
   it.each(hostile)("refuses %j when a stored connector is resolved", (value) => {
-    expect(() => resolveProvider(connector(key, { [name]: value }), options)).toThrow(refused);
+    expect(() => resolveProvider(withParams(key, { [name]: value }), options)).toThrow(refused);
   });
 
   it.each(valid)("accepts %j and keeps every endpoint on the provider's host", (value) => {
     expect(parseDefinition(definition(key, { [name]: value }), options).params).toEqual({ [name]: value });
-    const resolved = resolveProvider(connector(key, { [name]: value }), options);
+    const resolved = resolveProvider(withParams(key, { [name]: value }), options);
     const hosts = [resolved.authorizationUrl, resolved.tokenUrl, resolved.revocationUrl, resolved.issuer]
       .filter((url): url is string => url !== undefined)
       .map((url) => new URL(url));
@@ -170,19 +155,19 @@ describe("provider parameters", () => {
     for (const value of ["evil.com/", "169.254.169.254#", "a@b", "..", "%2F", "EVIL"]) {
       expect(() => checkParams(loose, { subdomain: value })).toThrow(refused);
       expect(() =>
-        resolveProvider(connector("loose", { subdomain: value }), { ...options, catalog: { loose } }),
+        resolveProvider(withParams("loose", { subdomain: value }), { ...options, catalog: { loose } }),
       ).toThrow();
     }
   });
 
   it("reports a missing required parameter as not configured when resolving", () => {
-    expect(() => resolveProvider(connector("servicenow"), options)).toThrow(
+    expect(() => resolveProvider(withParams("servicenow"), options)).toThrow(
       expect.objectContaining({ code: "oauth_not_configured" }),
     );
   });
 
   it("fills a templated issuer from the same validated value", () => {
-    const resolved = resolveProvider(connector("gitlab-self-managed", { host: "gitlab.acme.io" }), options);
+    const resolved = resolveProvider(withParams("gitlab-self-managed", { host: "gitlab.acme.io" }), options);
     expect(resolved.issuer).toBe("https://gitlab.acme.io");
     expect(resolved.tokenUrl).toBe("https://gitlab.acme.io/oauth/token");
   });

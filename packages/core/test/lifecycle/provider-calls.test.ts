@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { type CatalogOptions, resolveProvider } from "../../src/catalog.ts";
-import type { ConnectorConfig } from "../../src/connectors.ts";
 import {
   callWithRetries,
   classifyFailure,
@@ -10,22 +9,11 @@ import {
 } from "../../src/lifecycle/provider-calls.ts";
 import { providers } from "../../src/providers.ts";
 import { METADATA_FIELD } from "../../src/token-adapter.ts";
+import { connector } from "../fixtures.ts";
 
 const catalog: CatalogOptions = { catalog: providers, allowLoopbackHttp: false };
 const client = { clientId: "client-1", clientSecret: "secret-1" };
 const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 350, attemptTimeoutMs: 1_000 };
-
-function connector(provider: string, fields: Partial<ConnectorConfig> = {}): ConnectorConfig {
-  return {
-    connectorId: "c1",
-    orgId: "acme",
-    provider,
-    scope: "team",
-    createdBy: "alice",
-    clientId: "client-1",
-    ...fields,
-  };
-}
 
 const custom = resolveProvider(
   connector("oauth2", {

@@ -1,0 +1,15 @@
+/** Fixtures shared by the core's unit tests. */
+import type { ConnectorConfig } from "../src/connectors.ts";
+
+/** A team connector of org `acme` for `provider`, with `fields` on top. */
+export function connector(provider: string, fields: Partial<ConnectorConfig> = {}): ConnectorConfig {
+  return {
+    connectorId: "c1",
+    orgId: "acme",
+    provider,
+    scope: "team",
+    createdBy: "alice",
+    clientId: "client-1",
+    ...fields,
+  };
+}
