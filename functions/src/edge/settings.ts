@@ -2,7 +2,16 @@
  * Stage configuration, read once at cold start and validated; a bad or missing setting stops the
  * function with a message naming it. Values come from the environment merged with SST links.
  */
-import type { AuthSettings, ConnectSettings, ProviderOverrides } from "@connector-oauth/core";
+import {
+  type AuthSettings,
+  type ConnectSettings,
+  configError,
+  type Env,
+  flagSetting,
+  type ProviderOverrides,
+  providerOverridesSetting,
+  requiredSetting,
+} from "@connector-oauth/core";
 
 /** What a function uses beyond the table: each deployed function is linked to only its part. */
 export type Need = "stateKey" | "dataKey" | "connect" | "auth";
@@ -18,20 +27,9 @@ export interface Settings {
   providerOverrides?: ProviderOverrides;
 }
 
-type Env = Record<string, string | undefined>;
-
 export const DEFAULT_SUCCESS_PATH = "/account/company-settings/settings/connector/{connectorId}";
 export const DEFAULT_ERROR_PATH = "/connectors/oauth/callback";
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
-function bad(name: string, why: string): never {
-  throw new Error(`Configuration error: ${name} ${why}`);
-}
-
-function required(env: Env, name: string): string {
-  const value = env[name]?.trim();
-  return value ? value : bad(name, "is required");
-}
 
 /** An absolute http(s) URL; plain http only for loopback hosts. */
 function webUrl(name: string, value: string): URL {
@@ -39,23 +37,23 @@ function webUrl(name: string, value: string): URL {
   try {
     url = new URL(value);
   } catch {
-    return bad(name, `is not a URL: ${JSON.stringify(value)}`);
+    return configError(name, `is not a URL: ${JSON.stringify(value)}`);
   }
   const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
-  if (!secure) bad(name, "must use https (plain http only for localhost)");
+  if (!secure) configError(name, "must use https (plain http only for localhost)");
   if (url.username || url.password || url.search || url.hash)
-    bad(name, "must not carry credentials, a query or a fragment");
+    configError(name, "must not carry credentials, a query or a fragment");
   return url;
 }
 
 function origins(env: Env): string[] {
-  const list = required(env, "APP_ORIGINS")
+  const list = requiredSetting(env, "APP_ORIGINS")
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
   for (const origin of list) {
     if (webUrl("APP_ORIGINS", origin).origin !== origin)
-      bad("APP_ORIGINS", `entries must be exact origins (no path or trailing slash): ${origin}`);
+      configError("APP_ORIGINS", `entries must be exact origins (no path or trailing slash): ${origin}`);
   }
   return list;
 }
@@ -63,15 +61,16 @@ function origins(env: Env): string[] {
 function appPath(env: Env, name: string, fallback: string): string {
   const path = env[name]?.trim() || fallback;
   if (!path.startsWith("/") || path.startsWith("//") || path.includes("\\"))
-    bad(name, "must be a path starting with a single /");
+    configError(name, "must be a path starting with a single /");
   return path;
 }
 
 function auth(env: Env): AuthSettings {
   const hs256Secret = env.AUTH_HS256_SECRET || undefined;
   const jwksUrl = env.AUTH_JWKS_URL || undefined;
-  if (!hs256Secret === !jwksUrl) bad("AUTH_HS256_SECRET / AUTH_JWKS_URL", "exactly one must be set");
-  if (hs256Secret && hs256Secret.length < 16) bad("AUTH_HS256_SECRET", "must be at least 16 characters");
+  if (!hs256Secret === !jwksUrl) configError("AUTH_HS256_SECRET / AUTH_JWKS_URL", "exactly one must be set");
+  if (hs256Secret && hs256Secret.length < 16)
+    configError("AUTH_HS256_SECRET", "must be at least 16 characters");
   if (jwksUrl) webUrl("AUTH_JWKS_URL", jwksUrl);
   return {
     hs256Secret,
@@ -81,18 +80,8 @@ function auth(env: Env): AuthSettings {
   };
 }
 
-function overrides(env: Env): ProviderOverrides | undefined {
-  const raw = env.PROVIDER_OVERRIDES?.trim();
-  if (!raw) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as ProviderOverrides;
-  } catch {}
-  return bad("PROVIDER_OVERRIDES", "must be a JSON object of provider key -> endpoints");
-}
-
 function connect(env: Env): ConnectSettings {
-  const apiUrl = webUrl("PUBLIC_API_URL", required(env, "PUBLIC_API_URL")).href.replace(/\/+$/, "");
+  const apiUrl = webUrl("PUBLIC_API_URL", requiredSetting(env, "PUBLIC_API_URL")).href.replace(/\/+$/, "");
   return {
     appOrigins: origins(env),
     redirectUri: `${apiUrl}/connectors/oauth/callback`,
@@ -103,15 +92,13 @@ function connect(env: Env): ConnectSettings {
 
 /** Reads and validates the settings a function needs; throws an Error naming the first bad one. */
 export function loadSettings(env: Env, needs: readonly Need[] = ALL_NEEDS): Settings {
-  const flag = env.ALLOW_LOOPBACK_HTTP?.trim() ?? "";
-  if (!["", "true", "false", "1", "0"].includes(flag)) bad("ALLOW_LOOPBACK_HTTP", "must be true or false");
   return {
-    tableName: required(env, "TABLE_NAME"),
-    stateKeyId: needs.includes("stateKey") ? required(env, "STATE_KEY_ID") : undefined,
-    dataKeyId: needs.includes("dataKey") ? required(env, "DATA_KEY_ID") : undefined,
+    tableName: requiredSetting(env, "TABLE_NAME"),
+    stateKeyId: needs.includes("stateKey") ? requiredSetting(env, "STATE_KEY_ID") : undefined,
+    dataKeyId: needs.includes("dataKey") ? requiredSetting(env, "DATA_KEY_ID") : undefined,
     connect: needs.includes("connect") ? connect(env) : undefined,
     auth: needs.includes("auth") ? auth(env) : undefined,
-    allowLoopbackHttp: flag === "true" || flag === "1",
-    providerOverrides: overrides(env),
+    allowLoopbackHttp: flagSetting(env, "ALLOW_LOOPBACK_HTTP"),
+    providerOverrides: providerOverridesSetting(env),
   };
 }

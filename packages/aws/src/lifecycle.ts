@@ -12,6 +12,13 @@ import type { ProviderOverrides } from "../../core/src/catalog.ts";
 import type { Log } from "../../core/src/errors.ts";
 import { cachingDataKeys } from "../../core/src/key-cache.ts";
 import { providers } from "../../core/src/providers.ts";
+import {
+  configError,
+  type Env,
+  flagSetting,
+  providerOverridesSetting,
+  requiredSetting,
+} from "../../core/src/settings.ts";
 import { createTokenAccess, type RefreshTiming, type TokenAccess } from "../../core/src/token-access.ts";
 import { dynamoConnectorStore } from "./dynamo.ts";
 import { kmsDataKeys } from "./kms.ts";
@@ -28,34 +35,19 @@ export interface WorkerSettings {
   marginMs?: number;
 }
 
-function bad(name: string, why: string): never {
-  throw new Error(`Configuration error: ${name} ${why}`);
-}
-
-function overrides(raw: string | undefined): ProviderOverrides | undefined {
-  if (!raw?.trim()) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as ProviderOverrides;
-  } catch {}
-  return bad("PROVIDER_OVERRIDES", "must be a JSON object of provider key -> endpoints");
-}
-
 /**
  * Reads TABLE_NAME and DATA_KEY_ID (required), TOKEN_REFRESH_MARGIN_SECONDS, ALLOW_LOOPBACK_HTTP and
  * PROVIDER_OVERRIDES (optional) from an environment-like map; throws naming the first bad setting.
  */
-export function workerSettings(env: Record<string, string | undefined>): WorkerSettings {
-  const required = (name: string) => env[name]?.trim() || bad(name, "is required");
-  const flag = env.ALLOW_LOOPBACK_HTTP?.trim() ?? "";
-  if (!["", "true", "false", "1", "0"].includes(flag)) bad("ALLOW_LOOPBACK_HTTP", "must be true or false");
+export function workerSettings(env: Env): WorkerSettings {
   const margin = env.TOKEN_REFRESH_MARGIN_SECONDS?.trim();
-  if (margin && !/^\d{1,5}$/.test(margin)) bad("TOKEN_REFRESH_MARGIN_SECONDS", "must be a number of seconds");
+  if (margin && !/^\d{1,5}$/.test(margin))
+    configError("TOKEN_REFRESH_MARGIN_SECONDS", "must be a number of seconds");
   return {
-    tableName: required("TABLE_NAME"),
-    dataKeyId: required("DATA_KEY_ID"),
-    allowLoopbackHttp: flag === "true" || flag === "1",
-    providerOverrides: overrides(env.PROVIDER_OVERRIDES),
+    tableName: requiredSetting(env, "TABLE_NAME"),
+    dataKeyId: requiredSetting(env, "DATA_KEY_ID"),
+    allowLoopbackHttp: flagSetting(env, "ALLOW_LOOPBACK_HTTP"),
+    providerOverrides: providerOverridesSetting(env),
     marginMs: margin ? Number(margin) * 1000 : undefined,
   };
 }

@@ -57,8 +57,10 @@ export function isServiceError(error: unknown, code?: ErrorCode): error is Servi
 export function describeError(error: unknown): Record<string, string> {
   if (!(error instanceof Error)) return { error: typeof error };
   const described: Record<string, string> = { name: error.name, reason: error.message };
-  const code = (error as { code?: unknown }).code ?? (error as { error?: unknown }).error;
+  const { code, error: oauthError } = error as { code?: unknown; error?: unknown };
   if (typeof code === "string") described.code = code;
+  // oauth4webapi's ResponseBodyError carries the provider's OAuth error code: log it when it looks like one.
+  if (typeof oauthError === "string" && /^[\w.-]{1,64}$/.test(oauthError)) described.oauthError = oauthError;
   if (error.cause instanceof Error) described.cause = `${error.cause.name}: ${error.cause.message}`;
   return described;
 }
