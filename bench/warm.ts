@@ -6,6 +6,7 @@
 import { loginAtProvider } from "@connector-oauth/local";
 import {
   demoConnector,
+  googleWorkspaceStandIn,
   type Harness,
   LEGACY_CLIENT,
   LEGACY_REDIRECT_URI,
@@ -71,14 +72,7 @@ async function legacyExchange(h: Harness, token: string) {
 
 async function setUp() {
   const h = await startHarness({
-    overrides: (p) => ({
-      "google-workspace": {
-        authorizationUrl: p.authorizationUrl,
-        tokenUrl: p.tokenUrl,
-        issuer: p.issuer,
-        jwksUrl: p.jwksUrl,
-      },
-    }),
+    overrides: googleWorkspaceStandIn,
     env: { POWERTOOLS_LOG_LEVEL: "WARN" },
   });
   await h.define([

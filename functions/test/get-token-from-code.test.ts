@@ -1,6 +1,7 @@
 import { openTokenSet } from "@connector-oauth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  googleWorkspaceStandIn,
   type Harness,
   LEGACY_CLIENT,
   LEGACY_REDIRECT_URI,
@@ -13,14 +14,7 @@ let h: Harness;
 
 beforeAll(async () => {
   h = await startHarness({
-    overrides: (p) => ({
-      "google-workspace": {
-        authorizationUrl: p.authorizationUrl,
-        tokenUrl: p.tokenUrl,
-        issuer: p.issuer,
-        jwksUrl: p.jwksUrl,
-      },
-    }),
+    overrides: googleWorkspaceStandIn,
   });
   const google = {
     provider: "google-workspace",

@@ -86,6 +86,17 @@ export function demoConnector(provider: DemoProvider, fields: Record<string, unk
   };
 }
 
+/** Points the catalog's google-workspace entry at the demo provider (for the legacy exchange). */
+export function googleWorkspaceStandIn(p: DemoProvider): ProviderOverrides {
+  const endpoints = {
+    authorizationUrl: p.authorizationUrl,
+    tokenUrl: p.tokenUrl,
+    issuer: p.issuer,
+    jwksUrl: p.jwksUrl,
+  };
+  return { "google-workspace": endpoints };
+}
+
 export async function startHarness(
   options: { overrides?: (provider: DemoProvider) => ProviderOverrides; env?: Record<string, string> } = {},
 ): Promise<Harness> {

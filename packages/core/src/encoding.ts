@@ -34,11 +34,3 @@ export function toBase64(bytes: Bytes): string {
 export function fromBase64(text: string): Bytes {
   return new Uint8Array(Buffer.from(text, "base64"));
 }
-
-/** Constant-time comparison of two byte strings. */
-export function equalBytes(a: Bytes, b: Bytes): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
-}

@@ -4,7 +4,7 @@
  * the resolved catalog entry only.
  */
 import * as oauth from "oauth4webapi";
-import type { ResolvedProvider } from "./catalog.ts";
+import type { ProviderEntry, ResolvedProvider } from "./catalog.ts";
 import { tokenEndpointFetch } from "./token-adapter.ts";
 
 /** Issuer placeholder for providers without one: any `iss` they send is then a mismatch. */
@@ -15,9 +15,25 @@ export interface ClientCredentials {
   clientSecret?: string;
 }
 
+/** How token-endpoint requests (code exchange, refresh, revocation) are sent. */
 export interface ExchangeOptions {
   allowLoopbackHttp: boolean;
   fetch?: typeof fetch;
+}
+
+/** oauth4webapi request options: the entry's quirks through `fetchFor`, http only to loopback when allowed. */
+export function tokenEndpointRequestOptions(
+  entry: ProviderEntry,
+  options: ExchangeOptions,
+  fetchFor: (
+    entry: ProviderEntry,
+    fetchImpl?: typeof fetch,
+  ) => ReturnType<typeof tokenEndpointFetch> = tokenEndpointFetch,
+) {
+  return {
+    [oauth.customFetch]: fetchFor(entry, options.fetch),
+    [oauth.allowInsecureRequests]: options.allowLoopbackHttp,
+  };
 }
 
 export function authorizationServer(provider: ResolvedProvider): oauth.AuthorizationServer {
@@ -95,10 +111,7 @@ export async function exchangeCode(
     callbackParams,
     redirectUri,
     verifier ?? oauth.nopkce,
-    {
-      [oauth.customFetch]: tokenEndpointFetch(provider.entry, options.fetch),
-      [oauth.allowInsecureRequests]: options.allowLoopbackHttp,
-    },
+    tokenEndpointRequestOptions(provider.entry, options),
   );
   return oauth.processAuthorizationCodeResponse(as, oauthClient, response);
 }

@@ -12,7 +12,13 @@
 import * as oauth from "oauth4webapi";
 import type { ProviderEntry, ResolvedProvider } from "../catalog.ts";
 import { fail, isServiceError } from "../errors.ts";
-import { authorizationServer, type ClientCredentials, clientAuth } from "../oauth.ts";
+import {
+  authorizationServer,
+  type ClientCredentials,
+  clientAuth,
+  type ExchangeOptions,
+  tokenEndpointRequestOptions,
+} from "../oauth.ts";
 import { tokenEndpointFetch } from "../token-adapter.ts";
 
 export type FailureClass = "rejected" | "transient" | "failed";
@@ -56,10 +62,7 @@ export type CallOutcome<T> =
   | { ok: true; value: T; attempts: number }
   | { ok: false; failure: FailureClass; error: unknown; attempts: number };
 
-export interface CallOptions {
-  allowLoopbackHttp: boolean;
-  fetch?: typeof fetch;
-}
+export type CallOptions = ExchangeOptions;
 
 function httpStatus(error: unknown): number | undefined {
   if (error instanceof oauth.ResponseBodyError || error instanceof oauth.WWWAuthenticateChallengeError) {
@@ -170,10 +173,7 @@ export async function refreshGrant(
     oauthClient,
     clientAuth(provider, client.clientSecret),
     refreshToken,
-    {
-      [oauth.customFetch]: tokenEndpointFetch(refreshEntry(provider.entry), options.fetch),
-      [oauth.allowInsecureRequests]: options.allowLoopbackHttp,
-    },
+    tokenEndpointRequestOptions(refreshEntry(provider.entry), options),
   );
   return oauth.processRefreshTokenResponse(as, oauthClient, response);
 }
@@ -215,8 +215,7 @@ export async function revokeToken(
     token.value,
     {
       additionalParameters: { token_type_hint: token.hint },
-      [oauth.customFetch]: revocationFetch(provider.entry, options.fetch),
-      [oauth.allowInsecureRequests]: options.allowLoopbackHttp,
+      ...tokenEndpointRequestOptions(provider.entry, options, revocationFetch),
     },
   );
   await oauth.processRevocationResponse(response);
