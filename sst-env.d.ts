@@ -19,6 +19,7 @@ declare module "sst" {
       "hs256Secret": string
       "issuer": string
       "jwksUrl": string
+      "maxTokenAge": string
       "type": "sst.sst.Linkable"
     }
     "AuthAudience": {
@@ -34,6 +35,10 @@ declare module "sst" {
       "value": string
     }
     "AuthJwksUrl": {
+      "type": "sst.sst.Secret"
+      "value": string
+    }
+    "AuthMaxTokenAge": {
       "type": "sst.sst.Secret"
       "value": string
     }

@@ -35,6 +35,7 @@ export function createSettings() {
       jwksUrl: verification.jwksUrl,
       issuer: setting("AuthIssuer", ""),
       audience: setting("AuthAudience", ""),
+      maxTokenAge: setting("AuthMaxTokenAge", ""),
     },
   });
 

@@ -34,6 +34,7 @@ export function linkedSettings(): Settings {
       AUTH_JWKS_URL: Resource.Auth.jwksUrl,
       AUTH_ISSUER: Resource.Auth.issuer,
       AUTH_AUDIENCE: Resource.Auth.audience,
+      AUTH_MAX_TOKEN_AGE: Resource.Auth.maxTokenAge,
     }),
   });
 }

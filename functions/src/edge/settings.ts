@@ -6,6 +6,8 @@ import {
   type AuthSettings,
   type ConnectSettings,
   configError,
+  DEFAULT_MAX_TOKEN_AGE_SECONDS,
+  durationSetting,
   type Env,
   flagSetting,
   type ProviderOverrides,
@@ -77,6 +79,7 @@ function auth(env: Env): AuthSettings {
     jwksUrl,
     issuer: env.AUTH_ISSUER || undefined,
     audience: env.AUTH_AUDIENCE || undefined,
+    maxTokenAgeSeconds: durationSetting(env, "AUTH_MAX_TOKEN_AGE", DEFAULT_MAX_TOKEN_AGE_SECONDS),
   };
 }
 

@@ -17,6 +17,8 @@ describe("settings", () => {
     expect(settings.connect?.appOrigins).toEqual(["https://app.example.com", "http://localhost:3000"]);
     expect(settings.connect?.successPath).toBe("/account/company-settings/settings/connector/{connectorId}");
     expect(settings.allowLoopbackHttp).toBe(false);
+    expect(settings.auth?.maxTokenAgeSeconds).toBe(24 * 3600);
+    expect(loadSettings({ ...valid, AUTH_MAX_TOKEN_AGE: "90m" }).auth?.maxTokenAgeSeconds).toBe(5400);
   });
 
   it("requires only what a function is linked to", () => {
@@ -41,6 +43,8 @@ describe("settings", () => {
     [{ AUTH_JWKS_URL: "https://idp.example.com/jwks" }, /exactly one must be set/],
     [{ AUTH_HS256_SECRET: "short" }, /at least 16/],
     [{ ALLOW_LOOPBACK_HTTP: "yes" }, /ALLOW_LOOPBACK_HTTP/],
+    [{ AUTH_MAX_TOKEN_AGE: "forever" }, /AUTH_MAX_TOKEN_AGE/],
+    [{ AUTH_MAX_TOKEN_AGE: "0" }, /AUTH_MAX_TOKEN_AGE/],
     [{ PROVIDER_OVERRIDES: "[1]" }, /PROVIDER_OVERRIDES/],
   ])("fails fast naming the setting when given %j", (change, message) => {
     expect(() => loadSettings({ ...valid, ...change })).toThrow(message);

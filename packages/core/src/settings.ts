@@ -24,6 +24,17 @@ export function flagSetting(env: Env, name: string): boolean {
   return value === "true" || value === "1";
 }
 
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** A positive duration in seconds: `3600`, `90s`, `30m`, `24h`, `1d`; unset gives `fallback`. */
+export function durationSetting(env: Env, name: string, fallback: number): number {
+  const value = env[name]?.trim();
+  if (!value) return fallback;
+  const match = /^(\d{1,9})([smhd]?)$/.exec(value);
+  const seconds = match ? Number(match[1]) * (UNIT_SECONDS[match[2] || "s"] ?? 1) : 0;
+  return seconds > 0 ? seconds : configError(name, "must be a positive duration such as 3600, 30m or 24h");
+}
+
 /** PROVIDER_OVERRIDES: a JSON object of provider key -> endpoints, or unset. */
 export function providerOverridesSetting(env: Env): ProviderOverrides | undefined {
   const raw = env.PROVIDER_OVERRIDES?.trim();
