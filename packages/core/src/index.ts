@@ -7,6 +7,7 @@ export * from "./encoding.ts";
 export * from "./envelope.ts";
 export * from "./errors.ts";
 export * from "./flows.ts";
+export * from "./json-text.ts";
 export * from "./key-cache.ts";
 export * from "./legacy.ts";
 export * from "./lifecycle/keep-alive.ts";

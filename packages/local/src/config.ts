@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ConnectorDefinition, parseDefinition, providers } from "@connector-oauth/core";
+import { type ConnectorDefinition, parseDefinition, parseJsonText, providers } from "@connector-oauth/core";
 import { SignJWT } from "jose";
 import { loadSettings } from "../../../functions/src/edge/settings.ts";
 
@@ -82,9 +82,10 @@ export async function readDefinitions(
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // Line and column only: the engine's own message quotes the file, client secrets included.
+    parsed = parseJsonText(text, "the connectors file");
   } catch (error) {
-    throw new ConfigError(`${file}: not valid JSON (${(error as Error).message})`);
+    throw new ConfigError(`${file}: ${(error as Error).message}`);
   }
   if (!Array.isArray(parsed)) throw new ConfigError(`${file}: must hold a JSON array of connectors`);
   try {

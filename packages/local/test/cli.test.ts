@@ -157,6 +157,16 @@ describe("cli", () => {
     expect(await tableItems()).toHaveLength(0);
   });
 
+  it("reports a connectors file with a syntax error by line and column, never a fragment of it", async () => {
+    // A missing comma right after the client secret: JSON.parse's own message quotes this part.
+    const text = `[\n  {\n    "connectorId": "drive-acme",\n    "clientSecret": "${CLIENT_SECRET}"\n    "orgId": "acme"\n  }\n]\n`;
+    expect(await run("put", await file("broken.json", text))).toBe(1);
+    expect(err).toEqual([expect.stringMatching(/broken\.json: .*syntax error at line 5, column 5$/)]);
+    expect(err.join("\n")).not.toContain("GOCSPX");
+    expect(err.join("\n")).not.toContain("orgId");
+    expect(await tableItems()).toHaveLength(0);
+  });
+
   it.each([
     [["list"], /list needs --org/],
     [["delete", "--org", "acme"], /delete needs a connector id/],
