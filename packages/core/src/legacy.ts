@@ -8,7 +8,7 @@ import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
 import * as oauth from "oauth4webapi";
 import { providerEntry, resolveProvider } from "./catalog.ts";
 import type { ConnectDeps } from "./connect.ts";
-import { type Caller, loadOwnConnector, publicConnector } from "./connectors.ts";
+import { assertCanConnect, type Caller, loadOwnConnector, publicConnector } from "./connectors.ts";
 import { openSecret } from "./envelope.ts";
 import { fail } from "./errors.ts";
 import { authorizationServer, exchangeCode } from "./oauth.ts";
@@ -61,6 +61,8 @@ export async function exchangeLegacyCode(deps: ConnectDeps, caller: Caller, body
   if (!caller.isAdmin) throw fail("forbidden", "Only organization admins can do this");
   const { code, connectorId } = readBody(body);
   const connector = await loadOwnConnector(deps.connectors, caller, connectorId);
+  // The same rule as the connect flow: a personal connector is its creator's, admins included.
+  assertCanConnect(caller, connector);
   if (providerEntry(connector, deps.catalog.catalog).family !== "google") {
     throw fail("not_oauth_connector", "This connector is not a Google connector");
   }
