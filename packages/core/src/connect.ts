@@ -1,7 +1,7 @@
 /**
  * The connect flow: start (authorize endpoint) and complete (callback endpoint).
  * Order of checks on the callback: duplicated parameters, state structure and MAC (no storage or
- * provider touched before), expiry (checked here, not left to DynamoDB TTL), single-use consumption
+ * provider touched before), the bound return origin still configured, expiry (checked here, not left to DynamoDB TTL), single-use consumption
  * (one conditional write), then the provider's response (iss, error), the code exchange with the
  * flow's PKCE verifier, sealing and storing the tokens, and recording the outcome for replays.
  */
@@ -57,6 +57,16 @@ export function chooseReturnOrigin(appOrigins: string[], baseUrl: string | undef
   return match;
 }
 
+/**
+ * The origin bound in a verified state must still be configured: an origin removed since (or one
+ * that is not an origin at all) receives no redirect, not even state_expired; the 400 page instead.
+ */
+export function assertReturnOrigin(appOrigins: string[], returnOrigin: string): void {
+  if (!appOrigins.includes(returnOrigin)) {
+    throw fail("invalid_state", "The app this sign-in would return to is no longer allowed.");
+  }
+}
+
 /** Starts a flow for the caller's connector: signed state, server-side PKCE, provider URL. */
 export async function startConnect(deps: ConnectDeps, caller: Caller, connectorId: string, baseUrl?: string) {
   const connector = await loadOwnConnector(deps.connectors, caller, connectorId);
@@ -110,6 +120,7 @@ export async function completeConnect(deps: ConnectDeps, params: URLSearchParams
     throw fail("invalid_state", "The sign-in response has no state. Start connecting again from the app.");
   const verified = await verifyState(deps.stateMac, state);
   const { claims } = verified;
+  assertReturnOrigin(deps.settings.appOrigins, claims.returnOrigin);
   const now = deps.now();
   if (now >= claims.expiresAt * 1000)
     return outcomeFor(deps, claims, await expiredOutcome(deps, claims.nonce));
