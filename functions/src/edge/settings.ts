@@ -12,6 +12,7 @@ import {
   flagSetting,
   type ProviderOverrides,
   providerOverridesSetting,
+  providers,
   requiredSetting,
 } from "@connector-oauth/core";
 
@@ -95,13 +96,14 @@ function connect(env: Env): ConnectSettings {
 
 /** Reads and validates the settings a function needs; throws an Error naming the first bad one. */
 export function loadSettings(env: Env, needs: readonly Need[] = ALL_NEEDS): Settings {
+  const allowLoopbackHttp = flagSetting(env, "ALLOW_LOOPBACK_HTTP");
   return {
     tableName: requiredSetting(env, "TABLE_NAME"),
     stateKeyId: needs.includes("stateKey") ? requiredSetting(env, "STATE_KEY_ID") : undefined,
     dataKeyId: needs.includes("dataKey") ? requiredSetting(env, "DATA_KEY_ID") : undefined,
     connect: needs.includes("connect") ? connect(env) : undefined,
     auth: needs.includes("auth") ? auth(env) : undefined,
-    allowLoopbackHttp: flagSetting(env, "ALLOW_LOOPBACK_HTTP"),
-    providerOverrides: providerOverridesSetting(env),
+    allowLoopbackHttp,
+    providerOverrides: providerOverridesSetting(env, { catalog: providers, allowLoopbackHttp }),
   };
 }

@@ -4,6 +4,7 @@
  * (authorization URL in oauth.ts, token request/response in token-adapter.ts).
  */
 import type { ConnectorConfig } from "./connectors.ts";
+import { assertPublicHost } from "./endpoint-safety.ts";
 import { fail } from "./errors.ts";
 
 export interface TemplateParam {
@@ -83,7 +84,8 @@ export interface ResolvedProvider {
 export const CUSTOM_PROVIDER = "oauth2";
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
-/** Throws unless `url` is https (or loopback http when allowed), with no credentials or fragment. */
+/** Throws unless `url` is https (or loopback http when allowed) to a public host (endpoint-safety.ts),
+ * with no credentials or fragment. */
 export function checkEndpoint(url: string, allowLoopbackHttp: boolean, what = "endpoint"): string {
   let parsed: URL;
   try {
@@ -96,6 +98,7 @@ export function checkEndpoint(url: string, allowLoopbackHttp: boolean, what = "e
   if ((parsed.protocol !== "https:" && !loopbackHttp) || parsed.username || parsed.password || parsed.hash) {
     throw fail("oauth_not_configured", `The provider ${what} must be an https URL`);
   }
+  assertPublicHost(parsed, allowLoopbackHttp, what);
   return parsed.href;
 }
 

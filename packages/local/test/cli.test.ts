@@ -168,6 +168,19 @@ describe("cli", () => {
   });
 
   it.each([
+    "https://169.254.169.254/latest",
+    "https://10.0.0.8/token",
+    "https://[fd00::1]/token",
+    "https://0x7f.1/token",
+    "https://metadata/token",
+  ])("refuses a custom token endpoint on an internal address (%s) and writes nothing", async (tokenUrl) => {
+    const bad = [{ ...custom, endpoints: { ...custom.endpoints, tokenUrl } }];
+    expect(await run("put", await file("internal.json", bad))).toBe(1);
+    expect(err.join("\n")).toMatch(/must name a public host, not an IP address/);
+    expect(await tableItems()).toHaveLength(0);
+  });
+
+  it.each([
     [["list"], /list needs --org/],
     [["delete", "--org", "acme"], /delete needs a connector id/],
     [["put"], /put needs a definitions file/],
