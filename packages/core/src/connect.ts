@@ -8,13 +8,12 @@
 import * as oauth from "oauth4webapi";
 import { type CatalogOptions, resolveProvider } from "./catalog.ts";
 import { assertCanConnect, type Caller, type ConnectorRecord, loadOwnConnector } from "./connectors.ts";
-import { openSecret } from "./envelope.ts";
 import { type CallbackErrorCode, describeError, fail, type Log } from "./errors.ts";
 import { type FlowOutcome, type FlowRecord, openVerifier, sealVerifier } from "./flows.ts";
 import { buildAuthorizationUrl, createPkce, exchangeCode, validateCallback } from "./oauth.ts";
 import type { ConnectorStore, DataKeys, FlowStore, StateMac } from "./ports.ts";
 import { issueState, STATE_LIFETIME_SECONDS, type VerifiedState, verifyState } from "./state.ts";
-import { sealTokenSet } from "./tokens.ts";
+import { openClientSecret, sealTokenSet } from "./tokens.ts";
 
 export interface ConnectSettings {
   /** Exact app origins the browser may return to; the first is the default. */
@@ -185,9 +184,7 @@ async function exchangeAndStore(
   }
   const owner = { orgId: flow.orgId, connectorId: flow.connectorId };
   const verifier = flow.verifier && (await openVerifier(verified.mac, flow.nonce, flow.verifier));
-  const clientSecret =
-    connector.clientSecret &&
-    (await openSecret(deps.dataKeys, { ...owner, purpose: "client-secret" }, connector.clientSecret));
+  const clientSecret = await openClientSecret(deps.dataKeys, connector);
   let response: oauth.TokenEndpointResponse;
   try {
     const client = { clientId: connector.clientId, clientSecret };
@@ -197,7 +194,7 @@ async function exchangeAndStore(
     deps.log.warn("token exchange failed", { connectorId: flow.connectorId, ...describeError(error) });
     return { status: "failed", error: "token_exchange_failed" };
   }
-  const tokens = await sealTokenSet(deps.dataKeys, owner, response, provider.scopes, deps.now());
+  const tokens = await sealTokenSet(deps.dataKeys, connector, response, provider.scopes, deps.now());
   await deps.connectors.saveTokens({
     ...owner,
     clientId: connector.clientId,

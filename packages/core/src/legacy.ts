@@ -9,10 +9,9 @@ import * as oauth from "oauth4webapi";
 import { providerEntry, resolveProvider } from "./catalog.ts";
 import type { ConnectDeps } from "./connect.ts";
 import { assertCanConnect, type Caller, loadOwnConnector, publicConnector } from "./connectors.ts";
-import { openSecret } from "./envelope.ts";
 import { fail } from "./errors.ts";
 import { authorizationServer, exchangeCode } from "./oauth.ts";
-import { sealTokenSet } from "./tokens.ts";
+import { openClientSecret, sealTokenSet } from "./tokens.ts";
 
 export const LEGACY_DEFAULT_CONNECTOR = "googleWorkspace";
 const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
@@ -68,9 +67,7 @@ export async function exchangeLegacyCode(deps: ConnectDeps, caller: Caller, body
   }
   const provider = resolveProvider(connector, deps.catalog);
   const owner = { orgId: connector.orgId, connectorId };
-  const clientSecret =
-    connector.clientSecret &&
-    (await openSecret(deps.dataKeys, { ...owner, purpose: "client-secret" }, connector.clientSecret));
+  const clientSecret = await openClientSecret(deps.dataKeys, connector);
   const client = { client_id: connector.clientId };
   const params = oauth.validateAuthResponse(
     authorizationServer(provider),
@@ -97,7 +94,7 @@ export async function exchangeLegacyCode(deps: ConnectDeps, caller: Caller, body
       await verifyIdToken(response.id_token, provider.jwksUrl, provider.issuer, connector.clientId),
     );
   }
-  const tokens = await sealTokenSet(deps.dataKeys, owner, response, provider.scopes, deps.now());
+  const tokens = await sealTokenSet(deps.dataKeys, connector, response, provider.scopes, deps.now());
   const saved = await deps.connectors.saveTokens({
     ...{ ...owner, clientId: connector.clientId, tokens, by: caller.userId, now: deps.now() },
   });

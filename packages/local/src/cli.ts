@@ -204,8 +204,15 @@ async function put(positionals: string[], values: Values, io: CliIo): Promise<nu
       Date.now(),
     ),
   );
-  for (const c of saved)
-    io.out(`saved ${c.connectorId} (org ${c.orgId}, ${c.provider}): ${c.status}, version ${c.version}`);
+  for (const c of saved) {
+    // A change of where its secrets go unbinds the stored tokens (config-binding.ts): say so.
+    const removed = c.tokensRemoved
+      ? "; tokens removed (provider, client id, parameters or endpoints changed): connect it again"
+      : "";
+    io.out(
+      `saved ${c.connectorId} (org ${c.orgId}, ${c.provider}): ${c.status}, version ${c.version}${removed}`,
+    );
+  }
   return 0;
 }
 

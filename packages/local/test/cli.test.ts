@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { dynamoConnectorStore, kmsDataKeys } from "@connector-oauth/aws";
-import { callerVerifier, openSecret } from "@connector-oauth/core";
+import { callerVerifier, openClientSecret } from "@connector-oauth/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli.ts";
 import { DATA_KEY_ALIAS, type LocalServices, startLocalServices } from "../src/services.ts";
@@ -81,14 +81,7 @@ describe("cli", () => {
     const stored = await dynamoConnectorStore(services.dynamo, services.tableName).get("acme", "drive-acme");
     expect(stored).toMatchObject({ lastUpdatedBy: "ops", clientId: drive.clientId });
     const keys = kmsDataKeys(services.kms, services.dataKeyId);
-    const context = { orgId: "acme", connectorId: "drive-acme", purpose: "client-secret" } as const;
-    expect(
-      await openSecret(
-        keys,
-        context,
-        stored?.clientSecret as NonNullable<typeof stored>["clientSecret"] & object,
-      ),
-    ).toBe(CLIENT_SECRET);
+    expect(await openClientSecret(keys, stored as NonNullable<typeof stored>)).toBe(CLIENT_SECRET);
 
     out = [];
     expect(await run("put", await file("update.json", [{ ...drive, scopes: ["openid"] }]))).toBe(0);
