@@ -6,6 +6,10 @@
 
 declare module "sst" {
   export interface Resource {
+    "AcceptRelayedCallbacksWithoutIss": {
+      "type": "sst.sst.Secret"
+      "value": string
+    }
     "Api": {
       "type": "sst.aws.ApiGatewayV2"
       "url": string
@@ -87,6 +91,7 @@ declare module "sst" {
       "type": "sst.sst.Linkable"
     }
     "WebApp": {
+      "acceptRelayWithoutIss": string
       "errorPath": string
       "origins": string
       "successPath": string

@@ -10,15 +10,50 @@ import { kmsStateMac } from "@connector-oauth/aws";
 import { isServiceError, issueState, STATE_LIFETIME_SECONDS } from "@connector-oauth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { capturingLog, connectDemo, NEAR_EXPIRY_MS, shiftedClock, tokenAccess } from "./lifecycle/support.ts";
-import { callCallback, demoConnector, type Harness, startHarness, tokenRequests } from "./support/harness.ts";
+import {
+  authorize,
+  callCallback,
+  consent,
+  demoConnector,
+  type Harness,
+  startHarness,
+  tokenRequests,
+} from "./support/harness.ts";
 
 let h: Harness;
 let counter = 0;
 
-async function newConnector(fields: Record<string, unknown> = {}) {
+/** A custom connector at the demo provider; `identity` adds its OpenID Connect UserInfo endpoint. */
+async function newConnector(fields: Record<string, unknown> = {}, endpoints: Record<string, unknown> = {}) {
   const connectorId = `sec-${++counter}`;
-  await h.define([demoConnector(h.provider, { connectorId, orgId: "acme", ...fields })]);
+  const p = h.provider;
+  const base = { authorizationUrl: p.authorizationUrl, tokenUrl: p.tokenUrl, issuer: p.issuer };
+  await h.define([
+    demoConnector(p, { connectorId, orgId: "acme", endpoints: { ...base, ...endpoints }, ...fields }),
+  ]);
   return connectorId;
+}
+
+const identity = () => ({ userinfoUrl: `${h.provider.issuer}/me` });
+const member = (sub: string, extra: Record<string, string> = {}) =>
+  h.token({ sub, orgId: "acme", email: `${sub}@example.com`, ...extra });
+
+async function startFlow(connectorId: string, token: string) {
+  const started = await authorize(h, connectorId, token);
+  expect(started.status).toBe(200);
+  return started.body.authorizationUrl as string;
+}
+
+function errorLocation(code: string, connectorId: string) {
+  return `https://app.example.com/connectors/oauth/callback?oauth_error=${code}&connectorId=${connectorId}`;
+}
+
+/** The callback as a relay sends it: JSON, with a bearer token. */
+async function relay(url: string, bearer: string) {
+  const response = await fetch(url, {
+    headers: { accept: "application/json", authorization: `Bearer ${bearer}` },
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 beforeAll(async () => {
@@ -131,5 +166,104 @@ describe("configuration binding", () => {
     const stored = await h.connectors.get("acme", id);
     expect(stored?.tokens).toBeUndefined();
     expect(stored?.status).toBe("disconnected");
+  });
+});
+
+describe("initiator binding", () => {
+  it("consent phishing: a colleague's consent on a member's personal connector stores nothing (account_mismatch)", async () => {
+    const id = await newConnector({ scope: "personal", createdBy: "alice" }, identity());
+    const url = await startFlow(id, await member("alice"));
+    // The member sends the provider URL to an admin, who signs in (own cookie jar) and consents.
+    const callbackUrl = await consent(h, url, "bob");
+    const before = tokenRequests(h).length;
+    const response = await callCallback(callbackUrl);
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toBe(errorLocation("account_mismatch", id));
+    expect(tokenRequests(h).length).toBe(before + 1);
+    const stored = await h.connectors.get("acme", id);
+    expect(stored?.status).toBe("not_connected");
+    expect(stored?.tokens).toBeUndefined();
+    // The flow is consumed: a replay answers the same, with no second exchange.
+    expect((await callCallback(callbackUrl)).headers.get("location")).toBe(
+      errorLocation("account_mismatch", id),
+    );
+    expect(tokenRequests(h).length).toBe(before + 1);
+    expect(h.logs.join("")).toContain("consenting account is not the initiator of a personal connector");
+  });
+
+  it("records who consented on the connector and in the JSON answer; team connectors record without enforcing", async () => {
+    const personal = await newConnector({ scope: "personal", createdBy: "alice" }, identity());
+    const own = await callCallback(
+      await consent(h, await startFlow(personal, await member("alice")), "alice"),
+      "application/json",
+    );
+    const answer = JSON.parse(own.text);
+    expect(answer).toMatchObject({ success: true, connectorId: personal });
+    const alice = { id: "alice", email: "alice@example.com", emailVerified: true };
+    expect(answer.connectedAccount).toEqual(alice);
+    expect((await h.connectors.get("acme", personal))?.tokens?.connectedAccount).toEqual(alice);
+    expect(JSON.stringify(answer)).not.toMatch(/access_token|refresh/);
+
+    const team = await newConnector({ scope: "team", createdBy: "alice" }, identity());
+    const admin = await member("alice", { role: "admin" });
+    const serviceAccount = await callCallback(await consent(h, await startFlow(team, admin), "svc-sync"));
+    expect(serviceAccount.headers.get("location")).toContain(`/connector/${team}`);
+    expect((await h.connectors.get("acme", team))?.tokens?.connectedAccount).toEqual({
+      id: "svc-sync",
+      email: "svc-sync@example.com",
+      emailVerified: true,
+    });
+  });
+
+  it("relay with another user's bearer: account_mismatch before any exchange, flow consumed, nothing stored", async () => {
+    const id = await newConnector({ scope: "team", createdBy: "alice" });
+    const callbackUrl = await consent(
+      h,
+      await startFlow(id, await member("alice", { role: "admin" })),
+      "alice",
+    );
+    const before = tokenRequests(h).length;
+    const carol = await relay(callbackUrl, await member("carol"));
+    expect(carol.status).toBe(200);
+    expect(carol.body).toMatchObject({ success: false, error: "account_mismatch", connectorId: id });
+    expect(tokenRequests(h).length).toBe(before);
+    expect((await h.connectors.get("acme", id))?.tokens).toBeUndefined();
+    // Consumed: even the initiator's own relay of the same callback now gets that outcome.
+    const alice = await relay(callbackUrl, await member("alice", { role: "admin" }));
+    expect(alice.body).toMatchObject({ success: false, error: "account_mismatch" });
+    expect(tokenRequests(h).length).toBe(before);
+    // An invalid bearer is refused outright (401), before the flow is touched.
+    const other = await newConnector();
+    const next = await consent(h, await startFlow(other, await member("alice", { role: "admin" })), "alice");
+    expect((await relay(next, "not-a-jwt")).status).toBe(401);
+    const own = await relay(next, await member("alice", { role: "admin" }));
+    expect(own.body).toMatchObject({ success: true, connectorId: other });
+  });
+});
+
+describe("iss (RFC 9207)", () => {
+  it("GitHub-style iss: a provider that sends iss is refused without it (also relayed) and with a wrong one", async () => {
+    const admin = await member("alice", { role: "admin" });
+    const id = await newConnector({}, { sendsIss: true });
+    const sent = new URL(await consent(h, await startFlow(id, admin)));
+    expect(sent.searchParams.get("iss")).toBe(h.provider.issuer);
+    const before = tokenRequests(h).length;
+    sent.searchParams.delete("iss");
+    expect((await callCallback(sent.href)).headers.get("location")).toBe(errorLocation("iss_mismatch", id));
+    const relayed = new URL(await consent(h, await startFlow(id, admin)));
+    relayed.searchParams.delete("iss");
+    expect((await relay(relayed.href, admin)).body).toMatchObject({ success: false, error: "iss_mismatch" });
+    const wrong = new URL(await consent(h, await startFlow(id, admin)));
+    wrong.searchParams.set("iss", "https://github.com/login/oauth");
+    expect((await callCallback(wrong.href)).headers.get("location")).toBe(errorLocation("iss_mismatch", id));
+    expect(tokenRequests(h).length).toBe(before);
+    // With iss as sent, it completes.
+    const fine = await callCallback(await consent(h, await startFlow(id, admin)));
+    expect(fine.headers.get("location")).toContain(`/connector/${id}`);
+    // A provider not marked sendsIss may omit it.
+    const quiet = await newConnector();
+    const omitted = new URL(await consent(h, await startFlow(quiet, admin)));
+    omitted.searchParams.delete("iss");
+    expect((await callCallback(omitted.href)).headers.get("location")).toContain(`/connector/${quiet}`);
   });
 });

@@ -361,7 +361,7 @@ describe("sst.config.ts", () => {
     const links = Object.fromEntries(ci.builds.map((b) => [b.functionID, Object.keys(b.links).sort()]));
     expect(links).toEqual({
       Authorize: ["Auth", "PublicApi", "StateKey", "Table", "WebApp"],
-      Callback: ["DataKey", "PublicApi", "StateKey", "Table", "WebApp"],
+      Callback: ["Auth", "DataKey", "PublicApi", "StateKey", "Table", "WebApp"],
       GetTokenFromCode: ["Auth", "DataKey", "Table"],
       KeepAlive: ["DataKey", "Table"],
     });

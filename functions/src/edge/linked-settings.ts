@@ -28,6 +28,7 @@ export function linkedSettings(): Settings {
       APP_ORIGINS: Resource.WebApp.origins,
       SUCCESS_PATH: Resource.WebApp.successPath,
       ERROR_PATH: Resource.WebApp.errorPath,
+      ACCEPT_RELAYED_CALLBACKS_WITHOUT_ISS: Resource.WebApp.acceptRelayWithoutIss,
     }),
     ...(has("Auth") && {
       AUTH_HS256_SECRET: Resource.Auth.hs256Secret,

@@ -91,6 +91,7 @@ function connect(env: Env): ConnectSettings {
     redirectUri: `${apiUrl}/connectors/oauth/callback`,
     successPath: appPath(env, "SUCCESS_PATH", DEFAULT_SUCCESS_PATH),
     errorPath: appPath(env, "ERROR_PATH", DEFAULT_ERROR_PATH),
+    acceptRelayWithoutIss: flagSetting(env, "ACCEPT_RELAYED_CALLBACKS_WITHOUT_ISS"),
   };
 }
 

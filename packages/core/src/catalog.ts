@@ -32,6 +32,23 @@ export interface ProviderEntry {
   issuer?: string;
   /** JWKS for verifying id_tokens (legacy code exchange). */
   jwksUrl?: string;
+  /** The provider sends `iss` on every authorization response (RFC 9207): a callback without it is refused. */
+  sendsIss?: boolean;
+  /** Who consented (SPEC 2.2), read after the code exchange; never a secret. */
+  identity?: {
+    /** token_response: paths in the raw token response; endpoint: GET `url` with the new access token
+     * as Bearer, JSON answer; id_token: claims of the verified id_token (needs issuer and jwksUrl). */
+    source: "token_response" | "endpoint" | "id_token";
+    /** endpoint only; may contain {param} placeholders like the other URLs. */
+    url?: string;
+    headers?: Record<string, string>;
+    /** Dotted paths in the answer. */
+    id: string;
+    email?: string;
+    /** Dotted path of a boolean, or true where the provider only returns verified addresses (cite it). */
+    emailVerified?: string | true;
+    name?: string;
+  };
   defaultScopes: string[];
   /** Name of the scope parameter (Slack user scopes: `user_scope`). Default `scope`. */
   scopeParam?: string;
@@ -77,6 +94,10 @@ export interface ResolvedProvider {
   revocationUrl?: string;
   issuer?: string;
   jwksUrl?: string;
+  /** A callback without `iss` is refused (RFC 9207). */
+  sendsIss: boolean;
+  /** The identity endpoint, filled and checked (identity source `endpoint`). */
+  identityUrl?: string;
   pkce: boolean;
   scopes: string[];
 }
@@ -158,11 +179,23 @@ export function providerEntry(connector: Pick<ConnectorConfig, "provider" | "end
   if (connector.provider === CUSTOM_PROVIDER) {
     const endpoints = connector.endpoints;
     if (!endpoints) throw fail("oauth_not_configured", "A custom OAuth connector needs endpoints");
+    const { userinfoUrl, ...urls } = endpoints;
     return {
-      ...endpoints,
+      ...urls,
       name: "Custom OAuth 2.0",
       docs: "RFC 6749",
       defaultScopes: [],
+      // An OpenID Connect UserInfo endpoint (OpenID Connect Core 1.0 section 5.3): standard claims.
+      identity: userinfoUrl
+        ? {
+            source: "endpoint",
+            url: userinfoUrl,
+            id: "sub",
+            email: "email",
+            emailVerified: "email_verified",
+            name: "name",
+          }
+        : undefined,
     } satisfies ProviderEntry;
   }
   const entry = Object.hasOwn(catalog, connector.provider) ? catalog[connector.provider] : undefined;
@@ -187,6 +220,9 @@ export function resolveProvider(connector: ConnectorConfig, options: CatalogOpti
     revocationUrl: endpoint(entry.revocationUrl, "revocation URL"),
     issuer: entry.issuer === undefined ? undefined : fillTemplate(entry.issuer, entry, params),
     jwksUrl: endpoint(entry.jwksUrl, "JWKS URL"),
+    sendsIss: entry.sendsIss === true,
+    identityUrl:
+      entry.identity?.source === "endpoint" ? endpoint(entry.identity.url, "identity URL") : undefined,
     pkce: entry.pkce !== false,
     scopes: connector.scopes?.length ? connector.scopes : entry.defaultScopes,
   };

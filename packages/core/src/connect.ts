@@ -2,14 +2,24 @@
  * The connect flow: start (authorize endpoint) and complete (callback endpoint).
  * Order of checks on the callback: duplicated parameters, state structure and MAC (no storage or
  * provider touched before), the bound return origin still configured, expiry (checked here, not left to DynamoDB TTL), single-use consumption
- * (one conditional write), then the provider's response (iss, error), the code exchange with the
- * flow's PKCE verifier, sealing and storing the tokens, and recording the outcome for replays.
+ * (one conditional write), then the relay's bearer (must be the initiator, identity.ts), the
+ * provider's response (iss, iss.ts; error), the code exchange with the flow's PKCE verifier, the
+ * consenting account (personal connectors: the initiator's), sealing and storing the tokens, and
+ * recording the outcome for replays.
  */
 import * as oauth from "oauth4webapi";
 import { type CatalogOptions, resolveProvider } from "./catalog.ts";
-import { assertCanConnect, type Caller, type ConnectorRecord, loadOwnConnector } from "./connectors.ts";
+import {
+  assertCanConnect,
+  type Caller,
+  type ConnectedAccount,
+  type ConnectorRecord,
+  loadOwnConnector,
+} from "./connectors.ts";
 import { type CallbackErrorCode, describeError, fail, type Log } from "./errors.ts";
 import { type FlowOutcome, type FlowRecord, openVerifier, sealVerifier } from "./flows.ts";
+import { identifyAccount, isInitiator, mayConnectAs } from "./identity.ts";
+import { issAccepted } from "./iss.ts";
 import { buildAuthorizationUrl, createPkce, exchangeCode, validateCallback } from "./oauth.ts";
 import type { ConnectorStore, DataKeys, FlowStore, StateMac } from "./ports.ts";
 import { issueState, STATE_LIFETIME_SECONDS, type VerifiedState, verifyState } from "./state.ts";
@@ -24,6 +34,8 @@ export interface ConnectSettings {
   successPath: string;
   /** Path on the app origin after a failure; `oauth_error` and `connectorId` are appended. */
   errorPath: string;
+  /** Accept relayed callbacks without `iss` when they carry the initiator's bearer (iss.ts). */
+  acceptRelayWithoutIss?: boolean;
 }
 
 export interface ConnectDeps {
@@ -43,6 +55,12 @@ export interface CallbackOutcome {
   connectorId: string;
   redirectUrl: string;
   error?: CallbackErrorCode;
+  connectedAccount?: ConnectedAccount;
+}
+
+/** What the callback knows beyond its query: the relay's verified bearer, when it sent one. */
+export interface CallbackContext {
+  caller?: Caller;
 }
 
 const REPLAY_WAIT_MS = 5_000;
@@ -83,7 +101,7 @@ export async function startConnect(deps: ConnectDeps, caller: Caller, connectorI
   });
   await deps.flows.create({
     ...{ nonce, orgId: caller.orgId, connectorId, userId: caller.userId, provider: connector.provider },
-    ...{ returnOrigin, connector: configOf(connector), status: "pending" },
+    ...{ returnOrigin, connector: configOf(connector), status: "pending", initiatorEmail: caller.email },
     verifier: pkce && (await sealVerifier(mac, nonce, pkce.verifier)),
     createdAt: now,
     expiresAt: (issuedAt + STATE_LIFETIME_SECONDS) * 1000,
@@ -109,7 +127,11 @@ function configOf(connector: ConnectorRecord) {
 }
 
 /** Completes a flow from the provider's redirect; throws invalid_state when nothing can be trusted. */
-export async function completeConnect(deps: ConnectDeps, params: URLSearchParams): Promise<CallbackOutcome> {
+export async function completeConnect(
+  deps: ConnectDeps,
+  params: URLSearchParams,
+  context: CallbackContext = {},
+): Promise<CallbackOutcome> {
   for (const name of ["state", "code", "iss", "error"]) {
     if (params.getAll(name).length > 1)
       throw fail("invalid_request", `The "${name}" parameter appears more than once`);
@@ -127,7 +149,7 @@ export async function completeConnect(deps: ConnectDeps, params: URLSearchParams
   if (consumed.status === "missing")
     throw fail("invalid_state", "This sign-in is unknown. Start connecting again from the app.");
   if (consumed.status === "already") return outcomeFor(deps, claims, await awaitOutcome(deps, consumed.flow));
-  const outcome = await settleFlow(deps, consumed.flow, verified, params, state);
+  const outcome = await settleFlow(deps, consumed.flow, verified, params, state, context);
   await deps.flows.finish(claims.nonce, outcome, deps.now());
   return outcomeFor(deps, claims, outcome);
 }
@@ -138,9 +160,10 @@ async function settleFlow(
   verified: VerifiedState,
   params: URLSearchParams,
   state: string,
+  context: CallbackContext,
 ): Promise<FlowOutcome> {
   try {
-    return await exchangeAndStore(deps, flow, verified, params, state);
+    return await exchangeAndStore(deps, flow, verified, params, state, context);
   } catch (error) {
     deps.log.error("callback failed", {
       connectorId: flow.connectorId,
@@ -157,6 +180,7 @@ async function exchangeAndStore(
   verified: VerifiedState,
   params: URLSearchParams,
   state: string,
+  context: CallbackContext,
 ): Promise<FlowOutcome> {
   const { claims } = verified;
   const connector = flow.connector;
@@ -167,9 +191,18 @@ async function exchangeAndStore(
   ) {
     return { status: "failed", error: "server_error" };
   }
+  const ids = { orgId: flow.orgId, connectorId: flow.connectorId };
+  if (!isInitiator(flow, context.caller)) {
+    deps.log.warn("callback relayed with another user's bearer token", ids);
+    return { status: "failed", error: "account_mismatch" };
+  }
   const provider = resolveProvider(connector, deps.catalog);
-  const iss = params.get("iss");
-  if (iss !== null && iss !== provider.issuer) return { status: "failed", error: "iss_mismatch" };
+  const issContext = {
+    ...{ acceptRelayWithoutIss: deps.settings.acceptRelayWithoutIss === true, log: deps.log, ids },
+    initiatorBearer: context.caller !== undefined,
+  };
+  if (!issAccepted(provider, params.get("iss"), issContext))
+    return { status: "failed", error: "iss_mismatch" };
   let validated: URLSearchParams;
   try {
     validated = validateCallback(provider, connector.clientId, params, state);
@@ -194,7 +227,19 @@ async function exchangeAndStore(
     deps.log.warn("token exchange failed", { connectorId: flow.connectorId, ...describeError(error) });
     return { status: "failed", error: "token_exchange_failed" };
   }
-  const tokens = await sealTokenSet(deps.dataKeys, connector, response, provider.scopes, deps.now());
+  const identityContext = {
+    clientId: connector.clientId,
+    connectorId: flow.connectorId,
+    log: deps.log,
+    fetch: deps.fetch,
+  };
+  const connectedAccount = await identifyAccount(provider, response, identityContext);
+  if (!mayConnectAs(connector, flow, connectedAccount)) {
+    deps.log.warn("consenting account is not the initiator of a personal connector", ids);
+    return { status: "failed", error: "account_mismatch" };
+  }
+  const sealed = await sealTokenSet(deps.dataKeys, connector, response, provider.scopes, deps.now());
+  const tokens = { ...sealed, connectedAccount };
   await deps.connectors.saveTokens({
     ...owner,
     clientId: connector.clientId,
@@ -203,7 +248,7 @@ async function exchangeAndStore(
     now: deps.now(),
   });
   deps.log.info("connector authenticated", { ...owner, provider: flow.provider });
-  return { status: "succeeded" };
+  return { status: "succeeded", connectedAccount };
 }
 
 /** An expired state: a flow that already finished keeps its outcome; anything else is state_expired. */
@@ -237,7 +282,8 @@ function outcomeFor(
   const { connectorId, returnOrigin } = claims;
   if (outcome.status === "succeeded") {
     const path = deps.settings.successPath.replaceAll("{connectorId}", encodeURIComponent(connectorId));
-    return { ok: true, connectorId, redirectUrl: onOrigin(returnOrigin, path).href };
+    const { connectedAccount } = outcome;
+    return { ok: true, connectorId, redirectUrl: onOrigin(returnOrigin, path).href, connectedAccount };
   }
   const error = outcome.error ?? "server_error";
   const url = onOrigin(returnOrigin, deps.settings.errorPath);

@@ -36,6 +36,16 @@ const FIELDS = new Set([
   "isEnabled",
 ]);
 
+const ENDPOINT_FIELDS = new Set([
+  "authorizationUrl",
+  "tokenUrl",
+  "issuer",
+  "revocationUrl",
+  "userinfoUrl",
+  "pkce",
+  "sendsIss",
+]);
+
 function text(
   input: Record<string, unknown>,
   name: string,
@@ -63,14 +73,21 @@ function endpoints(value: unknown, where: string, allowLoopbackHttp: boolean): C
     const v = text(e, name, `${where} endpoints`, optional);
     return v === undefined ? undefined : checkEndpoint(v, allowLoopbackHttp, name);
   };
-  if (e.pkce !== undefined && typeof e.pkce !== "boolean")
-    throw fail("invalid_request", `${where}: pkce must be boolean`);
+  for (const flag of ["pkce", "sendsIss"]) {
+    if (e[flag] !== undefined && typeof e[flag] !== "boolean")
+      throw fail("invalid_request", `${where}: ${flag} must be boolean`);
+  }
+  const unknown = Object.keys(e).filter((key) => !ENDPOINT_FIELDS.has(key));
+  if (unknown.length)
+    throw fail("invalid_request", `${where}: unknown endpoint field(s) ${unknown.join(", ")}`);
   return {
     authorizationUrl: url("authorizationUrl") as string,
     tokenUrl: url("tokenUrl") as string,
     issuer: text(e, "issuer", `${where} endpoints`, true),
     revocationUrl: url("revocationUrl", true),
+    userinfoUrl: url("userinfoUrl", true),
     pkce: e.pkce as boolean | undefined,
+    sendsIss: e.sendsIss as boolean | undefined,
   };
 }
 

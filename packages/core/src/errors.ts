@@ -29,6 +29,7 @@ export type CallbackErrorCode =
   | "token_exchange_failed"
   | "state_expired"
   | "iss_mismatch"
+  | "account_mismatch"
   | "invalid_request"
   | "server_error";
 

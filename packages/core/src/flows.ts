@@ -8,7 +8,7 @@
  * A flow also keeps a snapshot of the connector's configuration at authorize time, so the code is
  * exchanged with the same client it was issued to.
  */
-import type { ConnectorConfig } from "./connectors.ts";
+import type { ConnectedAccount, ConnectorConfig } from "./connectors.ts";
 import { type Bytes, fromBase64Url, toBase64Url, utf8 } from "./encoding.ts";
 import type { CallbackErrorCode } from "./errors.ts";
 
@@ -17,6 +17,8 @@ export type FlowStatus = "pending" | "exchanging" | "succeeded" | "failed";
 export interface FlowOutcome {
   status: "succeeded" | "failed";
   error?: CallbackErrorCode;
+  /** Who consented, for the first answer (not kept for replays). */
+  connectedAccount?: ConnectedAccount;
 }
 
 export interface FlowRecord {
@@ -24,6 +26,8 @@ export interface FlowRecord {
   orgId: string;
   connectorId: string;
   userId: string;
+  /** The initiator's email from the caller JWT at authorize (checked against the consenting account). */
+  initiatorEmail?: string;
   provider: string;
   returnOrigin: string;
   /** Sealed PKCE verifier; absent for providers without PKCE. */

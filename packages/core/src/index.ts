@@ -9,6 +9,8 @@ export * from "./endpoint-safety.ts";
 export * from "./envelope.ts";
 export * from "./errors.ts";
 export * from "./flows.ts";
+export * from "./identity.ts";
+export * from "./iss.ts";
 export * from "./json-text.ts";
 export * from "./key-cache.ts";
 export * from "./legacy.ts";

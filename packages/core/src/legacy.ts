@@ -4,17 +4,17 @@
  * code POST is never retried), verify any id_token's signature against Google's JWKS, check the
  * account matches the caller, and store the tokens like the callback does.
  */
-import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import type { JWTPayload } from "jose";
 import * as oauth from "oauth4webapi";
 import { providerEntry, resolveProvider } from "./catalog.ts";
 import type { ConnectDeps } from "./connect.ts";
 import { assertCanConnect, type Caller, loadOwnConnector, publicConnector } from "./connectors.ts";
 import { fail } from "./errors.ts";
+import { verifyIdToken } from "./identity.ts";
 import { authorizationServer, exchangeCode } from "./oauth.ts";
 import { openClientSecret, sealTokenSet } from "./tokens.ts";
 
 export const LEGACY_DEFAULT_CONNECTOR = "googleWorkspace";
-const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
 function readBody(body: unknown): { code: string; connectorId: string } {
   const input = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
@@ -34,16 +34,6 @@ async function exchangeOnce(run: () => Promise<oauth.TokenEndpointResponse>) {
       throw fail("invalid_grant", "Google rejected the authorization code", error);
     }
     throw fail("provider_error", "The token exchange with Google failed", error);
-  }
-}
-
-async function verifyIdToken(idToken: string, jwksUrl: string, issuer: string, audience: string) {
-  const jwks = jwksByUrl.get(jwksUrl) ?? createRemoteJWKSet(new URL(jwksUrl));
-  jwksByUrl.set(jwksUrl, jwks);
-  try {
-    return (await jwtVerify(idToken, jwks, { issuer, audience })).payload;
-  } catch (error) {
-    throw fail("provider_error", "Google's id_token did not verify", error);
   }
 }
 

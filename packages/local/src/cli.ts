@@ -227,14 +227,16 @@ function table(rows: string[][]): string[] {
 }
 
 function listing(connectors: ConnectorRecord[]): string[] {
-  const header = ["CONNECTOR", "PROVIDER", "SCOPE", "STATUS", "TOKEN EXPIRES", "UPDATED", "BY"];
+  const header = ["CONNECTOR", "PROVIDER", "SCOPE", "STATUS", "ACCOUNT", "TOKEN EXPIRES", "UPDATED", "BY"];
   const rows = connectors.map((c) => {
     const shown = publicConnector(c);
+    const account = shown.connectedAccount;
     return [
       shown._id,
       shown.provider,
       shown.scope,
       shown.status,
+      account ? (account.email ?? account.id) : "-",
       shown.tokenExpiresAt ?? "-",
       shown.updatedAt,
       shown.lastUpdatedBy,

@@ -92,7 +92,9 @@ describe("cli", () => {
     await run("put", await file("defs.json", [drive, custom]));
     out = [];
     expect(await run("list", "--org", "acme")).toBe(0);
-    expect(out[0]).toMatch(/^CONNECTOR\s+PROVIDER\s+SCOPE\s+STATUS\s+TOKEN EXPIRES\s+UPDATED\s+BY$/);
+    expect(out[0]).toMatch(
+      /^CONNECTOR\s+PROVIDER\s+SCOPE\s+STATUS\s+ACCOUNT\s+TOKEN EXPIRES\s+UPDATED\s+BY$/,
+    );
     expect(out.slice(1).map((line) => line.split(/\s+/).slice(0, 4))).toEqual([
       ["custom-1", "oauth2", "personal", "not_connected"],
       ["drive-acme", "google-drive", "team", "not_connected"],

@@ -191,6 +191,7 @@ async function storeRefreshed(
     ...sealed,
     idToken: sealed.idToken ?? stored.idToken,
     metadata: { ...stored.metadata, ...sealed.metadata },
+    connectedAccount: stored.connectedAccount,
   };
   const save = (expectedVersion: number) =>
     ctx.connectors.saveTokens({
