@@ -81,6 +81,7 @@ describe("getTokenFromCode", () => {
       isAuthenticated: true,
       provider: "google-workspace",
       lastUpdatedBy: "alice",
+      connectedAccount: { id: "alice", email: "alice@example.com", emailVerified: true },
     });
     expect(Number.isNaN(Date.parse(connector.createdAt))).toBe(false);
     expect(JSON.stringify(response.body)).not.toMatch(/secret|access_token|refresh/i);

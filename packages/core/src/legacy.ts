@@ -8,7 +8,13 @@ import type { JWTPayload } from "jose";
 import * as oauth from "oauth4webapi";
 import { providerEntry, resolveProvider } from "./catalog.ts";
 import type { ConnectDeps } from "./connect.ts";
-import { assertCanConnect, type Caller, loadOwnConnector, publicConnector } from "./connectors.ts";
+import {
+  assertCanConnect,
+  type Caller,
+  type ConnectedAccount,
+  loadOwnConnector,
+  publicConnector,
+} from "./connectors.ts";
 import { fail } from "./errors.ts";
 import { verifyIdToken } from "./identity.ts";
 import { authorizationServer, exchangeCode } from "./oauth.ts";
@@ -45,6 +51,17 @@ function assertSameAccount(caller: Caller, claims: JWTPayload) {
   }
 }
 
+/** The Google account of a verified id_token (OpenID Connect standard claims). */
+function googleAccount(claims: JWTPayload): ConnectedAccount | undefined {
+  if (typeof claims.sub !== "string") return undefined;
+  const account: ConnectedAccount = { id: claims.sub };
+  if (typeof claims.email === "string") {
+    account.email = claims.email;
+    account.emailVerified = claims.email_verified === true;
+  }
+  return account;
+}
+
 /** Exchanges a Google authorization code for an admin and stores the tokens on the connector. */
 export async function exchangeLegacyCode(deps: ConnectDeps, caller: Caller, body: unknown) {
   if (!caller.isAdmin) throw fail("forbidden", "Only organization admins can do this");
@@ -76,15 +93,21 @@ export async function exchangeLegacyCode(deps: ConnectDeps, caller: Caller, body
       options,
     ),
   );
+  let connectedAccount: ConnectedAccount | undefined;
   if (typeof response.id_token === "string") {
     if (!provider.jwksUrl || !provider.issuer)
       throw fail("oauth_not_configured", "No JWKS to verify id_tokens");
-    assertSameAccount(
-      caller,
-      await verifyIdToken(response.id_token, provider.jwksUrl, provider.issuer, connector.clientId),
+    const claims = await verifyIdToken(
+      response.id_token,
+      provider.jwksUrl,
+      provider.issuer,
+      connector.clientId,
     );
+    assertSameAccount(caller, claims);
+    connectedAccount = googleAccount(claims);
   }
-  const tokens = await sealTokenSet(deps.dataKeys, connector, response, provider.scopes, deps.now());
+  const sealed = await sealTokenSet(deps.dataKeys, connector, response, provider.scopes, deps.now());
+  const tokens = { ...sealed, connectedAccount };
   const saved = await deps.connectors.saveTokens({
     ...{ ...owner, clientId: connector.clientId, tokens, by: caller.userId, now: deps.now() },
   });
