@@ -22,6 +22,7 @@ import {
 import {
   ConfigError,
   DEFAULT_DATA_DIR,
+  DEV_TOKEN_TTL,
   dataDirSecret,
   localPorts,
   mintDevToken,
@@ -47,7 +48,7 @@ Commands:
   delete <connectorId> --org <orgId>
                                Delete a connector and its stored tokens
   token --org <orgId>          Mint a dev JWT (HS256 with AUTH_HS256_SECRET)
-        [--user <id>] [--email <address>] [--member] [--ttl 30d]
+        [--user <id>] [--email <address>] [--member] [--ttl 12h]
   access-token <connectorId> --org <orgId>
                                Print a valid access token (refreshed first when it expires
                                within 5 minutes); --json adds type, expiry, scopes, metadata
@@ -277,7 +278,7 @@ async function token(values: Values, io: CliIo): Promise<number> {
     const hint = values.local ? `no secret in ${dataDir} yet: run npm start once` : "or use --local";
     throw new ConfigError(`AUTH_HS256_SECRET is not set (${hint})`);
   }
-  const ttl = values.ttl ?? "30d";
+  const ttl = values.ttl ?? DEV_TOKEN_TTL;
   if (!/^\d+\s*(s|m|h|d|w)$/.test(ttl))
     throw new UsageError(`--ttl must look like 15m, 12h or 30d, got ${ttl}`);
   const claims = { sub: values.user ?? "dev-admin", orgId: org, admin: !values.member, email: values.email };

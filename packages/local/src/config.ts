@@ -45,7 +45,8 @@ export const DEFAULT_PORT = 3000;
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL("../../../.data", import.meta.url));
 const SECRET_FILE = "auth-hs256-secret";
 const PID_FILE = "local-mode.pid";
-export const DEV_TOKEN_TTL = "30d";
+// Hours, not weeks (SPEC 7), and inside the handlers' AUTH_MAX_TOKEN_AGE default (24 h by iat).
+export const DEV_TOKEN_TTL = "12h";
 
 function portOf(env: Env, name: string, fallback: number): number {
   const raw = env[name]?.trim();
