@@ -49,6 +49,8 @@ describe("endpoint safety", () => {
     ["localhost", true],
     ["api.localhost", true],
     ["metadata", true],
+    ["ip-10-0-0-1.ec2.internal", true],
+    ["printer.local", true],
     ["login.microsoftonline.com", false],
     ["acme.service-now.com", false],
   ])("classifies %s as internal: %s", (host, internal) => {
