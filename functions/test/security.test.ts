@@ -61,6 +61,18 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
+/** A listener the test owns: an attacker's token endpoint. Records every request it receives. */
+async function listener() {
+  const received: string[] = [];
+  const server = createServer((req, res) => {
+    received.push(`${req.method} ${req.url}`);
+    res.end("{}");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, received, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
 describe("return origin", () => {
   /** A state the service signed while `returnOrigin` was configured, with its pending flow. */
   async function stateFor(
@@ -107,18 +119,6 @@ describe("return origin", () => {
 });
 
 describe("configuration binding", () => {
-  /** A listener the test owns: an attacker's token endpoint. Records every request it receives. */
-  async function listener() {
-    const received: string[] = [];
-    const server = createServer((req, res) => {
-      received.push(`${req.method} ${req.url}`);
-      res.end("{}");
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return { url, received, close: () => new Promise((resolve) => server.close(resolve)) };
-  }
-
   it("table tampering: a token URL re-pointed in the item gets no refresh token or client secret, and the connector needs reauth", async () => {
     const id = "tampered-1";
     const connected = await connectDemo(h, id);
@@ -238,6 +238,60 @@ describe("initiator binding", () => {
     expect((await relay(next, "not-a-jwt")).status).toBe(401);
     const own = await relay(next, await member("alice", { role: "admin" }));
     expect(own.body).toMatchObject({ success: true, connectorId: other });
+  });
+});
+
+describe("flow record binding", () => {
+  /** Rewrites one attribute of the pending flow of `authorizationUrl` with the DynamoDB client. */
+  async function tamperFlow(authorizationUrl: string, attribute: string, value: unknown) {
+    const state = new URL(authorizationUrl).searchParams.get("state") ?? "";
+    const nonce = JSON.parse(Buffer.from(state.split(".")[1] ?? "", "base64url").toString()).n;
+    await h.services.dynamo.send(
+      new UpdateItemCommand({
+        TableName: h.services.tableName,
+        Key: marshall({ pk: `FLOW#${nonce}`, sk: "FLOW" }),
+        UpdateExpression: "SET #a = :v",
+        ExpressionAttributeNames: { "#a": attribute },
+        ExpressionAttributeValues: marshall({ ":v": value }),
+      }),
+    );
+  }
+
+  it("flow record tampering: a pending flow re-assigned or re-pointed in the table exchanges no code", async () => {
+    const id = await newConnector({ scope: "personal", createdBy: "alice" }, identity());
+    const before = tokenRequests(h).length;
+    // Whoever can write the table makes bob's consent look like the initiator's...
+    const reassigned = await startFlow(id, await member("alice"));
+    await tamperFlow(reassigned, "initiatorEmail", "bob@example.com");
+    const first = await callCallback(await consent(h, reassigned, "bob"));
+    expect(first.headers.get("location")).toBe(errorLocation("server_error", id));
+    // ...or re-points a public client's flow (no client secret to fail) at a token endpoint of their own.
+    const publicClient = await newConnector({ clientSecret: undefined }, identity());
+    const repointed = await startFlow(publicClient, await member("alice", { role: "admin" }));
+    const snapshot = (await h.connectors.get("acme", publicClient)) as NonNullable<
+      Awaited<ReturnType<Harness["connectors"]["get"]>>
+    >;
+    const {
+      tokens: _t,
+      status: _s,
+      version: _v,
+      createdAt: _c,
+      updatedAt: _u,
+      lastUpdatedBy: _l,
+      ...config
+    } = snapshot;
+    const attacker = await listener();
+    try {
+      const endpoints = { ...config.endpoints, tokenUrl: `${attacker.url}/token` };
+      await tamperFlow(repointed, "connector", { ...config, endpoints });
+      const second = await callCallback(await consent(h, repointed, "alice"));
+      expect(second.headers.get("location")).toBe(errorLocation("server_error", publicClient));
+      expect(attacker.received).toEqual([]);
+    } finally {
+      await attacker.close();
+    }
+    expect(tokenRequests(h).length).toBe(before);
+    expect((await h.connectors.get("acme", id))?.tokens).toBeUndefined();
   });
 });
 

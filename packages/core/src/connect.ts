@@ -17,7 +17,7 @@ import {
   loadOwnConnector,
 } from "./connectors.ts";
 import { type CallbackErrorCode, describeError, fail, type Log } from "./errors.ts";
-import { type FlowOutcome, type FlowRecord, openVerifier, sealVerifier } from "./flows.ts";
+import { type FlowOutcome, type FlowRecord, flowBinding, openVerifier, sealVerifier } from "./flows.ts";
 import { identifyAccount, isInitiator, mayConnectAs } from "./identity.ts";
 import { issAccepted } from "./iss.ts";
 import { buildAuthorizationUrl, createPkce, exchangeCode, validateCallback } from "./oauth.ts";
@@ -99,10 +99,11 @@ export async function startConnect(deps: ConnectDeps, caller: Caller, connectorI
     ...{ connectorId, orgId: caller.orgId, userId: caller.userId, provider: connector.provider },
     ...{ nonce, returnOrigin, issuedAt, expiresAt: issuedAt + STATE_LIFETIME_SECONDS },
   });
+  const bound = { connector: configOf(connector), initiatorEmail: caller.email };
   await deps.flows.create({
     ...{ nonce, orgId: caller.orgId, connectorId, userId: caller.userId, provider: connector.provider },
-    ...{ returnOrigin, connector: configOf(connector), status: "pending", initiatorEmail: caller.email },
-    verifier: pkce && (await sealVerifier(mac, nonce, pkce.verifier)),
+    ...{ returnOrigin, status: "pending", ...bound },
+    verifier: await sealVerifier(mac, nonce, pkce?.verifier ?? "", await flowBinding(bound)),
     createdAt: now,
     expiresAt: (issuedAt + STATE_LIFETIME_SECONDS) * 1000,
   });
@@ -216,7 +217,9 @@ async function exchangeAndStore(
     };
   }
   const owner = { orgId: flow.orgId, connectorId: flow.connectorId };
-  const verifier = flow.verifier && (await openVerifier(verified.mac, flow.nonce, flow.verifier));
+  // Fails (server_error, nothing sent) when the snapshot or initiator email was changed in the table.
+  const binding = await flowBinding(flow);
+  const verifier = (await openVerifier(verified.mac, flow.nonce, flow.verifier ?? "", binding)) || undefined;
   const clientSecret = await openClientSecret(deps.dataKeys, connector);
   let response: oauth.TokenEndpointResponse;
   try {
