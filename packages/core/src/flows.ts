@@ -8,8 +8,9 @@
  * A flow also keeps a snapshot of the connector's configuration at authorize time, so the code is
  * exchanged with the same client it was issued to.
  */
-import type { ConnectedAccount, ConnectorConfig } from "./connectors.ts";
+
 import { configDigest } from "./config-binding.ts";
+import type { ConnectedAccount, ConnectorConfig } from "./connectors.ts";
 import { type Bytes, fromBase64Url, toBase64Url, utf8 } from "./encoding.ts";
 import type { CallbackErrorCode } from "./errors.ts";
 
