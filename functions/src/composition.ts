@@ -43,6 +43,9 @@ export function awsClientConfig(timeouts: Timeouts) {
     requestHandler: {
       connectionTimeout: Math.min(1_000, timeouts.awsAttemptMs),
       requestTimeout: timeouts.awsAttemptMs,
+      // @smithy/node-http-handler 4.x only logs a warning when requestTimeout passes unless told to
+      // throw (then it destroys the request with a retryable TimeoutError).
+      throwOnRequestTimeout: true,
     },
   };
 }

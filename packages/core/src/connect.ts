@@ -181,7 +181,7 @@ export async function completeConnect(deps: ConnectDeps, params: URLSearchParams
     checked instanceof URLSearchParams && client
       ? await settleFlow(deps, consumed.flow, { params: checked, ...client }, deadline)
       : (checked as FlowOutcome);
-  return outcomeFor(deps, claims, await finishFlow(deps, claims.nonce, outcome, holder));
+  return outcomeFor(deps, claims, await finishFlow(deps, claims.nonce, outcome, holder, deadline));
 }
 
 const unknownFlow = () =>
@@ -311,17 +311,27 @@ async function withinBudget(deps: ConnectDeps, deadline: number, step: () => Pro
     } catch (error) {
       const fits = deps.now() + STORE_RETRY_MS + deps.timing.awsCallMs <= deadline;
       if (!isServiceError(error, "dependency_unavailable") || !fits) throw error;
-      deps.log.warn("storing tokens failed; retrying", describeError(error));
+      deps.log.warn("a step after the exchange failed; retrying", describeError(error));
       await deps.sleep(STORE_RETRY_MS);
     }
   }
 }
 
-/** Records the holder's outcome. A success is answered even when this write fails: the tokens are
- * stored and tagged with the flow, so a repeated callback finds them. */
-async function finishFlow(deps: ConnectDeps, nonce: string, outcome: FlowOutcome, holder: string) {
+/** Records the holder's outcome, retried within the budget. A success is answered even when this
+ * write fails: the tokens are stored and tagged with the flow, so a repeated callback finds them. */
+async function finishFlow(
+  deps: ConnectDeps,
+  nonce: string,
+  outcome: FlowOutcome,
+  holder: string,
+  deadline: number,
+) {
   try {
-    if (await deps.flows.finish(nonce, outcome, deps.now(), { holder })) return outcome;
+    let finished = false;
+    await withinBudget(deps, deadline, async () => {
+      finished = await deps.flows.finish(nonce, outcome, deps.now(), { holder });
+    });
+    if (finished) return outcome;
     const current = await deps.flows.get(nonce);
     return current ? (finalOutcome(current) ?? outcome) : outcome;
   } catch (error) {
