@@ -19,7 +19,6 @@
 import { randomUUID } from "node:crypto";
 import {
   type AttributeValue,
-  BatchGetItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
@@ -272,30 +271,24 @@ const SLOT_BACKOFF_MS = 20;
 export function dynamoFlowStore(client: DynamoDBClient, tableName: string): FlowStore {
   const read = (nonce: string) => readItem(client, tableName, flowKey(nonce));
 
-  /** Which of these flows are still pending (one consistent BatchGetItem; unread keys count as pending). */
+  /** Which of these flows are still pending (consistent reads, in parallel: GetItem is the one read
+   * action the authorize function is granted). A slot whose flow was never written (its PutItem
+   * failed) counts as pending: it expires with its state. */
   async function stillPending(nonces: string[]): Promise<Set<string>> {
-    const command = new BatchGetItemCommand({
-      RequestItems: {
-        [tableName]: {
-          Keys: nonces.map(flowKey),
+    const statuses = await Promise.all(
+      nonces.map(async (nonce) => {
+        const command = new GetItemCommand({
+          TableName: tableName,
+          Key: flowKey(nonce),
           ConsistentRead: true,
-          ProjectionExpression: "pk, #status",
+          ProjectionExpression: "#status",
           ExpressionAttributeNames: { "#status": "status" },
-        },
-      },
-    });
-    const result = await call(() => client.send(command));
-    const pending = new Set(nonces);
-    const seen = new Set<string>();
-    for (const item of result?.Responses?.[tableName] ?? []) {
-      const { pk, status } = unmarshall(item) as { pk: string; status: string };
-      const nonce = pk.slice("FLOW#".length);
-      seen.add(nonce);
-      if (status !== "pending") pending.delete(nonce);
-    }
-    // A reserved slot whose flow was never written (its PutItem failed) expires with its state.
-    for (const nonce of nonces) if (!seen.has(nonce)) pending.add(nonce);
-    return pending;
+        });
+        const result = await call(() => client.send(command));
+        return result?.Item ? (unmarshall(result.Item).status as string) : "pending";
+      }),
+    );
+    return new Set(nonces.filter((_, i) => statuses[i] === "pending"));
   }
 
   /**
