@@ -89,10 +89,13 @@ describe("return origin", () => {
     const connector = (await h.connectors.get("acme", connectorId)) as NonNullable<
       Awaited<ReturnType<Harness["connectors"]["get"]>>
     >;
-    await h.flows.create({
-      ...{ nonce, orgId: "acme", connectorId, userId: "alice", provider: "oauth2", returnOrigin },
-      ...{ connector, status: "pending", createdAt: issuedAt * 1000, expiresAt: (issuedAt + 600) * 1000 },
-    });
+    await h.flows.create(
+      {
+        ...{ nonce, orgId: "acme", connectorId, userId: "alice", provider: "oauth2", returnOrigin },
+        ...{ connector, status: "pending", createdAt: issuedAt * 1000, expiresAt: (issuedAt + 600) * 1000 },
+      },
+      { maxPending: 20, now: issuedAt * 1000 },
+    );
     return state;
   }
 

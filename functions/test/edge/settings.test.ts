@@ -21,6 +21,25 @@ describe("settings", () => {
     expect(loadSettings({ ...valid, AUTH_MAX_TOKEN_AGE: "90m" }).auth?.maxTokenAgeSeconds).toBe(5400);
   });
 
+  it("defaults the deadlines and the pending-flow limit, and reads them when set", () => {
+    const settings = loadSettings(valid);
+    expect(settings.timeouts).toEqual({
+      awsAttemptMs: 2_000,
+      awsMaxAttempts: 2,
+      exchangeMs: 8_000,
+      budgetMs: 13_000,
+    });
+    expect(settings.connect?.maxPendingFlows).toBe(20);
+    const set = loadSettings({
+      ...valid,
+      MAX_PENDING_FLOWS: "5",
+      AWS_ATTEMPT_TIMEOUT_MS: "400",
+      AWS_MAX_ATTEMPTS: "3",
+    });
+    expect(set.connect?.maxPendingFlows).toBe(5);
+    expect(set.timeouts).toMatchObject({ awsAttemptMs: 400, awsMaxAttempts: 3 });
+  });
+
   it("requires only what a function is linked to", () => {
     const { AUTH_HS256_SECRET: _auth, ...callbackEnv } = valid;
     expect(loadSettings(callbackEnv, ["stateKey", "dataKey", "connect"]).auth).toBeUndefined();
@@ -81,6 +100,9 @@ describe("settings", () => {
       { ALLOW_LOOPBACK_HTTP: "true", PROVIDER_OVERRIDES: '{"myspace":{"tokenUrl":"http://127.0.0.1:9/t"}}' },
       /PROVIDER_OVERRIDES names an unknown provider "myspace"/,
     ],
+    [{ MAX_PENDING_FLOWS: "0" }, /MAX_PENDING_FLOWS must be a whole number/],
+    [{ AWS_ATTEMPT_TIMEOUT_MS: "2s" }, /AWS_ATTEMPT_TIMEOUT_MS/],
+    [{ TOKEN_EXCHANGE_TIMEOUT_MS: "1.5" }, /TOKEN_EXCHANGE_TIMEOUT_MS/],
   ])("fails fast naming the setting when given %j", (change, message) => {
     expect(() => loadSettings({ ...valid, ...change })).toThrow(message);
   });

@@ -70,6 +70,8 @@ export interface ConnectorRecord extends ConnectorConfig {
   updatedAt: string;
   lastUpdatedBy: string;
   tokens?: StoredTokens;
+  /** The connect flow (nonce) whose tokens were stored last. */
+  connectFlow?: string;
 }
 
 /** A token set ready to store: secrets sealed by the caller (see tokens.ts). */

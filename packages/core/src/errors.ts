@@ -17,6 +17,7 @@ export type ErrorCode =
   | "provider_error"
   | "dependency_unavailable"
   | "conflict"
+  | "too_many_pending_flows"
   | "not_connected"
   | "needs_reauth"
   | "token_refresh_failed"

@@ -41,11 +41,22 @@ export interface FlowRecord {
   createdAt: number;
   expiresAt: number;
   consumedAt?: number;
+  /** Who consumed the flow (a fresh id per consuming callback) and until when it may exchange:
+   * after `leaseUntil` the holder is presumed dead (its function timed out or crashed). */
+  holder?: string;
+  leaseUntil?: number;
   finishedAt?: number;
 }
 
-/** How long a finished flow is kept (past its expiry) to answer repeated callbacks. */
+/** How long a consumed or finished flow is kept to answer repeated callbacks. A flow that is never
+ * consumed expires with its state. */
 export const FLOW_RETENTION_SECONDS = 24 * 60 * 60;
+
+/** How long a consumed flow belongs to its callback: well past the 15 s function timeout. */
+export const FLOW_LEASE_MS = 30_000;
+
+/** Pending (unconsumed, unexpired) flows one user may hold at once, unless configured otherwise. */
+export const DEFAULT_MAX_PENDING_FLOWS = 20;
 
 const HKDF_INFO = utf8("connector-oauth/pkce-verifier/v1");
 

@@ -81,7 +81,8 @@ export async function exchangeLegacyCode(deps: ConnectDeps, caller: Caller, body
     client,
     new URLSearchParams({ code }),
   );
-  const options = { allowLoopbackHttp: deps.catalog.allowLoopbackHttp, fetch: deps.fetch };
+  const timeoutMs = deps.timing.exchangeMs;
+  const options = { allowLoopbackHttp: deps.catalog.allowLoopbackHttp, fetch: deps.fetch, timeoutMs };
   const redirectUri = connector.redirectUri ?? "postmessage";
   const response = await exchangeOnce(() =>
     exchangeCode(
