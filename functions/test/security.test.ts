@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { kmsStateMac } from "@connector-oauth/aws";
-import { isServiceError, issueState, STATE_LIFETIME_SECONDS } from "@connector-oauth/core";
+import { connectorConfig, isServiceError, issueState, STATE_LIFETIME_SECONDS } from "@connector-oauth/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { capturingLog, connectDemo, NEAR_EXPIRY_MS, shiftedClock, tokenAccess } from "./lifecycle/support.ts";
 import {
@@ -274,15 +274,7 @@ describe("flow record binding", () => {
     const snapshot = (await h.connectors.get("acme", publicClient)) as NonNullable<
       Awaited<ReturnType<Harness["connectors"]["get"]>>
     >;
-    const {
-      tokens: _t,
-      status: _s,
-      version: _v,
-      createdAt: _c,
-      updatedAt: _u,
-      lastUpdatedBy: _l,
-      ...config
-    } = snapshot;
+    const config = connectorConfig(snapshot);
     const attacker = await listener();
     try {
       const endpoints = { ...config.endpoints, tokenUrl: `${attacker.url}/token` };

@@ -24,7 +24,7 @@ import {
   assertCanConnect,
   type Caller,
   type ConnectedAccount,
-  type ConnectorRecord,
+  connectorConfig,
   loadOwnConnector,
 } from "./connectors.ts";
 import { type CallbackErrorCode, describeError, fail, isServiceError, type Log } from "./errors.ts";
@@ -149,7 +149,7 @@ export async function startConnect(deps: ConnectDeps, caller: Caller, connectorI
     ...{ nonce, returnOrigin, issuedAt, expiresAt: issuedAt + STATE_LIFETIME_SECONDS },
   });
   const maxPending = deps.settings.maxPendingFlows ?? DEFAULT_MAX_PENDING_FLOWS;
-  const bound = { connector: configOf(connector), initiatorEmail: caller.email };
+  const bound = { connector: connectorConfig(connector), initiatorEmail: caller.email };
   const flow: FlowRecord = {
     ...{ nonce, orgId: caller.orgId, connectorId, userId: caller.userId, provider: connector.provider },
     ...{ returnOrigin, status: "pending", ...bound },
@@ -163,19 +163,6 @@ export async function startConnect(deps: ConnectDeps, caller: Caller, connectorI
     ...{ clientId: connector.clientId, redirectUri: deps.settings.redirectUri, state, codeChallenge },
   });
   return { authorizationUrl, state };
-}
-
-function configOf(connector: ConnectorRecord) {
-  const {
-    tokens: _t,
-    status: _s,
-    version: _v,
-    createdAt: _c,
-    updatedAt: _u,
-    lastUpdatedBy: _l,
-    ...config
-  } = connector;
-  return config;
 }
 
 /** Completes a flow from the provider's redirect; throws invalid_state when nothing can be trusted. */

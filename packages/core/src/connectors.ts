@@ -111,6 +111,20 @@ export async function loadOwnConnector(
 }
 
 /** The connector as shown to callers: PipesHub's field names plus ours, never a secret. */
+/** The connector's configuration without its tokens, status and bookkeeping (a flow's snapshot). */
+export function connectorConfig(connector: ConnectorRecord) {
+  const {
+    tokens: _t,
+    status: _s,
+    version: _v,
+    createdAt: _c,
+    updatedAt: _u,
+    lastUpdatedBy: _l,
+    ...config
+  } = connector;
+  return config;
+}
+
 export function publicConnector(connector: ConnectorRecord) {
   return {
     _id: connector.connectorId,
