@@ -81,6 +81,10 @@ declare module "sst" {
       "name": string
       "type": "sst.sst.Linkable"
     }
+    "TokenConsumerPrincipals": {
+      "type": "sst.sst.Secret"
+      "value": string
+    }
     "WebApp": {
       "errorPath": string
       "origins": string

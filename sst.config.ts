@@ -18,6 +18,7 @@ export default $config({
     };
   },
   async run() {
+    const { enforceFunctionRoles } = await import("./stacks/functions.ts");
     const { createSettings } = await import("./stacks/settings.ts");
     const { createStorage } = await import("./stacks/storage.ts");
     const { createKeys } = await import("./stacks/keys.ts");
@@ -25,11 +26,13 @@ export default $config({
     const { createApi } = await import("./stacks/api.ts");
     const { createAlarms } = await import("./stacks/monitoring.ts");
 
+    // First: it shapes every function created below (names, trust policies, no managed policies).
+    enforceFunctionRoles();
     const settings = createSettings();
     const storage = createStorage();
     const keys = createKeys();
     // Before the API: the data key's policy, written with the API's functions, names its roles too.
-    const lifecycle = createLifecycle({ storage, keys });
+    const lifecycle = createLifecycle({ storage, keys, consumerPrincipals: settings.consumerPrincipals });
     const api = createApi({ settings, storage, keys, extraKeyUses: { dataKey: lifecycle.dataKeyUses } });
     const alarms = createAlarms({ api, lifecycle, storage });
 

@@ -8,28 +8,55 @@
  *
  * Each key's policy lets the account administer the key but not use it; only the roles of the
  * functions stacks/handlers.ts names, and the keep-alive and token consumer roles of
- * stacks/lifecycle.ts (data key), may call their listed actions, under the conditions below. The
- * same conditions go into each role's IAM statement, so both policies must agree to allow a call.
+ * stacks/lifecycle.ts (data key), may call their listed actions, under the conditions below (per
+ * purpose for the data key). The same statements go into each role's IAM policy, so both policies
+ * must agree to allow a call.
  */
+import type { DataKeyGrant, Purpose } from "./handlers.ts";
 
-/** What packages/aws/src/kms.ts sends; a call that differs is refused. */
-const conditions = {
-  stateKey: [{ test: "StringEquals", variable: "kms:MacAlgorithm", values: ["HMAC_SHA_256"] }],
-  dataKey: [
-    // The encryption context has no keys but these three...
+/**
+ * The keys of the token envelopes' encryption context (packages/aws/src/kms.ts). `config` is the
+ * digest of the connector's security-relevant configuration that token envelopes v2 add (issue 9);
+ * allowed, not required, so envelopes with and without it both pass.
+ */
+export const ENVELOPE_CONTEXT_KEYS = ["orgId", "connectorId", "purpose", "config"] as const;
+
+/** What packages/aws/src/kms.ts sends to the HMAC key; a call that differs is refused. */
+const STATE_KEY_CONDITIONS: readonly PolicyCondition[] = [
+  { test: "StringEquals", variable: "kms:MacAlgorithm", values: ["HMAC_SHA_256"] },
+];
+
+/** Data key use for the given purposes: the encryption context must name org, connector and purpose. */
+function dataKeyConditions(purposes: readonly Purpose[]): PolicyCondition[] {
+  return [
+    // The encryption context has no keys but these...
     {
       test: "ForAllValues:StringEquals",
       variable: "kms:EncryptionContextKeys",
-      values: ["orgId", "connectorId", "purpose"],
+      values: ENVELOPE_CONTEXT_KEYS,
     },
     // ...and cannot be omitted (ForAllValues alone also matches a request without any context)...
     { test: "Null", variable: "kms:EncryptionContextKeys", values: ["false"] },
     { test: "Null", variable: "kms:EncryptionContext:orgId", values: ["false"] },
     { test: "Null", variable: "kms:EncryptionContext:connectorId", values: ["false"] },
-    // ...and names one of the two purposes the code seals.
-    { test: "StringEquals", variable: "kms:EncryptionContext:purpose", values: ["client-secret", "tokens"] },
-  ],
-} as const;
+    // ...and its purpose is one this grant is for.
+    { test: "StringEquals", variable: "kms:EncryptionContext:purpose", values: purposes },
+  ];
+}
+
+/** One statement of a role on a key: the same actions and conditions in its IAM policy and the key's. */
+export interface KeyStatement {
+  actions: readonly string[];
+  conditions: readonly PolicyCondition[];
+}
+
+export function stateKeyStatements(actions: readonly string[]): KeyStatement[] {
+  return [{ actions, conditions: STATE_KEY_CONDITIONS }];
+}
+
+export function dataKeyStatements(grants: readonly DataKeyGrant[]): KeyStatement[] {
+  return grants.map((grant) => ({ actions: grant.actions, conditions: dataKeyConditions(grant.purposes) }));
+}
 
 /** Management without use: no Encrypt/Decrypt/GenerateDataKey/*Mac and no CreateGrant. */
 const ADMIN_ACTIONS = [
@@ -56,8 +83,6 @@ const ADMIN_ACTIONS = [
   "kms:CancelKeyDeletion",
 ];
 
-export type KeyCondition = (typeof conditions)[keyof typeof conditions][number];
-
 /** An IAM condition in the list form functions take (a key's or another one, e.g. stacks/lifecycle.ts). */
 export interface PolicyCondition {
   test: string;
@@ -69,7 +94,6 @@ export interface Key {
   name: "StateKey" | "DataKey";
   key: aws.kms.Key;
   link: sst.Linkable<{ arn: $util.Output<string> }>;
-  conditions: readonly KeyCondition[];
 }
 
 /** A key, its alias and its link; on retaining stages the key outlives `sst remove` like the table. */
@@ -85,7 +109,7 @@ function createKey(name: "StateKey" | "DataKey", purpose: string, args: aws.kms.
     targetKeyId: key.keyId,
   });
   const link = new sst.Linkable(name, { properties: { arn: key.arn } });
-  return { name, key, link, conditions: name === "StateKey" ? conditions.stateKey : conditions.dataKey };
+  return { name, key, link };
 }
 
 export function createKeys() {
@@ -109,7 +133,16 @@ export type Keys = ReturnType<typeof createKeys>;
 export interface KeyUse {
   name: string;
   roleArn: $util.Output<string>;
-  actions: readonly string[];
+  statements: readonly KeyStatement[];
+}
+
+/** A role's IAM statements for its key statements (the key policy repeats them, stacks/api.ts). */
+export function keyPermissions(key: Key, statements: readonly KeyStatement[]) {
+  return statements.map((statement) => ({
+    actions: [...statement.actions],
+    resources: [key.key.arn],
+    conditions: statement.conditions.map((c) => ({ ...c, values: [...c.values] })),
+  }));
 }
 
 /** IAM condition blocks ({ test: { variable: values } }) from the list form functions take. */
@@ -140,14 +173,17 @@ export function restrictKeyUse(key: Key, uses: KeyUse[]) {
           Action: ADMIN_ACTIONS,
           Resource: "*",
         },
-        ...uses.map((use) => ({
-          Sid: `${use.name}UsesKey`,
-          Effect: "Allow",
-          Principal: { AWS: use.roleArn },
-          Action: use.actions,
-          Resource: "*",
-          Condition: policyCondition(key.conditions),
-        })),
+        ...uses.flatMap((use) =>
+          use.statements.map((statement) => ({
+            // e.g. CallbackDecrypt: Sids are unique (one statement per role and action set).
+            Sid: `${use.name}${statement.actions.map((action) => action.replace(/^kms:/, "")).join("")}`,
+            Effect: "Allow",
+            Principal: { AWS: use.roleArn },
+            Action: statement.actions,
+            Resource: "*",
+            Condition: policyCondition(statement.conditions),
+          })),
+        ),
       ],
     }),
   });

@@ -30,27 +30,30 @@ const logStreams = (name: string) =>
   `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/connector-oauth/ci/${name}:*`;
 
 const MAC_CONDITION = { StringEquals: { "kms:MacAlgorithm": ["HMAC_SHA_256"] } };
-const CONTEXT_CONDITION = {
-  "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": ["orgId", "connectorId", "purpose"] },
+/** Data key use: the context names org, connector and purpose (and may carry the config digest). */
+const contextCondition = (...purposes: string[]) => ({
+  "ForAllValues:StringEquals": {
+    "kms:EncryptionContextKeys": ["orgId", "connectorId", "purpose", "config"],
+  },
   Null: {
     "kms:EncryptionContextKeys": ["false"],
     "kms:EncryptionContext:orgId": ["false"],
     "kms:EncryptionContext:connectorId": ["false"],
   },
-  StringEquals: { "kms:EncryptionContext:purpose": ["client-secret", "tokens"] },
-};
-/** Token consumers and KeepAlive reach connector and lease items only (ORG#...), never flow records. */
-const ORG_ITEMS_CONDITION = {
-  "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ORG#*"] },
+  StringEquals: { "kms:EncryptionContext:purpose": purposes },
+});
+/** Items whose partition key starts with the prefix: ORG# (connectors, leases) or FLOW# (flows). */
+const itemsCondition = (prefix: string) => ({
+  "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${prefix}*`] },
   Null: { "dynamodb:LeadingKeys": ["false"] },
-};
+});
 const TOKEN_TABLE_ACTIONS = [
   "dynamodb:GetItem",
   "dynamodb:UpdateItem",
   "dynamodb:PutItem",
   "dynamodb:DeleteItem",
 ];
-const TOKEN_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"];
+const SYNC_WORKER_ROLE = `arn:aws:iam::${ACCOUNT}:role/sync-worker`;
 const ROUTE_FUNCTIONS = ["Authorize", "Callback", "GetTokenFromCode"];
 const allow = (Action: string[], Resource: string[], Condition?: object) => ({
   Effect: "Allow",
@@ -68,6 +71,7 @@ beforeAll(async () => {
   production = await deployUnderMocks("production", {
     ...SECRETS,
     PublicApiUrl: "https://connect.example.com/",
+    TokenConsumerPrincipals: ` ${SYNC_WORKER_ROLE} `,
   });
 }, 300_000);
 
@@ -199,36 +203,71 @@ describe("sst.config.ts", () => {
     }
   });
 
-  it("grants each function only named actions on the table, key and log group ARNs", () => {
+  it("grants each function only named actions per key prefix and per purpose on the table, keys and log group", () => {
     const statements = (role: string) => inlinePolicy(one(ci, "aws:iam/role:Role", role)).Statement;
+    const openSecret = allow(["kms:Decrypt"], [DATA_KEY_ARN], contextCondition("client-secret"));
+    const sealTokens = allow(["kms:GenerateDataKey"], [DATA_KEY_ARN], contextCondition("tokens"));
     expect(statements("AuthorizeRole")).toEqual([
-      allow(["dynamodb:GetItem", "dynamodb:PutItem"], [TABLE_ARN]),
+      allow(["dynamodb:GetItem"], [TABLE_ARN], itemsCondition("ORG#")),
+      allow(["dynamodb:PutItem"], [TABLE_ARN], itemsCondition("FLOW#")),
       allow(["kms:GenerateMac"], [STATE_KEY_ARN], MAC_CONDITION),
       allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("Authorize")]),
     ]);
     expect(statements("CallbackRole")).toEqual([
-      allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [TABLE_ARN]),
+      allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [TABLE_ARN], itemsCondition("FLOW#")),
+      allow(["dynamodb:UpdateItem"], [TABLE_ARN], itemsCondition("ORG#")),
       allow(["kms:VerifyMac"], [STATE_KEY_ARN], MAC_CONDITION),
-      allow(["kms:GenerateDataKey", "kms:Decrypt"], [DATA_KEY_ARN], CONTEXT_CONDITION),
+      openSecret,
+      sealTokens,
       allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("Callback")]),
     ]);
     expect(statements("GetTokenFromCodeRole")).toEqual([
-      allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [TABLE_ARN]),
-      allow(["kms:GenerateDataKey", "kms:Decrypt"], [DATA_KEY_ARN], CONTEXT_CONDITION),
+      allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [TABLE_ARN], itemsCondition("ORG#")),
+      openSecret,
+      sealTokens,
       allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("GetTokenFromCode")]),
     ]);
     expect(statements("KeepAliveRole")).toEqual([
-      allow(TOKEN_TABLE_ACTIONS, [TABLE_ARN], ORG_ITEMS_CONDITION),
-      allow(TOKEN_KEY_ACTIONS, [DATA_KEY_ARN], CONTEXT_CONDITION),
+      allow(TOKEN_TABLE_ACTIONS, [TABLE_ARN], itemsCondition("ORG#")),
+      allow(["kms:Decrypt"], [DATA_KEY_ARN], contextCondition("client-secret", "tokens")),
+      sealTokens,
       allow(["dynamodb:Scan"], [TABLE_ARN]),
       allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("KeepAlive")]),
     ]);
   });
 
+  it("lets every function's role be assumed only by Lambda, for this account and that function", () => {
+    const functions = all(ci, "aws:lambda/function:Function");
+    expect(functions).toHaveLength(4);
+    for (const fn of functions) {
+      const name = String(fn.name).replace(/Function$/, "");
+      expect(fn.inputs.name).toBe(`connector-oauth-ci-${name}`);
+      const role = all(ci, "aws:iam/role:Role").find((r) => r.state.arn === fn.inputs.role);
+      expect(role?.name).toBe(`${name}Role`);
+      expect(role?.inputs.managedPolicyArns).toEqual([]);
+      expect(JSON.parse(String(role?.inputs.assumeRolePolicy))).toEqual({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "LambdaOfThisAccountOnly",
+            Effect: "Allow",
+            Principal: { Service: "lambda.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            Condition: {
+              StringEquals: { "aws:SourceAccount": ACCOUNT },
+              ArnEqualsIfExists: { "aws:SourceArn": fn.state.arn },
+            },
+          },
+        ],
+      });
+    }
+  });
+
   it("gives sync workers a policy for connector and lease items and the data key, and a role carrying only it", () => {
     expect(consumerPolicy().Statement).toEqual([
-      allow(TOKEN_TABLE_ACTIONS, [TABLE_ARN], ORG_ITEMS_CONDITION),
-      allow(TOKEN_KEY_ACTIONS, [DATA_KEY_ARN], CONTEXT_CONDITION),
+      allow(TOKEN_TABLE_ACTIONS, [TABLE_ARN], itemsCondition("ORG#")),
+      allow(["kms:Decrypt"], [DATA_KEY_ARN], contextCondition("client-secret", "tokens")),
+      allow(["kms:GenerateDataKey"], [DATA_KEY_ARN], contextCondition("tokens")),
     ]);
     const consumerRole = one(ci, "aws:iam/role:Role", "TokenConsumerRole");
     const role = consumerRole.inputs;
@@ -241,11 +280,22 @@ describe("sst.config.ts", () => {
         policyArn: one(ci, "aws:iam/policy:Policy", "TokenConsumerPolicy").state.arn,
       },
     ]);
-    expect(JSON.parse(String(role.assumeRolePolicy)).Statement).toEqual([
-      { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "sts:AssumeRole" },
+    const workers = {
+      Sid: "WorkersOfThisAccountRunAsIt",
+      Effect: "Allow",
+      Principal: { Service: ["lambda.amazonaws.com", "ecs-tasks.amazonaws.com"] },
+      Action: "sts:AssumeRole",
+      Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } },
+    };
+    // No TokenConsumerPrincipals on ci: nobody assumes it, workers run as it.
+    expect(JSON.parse(String(role.assumeRolePolicy)).Statement).toEqual([workers]);
+    const named = one(production, "aws:iam/role:Role", "TokenConsumerRole").inputs.assumeRolePolicy;
+    expect(JSON.parse(String(named)).Statement).toEqual([
+      workers,
       {
+        Sid: "NamedPrincipalsAssumeIt",
         Effect: "Allow",
-        Principal: { Service: ["lambda.amazonaws.com", "ecs-tasks.amazonaws.com"] },
+        Principal: { AWS: [SYNC_WORKER_ROLE] },
         Action: "sts:AssumeRole",
       },
     ]);
@@ -286,20 +336,22 @@ describe("sst.config.ts", () => {
     });
     const [stateAdmin, ...stateUses] = keyPolicy("StateKeyPolicy").Statement;
     expect(stateUses).toEqual([
-      uses("AuthorizeUsesKey", "Authorize", ["kms:GenerateMac"], MAC_CONDITION),
-      uses("CallbackUsesKey", "Callback", ["kms:VerifyMac"], MAC_CONDITION),
+      uses("AuthorizeGenerateMac", "Authorize", ["kms:GenerateMac"], MAC_CONDITION),
+      uses("CallbackVerifyMac", "Callback", ["kms:VerifyMac"], MAC_CONDITION),
     ]);
     const [dataAdmin, ...dataUses] = keyPolicy("DataKeyPolicy").Statement;
+    const secrets = contextCondition("client-secret");
+    const tokens = contextCondition("tokens");
+    const both = contextCondition("client-secret", "tokens");
     expect(dataUses).toEqual([
-      uses("CallbackUsesKey", "Callback", ["kms:GenerateDataKey", "kms:Decrypt"], CONTEXT_CONDITION),
-      uses(
-        "GetTokenFromCodeUsesKey",
-        "GetTokenFromCode",
-        ["kms:GenerateDataKey", "kms:Decrypt"],
-        CONTEXT_CONDITION,
-      ),
-      uses("KeepAliveUsesKey", "KeepAlive", TOKEN_KEY_ACTIONS, CONTEXT_CONDITION),
-      uses("TokenConsumerUsesKey", "TokenConsumer", TOKEN_KEY_ACTIONS, CONTEXT_CONDITION),
+      uses("CallbackDecrypt", "Callback", ["kms:Decrypt"], secrets),
+      uses("CallbackGenerateDataKey", "Callback", ["kms:GenerateDataKey"], tokens),
+      uses("GetTokenFromCodeDecrypt", "GetTokenFromCode", ["kms:Decrypt"], secrets),
+      uses("GetTokenFromCodeGenerateDataKey", "GetTokenFromCode", ["kms:GenerateDataKey"], tokens),
+      uses("KeepAliveDecrypt", "KeepAlive", ["kms:Decrypt"], both),
+      uses("KeepAliveGenerateDataKey", "KeepAlive", ["kms:GenerateDataKey"], tokens),
+      uses("TokenConsumerDecrypt", "TokenConsumer", ["kms:Decrypt"], both),
+      uses("TokenConsumerGenerateDataKey", "TokenConsumer", ["kms:GenerateDataKey"], tokens),
     ]);
     for (const admin of [stateAdmin, dataAdmin]) {
       expect(admin?.Principal).toEqual({ AWS: `arn:aws:iam::${ACCOUNT}:root` });
