@@ -6,15 +6,24 @@
  */
 export default $config({
   app(input) {
-    const production = input.stage === "production";
+    // Stage names: short (they go into function names, at most 64 characters) and DNS-like.
+    if (!/^[a-z][a-z0-9-]{0,29}$/.test(input.stage)) {
+      throw new Error(
+        `Stage "${input.stage}": use 1-30 lowercase letters, digits and "-", starting with a letter`,
+      );
+    }
+    // Protected unless explicitly a development stage (dev, ci, test, dev-<name>): such a stage
+    // refuses `sst remove`, its table has deletion protection, and its table and keys are kept if
+    // it is removed anyway. A stage named in a guide (prod, production, staging, ...) is protected
+    // whatever the guide calls it.
+    const development = /^(dev|ci|test)$|^dev-/.test(input.stage);
     return {
       name: "connector-oauth",
       version: "4.17.1",
       home: "aws",
       providers: { aws: { version: "7.20.0" } },
-      // Production refuses `sst remove` and keeps its table and keys if removed anyway.
-      protect: production,
-      removal: production ? "retain" : "remove",
+      protect: !development,
+      removal: development ? "remove" : "retain",
     };
   },
   async run() {

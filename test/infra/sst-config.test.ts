@@ -3,7 +3,8 @@
  * Expectations are written out here, not read from stacks/handlers.ts, so a change there shows up.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -11,6 +12,7 @@ import {
   type Deployment,
   deployUnderMocks,
   ensurePlatform,
+  evaluateApp,
   REGION,
   type Recorded,
   ROOT,
@@ -403,7 +405,26 @@ describe("sst.config.ts", () => {
       true,
     );
     expect(production.outputs._protect).toBe(true);
+    expect(production.app.removal).toBe("retain");
     expect(ci.outputs._protect).toBe(false);
+    expect(ci.app.removal).toBe("remove");
+  });
+
+  it("protects and retains every stage not explicitly a development one, and refuses bad stage names", async () => {
+    const work = mkdtempSync(join(tmpdir(), "sst-app-"));
+    try {
+      for (const stage of ["prod", "production", "staging", "alice", "development"]) {
+        expect(await evaluateApp(stage, work), stage).toMatchObject({ protect: true, removal: "retain" });
+      }
+      for (const stage of ["dev", "ci", "test", "dev-alice"]) {
+        expect(await evaluateApp(stage, work), stage).toMatchObject({ protect: false, removal: "remove" });
+      }
+      for (const stage of ["Prod", "a".repeat(31), "-x", "prod_1"]) {
+        await expect(evaluateApp(stage, work), stage).rejects.toThrow(/^Stage "/);
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it("links each function only to what it uses", () => {
