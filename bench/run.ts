@@ -6,8 +6,10 @@
 import { writeFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
+import { handlers } from "../stacks/handlers.ts";
 import { installCallCounter, type Tally } from "./call-counter.ts";
 import { type ColdResult, measureColdStarts } from "./cold-start.ts";
+import { type FloodResult, floodSection, measureFlood } from "./flood.ts";
 import { measureRefresh, type RefreshResult, refreshSection } from "./refresh.ts";
 import { measureWarm, type WarmResult } from "./warm.ts";
 
@@ -95,7 +97,7 @@ function callsTable(first: Tally, perConnect: Tally[]): string[] {
   ];
 }
 
-function report(cold: ColdResult[], warm: WarmResult, refresh: RefreshResult): string {
+function report(cold: ColdResult[], warm: WarmResult, refresh: RefreshResult, flood: FloodResult): string {
   const machine = `${availableParallelism()} CPUs (nproc), ${cpus()[0]?.model ?? "unknown CPU"}`;
   return [
     "# Benchmark",
@@ -138,6 +140,16 @@ function report(cold: ColdResult[], warm: WarmResult, refresh: RefreshResult): s
     "",
     ...refreshSection(refresh),
     "",
+    "## Forged-state callback (flooding)",
+    "",
+    "The callback is unauthenticated: anyone can send it a well-formed state with a wrong MAC. It is",
+    "refused after one KMS VerifyMac, before any DynamoDB read or provider call. Sequential requests",
+    "through the real callback handler; costs from AWS list prices (us-east-1, no free tier; KMS",
+    "$0.03 per 10,000 requests, https://aws.amazon.com/kms/pricing/; bench/flood.ts cites the others),",
+    "the Lambda time taken as the local median (AWS KMS adds its in-region round trip).",
+    "",
+    ...floodSection(flood, handlers.Callback.throttle),
+    "",
   ].join("\n");
 }
 
@@ -145,6 +157,7 @@ installCallCounter();
 const cold = await measureColdStarts(SUBJECTS, COLD_RUNS);
 const warm = await measureWarm(REQUESTS, WARM_UP);
 const refresh = await measureRefresh(Number(process.env.BENCH_REFRESHES ?? 100), 100, 5);
-const markdown = report(cold, warm, refresh);
+const flood = await measureFlood(REQUESTS, WARM_UP);
+const markdown = report(cold, warm, refresh, flood);
 console.log(markdown);
 await writeFile(join(ROOT, "docs/benchmark.md"), markdown);

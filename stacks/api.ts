@@ -21,8 +21,11 @@ import {
 import type { Settings } from "./settings.ts";
 import { type Storage, tablePermissions } from "./storage.ts";
 
-/** Per route (API Gateway applies the default route settings to each route separately). */
-const THROTTLE = { burstLimit: 50, ratePerSecond: 20 };
+/**
+ * A route without its own throttle (stacks/handlers.ts gives each one) gets this: one request per
+ * second, so a route added without sizing is conspicuous rather than open.
+ */
+const UNSIZED_ROUTE_THROTTLE = { ratePerSecond: 1, burst: 1 };
 
 /** Shared with the keep-alive function (stacks/lifecycle.ts). */
 export const FUNCTION_DEFAULTS = {
@@ -57,6 +60,12 @@ export function createApi({
   extraKeyUses?: Partial<Record<keyof Keys, KeyUse[]>>;
 }) {
   const domain = process.env.API_DOMAIN;
+  // The stage's per-route settings name routes by key, and API Gateway refuses settings for a route
+  // that does not exist yet: the stage waits for the routes (they do not depend on the stage).
+  let routesCreated: (routes: $util.Input<$util.Resource>[]) => void = () => {};
+  const routes = new Promise<$util.Input<$util.Resource>[]>((resolve) => {
+    routesCreated = resolve;
+  });
   const api = new sst.aws.ApiGatewayV2("Api", {
     ...(domain ? { domain } : {}),
     // Browsers call authorize and the legacy endpoint from the app, with a bearer token.
@@ -68,11 +77,17 @@ export function createApi({
     },
     accessLog: { retention: "1 month" },
     transform: {
-      stage: (args) => {
+      stage: (args, opts) => {
         args.defaultRouteSettings = {
-          throttlingBurstLimit: THROTTLE.burstLimit,
-          throttlingRateLimit: THROTTLE.ratePerSecond,
+          throttlingBurstLimit: UNSIZED_ROUTE_THROTTLE.burst,
+          throttlingRateLimit: UNSIZED_ROUTE_THROTTLE.ratePerSecond,
         };
+        args.routeSettings = Object.values(handlers).map(({ route, throttle }) => ({
+          routeKey: route,
+          throttlingBurstLimit: throttle.burst,
+          throttlingRateLimit: throttle.ratePerSecond,
+        }));
+        opts.dependsOn = routes;
       },
     },
   });
@@ -97,6 +112,7 @@ export function createApi({
   const functions = (Object.keys(handlers) as HandlerName[]).map((name) =>
     createHandler(name, handlers[name], deps),
   );
+  routesCreated(functions.map(({ route }) => route.nodes.route));
   for (const [keyName, key] of Object.entries(keys) as [keyof Keys, Key][]) {
     restrictKeyUse(key, [...keyUses(functions, key.name), ...(extraKeyUses?.[keyName] ?? [])]);
   }
@@ -141,8 +157,8 @@ function createHandler(name: HandlerName, access: HandlerAccess, deps: Deps) {
     ],
     // Its role's trust policy and managed policies: stacks/functions.ts, for every function.
   });
-  deps.api.route(access.route, fn.arn);
-  return { name, grants, fn };
+  const route = deps.api.route(access.route, fn.arn);
+  return { name, grants, fn, route };
 }
 
 type Handler = ReturnType<typeof createHandler>;

@@ -49,7 +49,21 @@ export interface HandlerAccess {
   dataKey?: readonly DataKeyGrant[];
   /** Stage settings linked to the function (see stacks/settings.ts). */
   settings: readonly SettingsLink[];
+  /** The route's own throttle (API Gateway stage route settings), sized in docs/deploy.md#flooding. */
+  throttle: Throttle;
 }
+
+/** Requests per second sustained, and the bucket size for bursts, for the whole route (all clients). */
+export interface Throttle {
+  ratePerSecond: number;
+  burst: number;
+}
+
+/**
+ * Connects: 10/s is 36,000 connects an hour, far above any onboarding peak; a flood of forged states
+ * at that ceiling costs about $3.60 a day (one KMS VerifyMac each; docs/deploy.md#flooding).
+ */
+const CONNECT_THROTTLE: Throttle = { ratePerSecond: 10, burst: 20 };
 
 /** Opening the connector's client secret and sealing the tokens the provider returned. */
 const SEAL_NEW_TOKENS: readonly DataKeyGrant[] = [
@@ -68,6 +82,7 @@ export const handlers = {
     ],
     stateKey: ["kms:GenerateMac"],
     settings: ["WebApp", "PublicApi", "Auth"],
+    throttle: CONNECT_THROTTLE,
   },
   // Finishes a flow: verifies the state, consumes and reads the flow (it carries the connector's
   // configuration, so no connector read), opens the client secret, seals and stores the tokens.
@@ -81,6 +96,8 @@ export const handlers = {
     stateKey: ["kms:VerifyMac"],
     dataKey: SEAL_NEW_TOKENS,
     settings: ["WebApp", "PublicApi"],
+    // One callback per connect; unauthenticated, so this is also the flood ceiling.
+    throttle: CONNECT_THROTTLE,
   },
   // Legacy Google code exchange: reads the connector, opens the client secret, seals the tokens.
   GetTokenFromCode: {
@@ -89,6 +106,8 @@ export const handlers = {
     table: [{ actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], items: [ITEMS.org] }],
     dataKey: SEAL_NEW_TOKENS,
     settings: ["Auth"],
+    // Org admins only, once per Google Workspace connection.
+    throttle: { ratePerSecond: 2, burst: 5 },
   },
 } as const satisfies Record<string, HandlerAccess>;
 

@@ -455,9 +455,24 @@ describe("sst.config.ts", () => {
     expect(production.outputs.callbackUrl).toBe("https://connect.example.com/connectors/oauth/callback");
   });
 
-  it("throttles every route, writes access logs and allows CORS only from the app origins", () => {
+  it("throttles each route on its own, writes access logs and allows CORS only from the app origins", () => {
     const stage = one(ci, "aws:apigatewayv2/stage:Stage", "ApiStage").inputs;
-    expect(stage.defaultRouteSettings).toEqual({ throttlingBurstLimit: 50, throttlingRateLimit: 20 });
+    // Each route its own throttle (sized in docs/deploy.md#flooding); an unsized route gets 1/s.
+    expect(stage.defaultRouteSettings).toEqual({ throttlingBurstLimit: 1, throttlingRateLimit: 1 });
+    expect(stage.routeSettings).toEqual([
+      {
+        routeKey: "GET /connectors/{connectorId}/oauth/authorize",
+        throttlingBurstLimit: 20,
+        throttlingRateLimit: 10,
+      },
+      { routeKey: "GET /connectors/oauth/callback", throttlingBurstLimit: 20, throttlingRateLimit: 10 },
+      { routeKey: "POST /connectors/getTokenFromCode", throttlingBurstLimit: 5, throttlingRateLimit: 2 },
+    ]);
+    // API Gateway refuses settings for a route that does not exist: the stage is created after them.
+    const order = (type: string) => ci.resources.flatMap((r, i) => (r.type === type ? [i] : []));
+    const [stageAt] = order("aws:apigatewayv2/stage:Stage");
+    for (const routeAt of order("aws:apigatewayv2/route:Route"))
+      expect(routeAt).toBeLessThan(Number(stageAt));
     expect(stage.accessLogSettings).toMatchObject({ destinationArn: expect.stringContaining(":log-group:") });
     const cors = one(ci, "aws:apigatewayv2/api:Api", "ApiApi").state.corsConfiguration;
     expect(cors).toMatchObject({ allowOrigins: ["https://app.example.com", "https://admin.example.com"] });
