@@ -79,13 +79,28 @@ export function createLifecycle({
       },
     ],
   });
-  // EventBridge Scheduler, through a role allowed lambda:InvokeFunction on this function only.
+  // EventBridge Scheduler, through a role allowed lambda:InvokeFunction on this function only and
+  // trusted by Scheduler acting for this account only (aws:SourceAccount, as the EventBridge
+  // Scheduler User Guide's "Set up the execution role" recommends against the confused deputy).
+  const { account } = awsContext();
   const schedule = new sst.aws.CronV2("KeepAliveSchedule", {
     schedule: KEEP_ALIVE_SCHEDULE,
     function: keepAlive,
     transform: {
       role: (args) => {
         args.managedPolicyArns = [];
+        args.assumeRolePolicy = $jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "SchedulerOfThisAccountOnly",
+              Effect: "Allow",
+              Principal: { Service: "scheduler.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: { StringEquals: { "aws:SourceAccount": account } },
+            },
+          ],
+        });
       },
     },
   });
@@ -102,7 +117,6 @@ export function createLifecycle({
       })),
     }),
   });
-  const { account } = awsContext();
   const consumerRole = new aws.iam.Role("TokenConsumerRole", {
     description: `${$app.name} ${$app.stage}: sync workers that use connector tokens`,
     assumeRolePolicy: consumerTrustPolicy(account, consumerPrincipals),

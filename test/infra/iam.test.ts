@@ -280,6 +280,23 @@ describe("IAM, evaluated", () => {
     }
   });
 
+  it("lets only EventBridge Scheduler of this account become the keep-alive schedule's role", async () => {
+    const role = roles.KeepAliveSchedule as Role;
+    expect({
+      scheduler: await assume(role, "scheduler.amazonaws.com", { "aws:SourceAccount": ACCOUNT }),
+      schedulerOfAnotherAccount: await assume(role, "scheduler.amazonaws.com", {
+        "aws:SourceAccount": "210987654321",
+      }),
+      accountRoot: await assume(role, `arn:aws:iam::${ACCOUNT}:root`, {}, ALLOW_EVERYTHING),
+      lambda: await assume(role, "lambda.amazonaws.com", { "aws:SourceAccount": ACCOUNT }),
+    }).toEqual({
+      scheduler: "Allowed",
+      schedulerOfAnotherAccount: "ImplicitlyDenied",
+      accountRoot: "ImplicitlyDenied",
+      lambda: "ImplicitlyDenied",
+    });
+  });
+
   it("lets workers of this account run as the token consumer role, and only the named principals assume it", async () => {
     const role = roles.TokenConsumer as Role;
     const withNames = rolesOf(named).TokenConsumer as Role;

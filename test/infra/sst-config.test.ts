@@ -148,9 +148,14 @@ describe("sst.config.ts", () => {
       },
     });
     expect(all(ci, "aws:scheduler/schedule:Schedule")).toHaveLength(1);
-    expect(schedulerRole.inputs.assumeRolePolicy).toMatchObject({
+    expect(JSON.parse(String(schedulerRole.inputs.assumeRolePolicy))).toMatchObject({
       Statement: [
-        { Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: "scheduler.amazonaws.com" } },
+        {
+          Effect: "Allow",
+          Action: "sts:AssumeRole",
+          Principal: { Service: "scheduler.amazonaws.com" },
+          Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } },
+        },
       ],
     });
     expect(inlinePolicy(schedulerRole).Statement).toEqual([
