@@ -10,6 +10,7 @@
 import { type HandlerAccess, type HandlerName, handlers } from "./handlers.ts";
 import {
   dataKeyStatements,
+  fromFunction,
   type Key,
   type KeyStatement,
   type Keys,
@@ -167,6 +168,10 @@ function keyUses(functions: Handler[], keyName: Key["name"]): KeyUse[] {
   return functions.flatMap(({ name, grants, fn }) =>
     grants
       .filter(([key]) => key.name === keyName)
-      .map(([, statements]) => ({ name, roleArn: fn.nodes.role.arn, statements })),
+      .map(([, statements]) => ({
+        name,
+        roleArn: fn.nodes.role.arn,
+        statements: fromFunction(name, statements),
+      })),
   );
 }

@@ -5,7 +5,12 @@
  * - a fixed name, `<app>-<stage>-<Name>`, so its ARN is known before it exists;
  * - an execution role trusted by `lambda.amazonaws.com` only, and only for this account
  *   (`aws:SourceAccount`) and this function (`aws:SourceArn`, when Lambda sends it);
- * - no managed policies (each function writes to its own log group, granted by its own statement).
+ * - no managed policies (each function writes to its own log group, granted by its own statement);
+ * - every one of its permissions conditioned on `lambda:SourceFunctionArn` being this function: Lambda
+ *   adds that key to every request made with the role's credentials from inside the function's
+ *   execution environment, and to the log writes it makes for the function (Lambda Developer Guide,
+ *   "Using source function ARN to control function access behavior"), so credentials copied out of
+ *   the function (its environment variables, a server-side request forgery) are refused elsewhere.
  *
  * Why: SST 4.17.1 renders every function role with its `sst dev` trust policy (Lambda and
  * `arn:aws:iam::<account>:root`) in every stage: in .sst/platform/src/components/aws/function.ts the
@@ -66,6 +71,18 @@ type RoleTransform = NonNullable<NonNullable<sst.aws.FunctionArgs["transform"]>[
 export function enforceFunctionRoles(): void {
   $transform(sst.aws.Function, (args, _opts, name) => {
     args.name ??= functionName(name);
+    if (args.permissions) {
+      const permissions = $output(args.permissions);
+      args.permissions = $resolve([permissions, functionArn(name)] as const).apply(([list, arn]) =>
+        list.map((permission) => ({
+          ...permission,
+          conditions: [
+            ...(permission.conditions ?? []),
+            { test: "ArnEquals", variable: "lambda:SourceFunctionArn", values: [arn] },
+          ],
+        })),
+      );
+    }
     const own: RoleTransform | undefined = args.transform?.role;
     args.transform = {
       ...args.transform,

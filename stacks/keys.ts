@@ -12,6 +12,7 @@
  * purpose for the data key). The same statements go into each role's IAM policy, so both policies
  * must agree to allow a call.
  */
+import { functionArn } from "./functions.ts";
 import type { DataKeyGrant, Purpose } from "./handlers.ts";
 
 /**
@@ -87,7 +88,7 @@ const ADMIN_ACTIONS = [
 export interface PolicyCondition {
   test: string;
   variable: string;
-  values: readonly string[];
+  values: readonly $util.Input<string>[];
 }
 
 export interface Key {
@@ -134,6 +135,20 @@ export interface KeyUse {
   name: string;
   roleArn: $util.Output<string>;
   statements: readonly KeyStatement[];
+}
+
+/**
+ * A function's statements in a key policy: only from inside that function. A key policy that names a
+ * role allows it on its own, whatever the role's IAM policy says, so the condition stacks/functions.ts
+ * puts on every function permission must be repeated here.
+ */
+export function fromFunction(name: string, statements: readonly KeyStatement[]): KeyStatement[] {
+  const inside: PolicyCondition = {
+    test: "ArnEquals",
+    variable: "lambda:SourceFunctionArn",
+    values: [functionArn(name)],
+  };
+  return statements.map((statement) => ({ ...statement, conditions: [...statement.conditions, inside] }));
 }
 
 /** A role's IAM statements for its key statements (the key policy repeats them, stacks/api.ts). */

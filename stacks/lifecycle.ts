@@ -12,7 +12,14 @@
 import { FUNCTION_DEFAULTS } from "./api.ts";
 import { awsContext } from "./functions.ts";
 import { type DataKeyGrant, ITEMS, PURPOSES, type TableGrant } from "./handlers.ts";
-import { dataKeyStatements, type Keys, type KeyUse, keyPermissions, policyCondition } from "./keys.ts";
+import {
+  dataKeyStatements,
+  fromFunction,
+  type Keys,
+  type KeyUse,
+  keyPermissions,
+  policyCondition,
+} from "./keys.ts";
 import { type Storage, tablePermissions } from "./storage.ts";
 
 /**
@@ -130,7 +137,11 @@ export function createLifecycle({
 
   /** Their statements in the data key's policy (stacks/keys.ts restrictKeyUse, via createApi). */
   const dataKeyUses: KeyUse[] = [
-    { name: "KeepAlive", roleArn: keepAlive.nodes.role.arn, statements: dataKeyUse },
+    {
+      name: "KeepAlive",
+      roleArn: keepAlive.nodes.role.arn,
+      statements: fromFunction("KeepAlive", dataKeyUse),
+    },
     { name: "TokenConsumer", roleArn: consumerRole.arn, statements: dataKeyUse },
   ];
   return { keepAlive, schedule, consumerPolicy, consumerRole, dataKeyUses };

@@ -161,11 +161,21 @@ const deployed = () => ({
   keys: { [h.services.stateKeyId]: stateKeyArn, [h.services.dataKeyId]: dataKeyArn },
 });
 
-/** Each caller's distinct IAM requests. */
+const FUNCTIONS = ["Authorize", "Callback", "GetTokenFromCode", "KeepAlive"] as const;
+const functionArnOf = (name: string) =>
+  `arn:aws:lambda:${REGION}:${ACCOUNT}:function:connector-oauth-ci-${name}`;
+
+/** What Lambda adds to a request made with a function's credentials from inside that function. */
+function fromInside(caller: string, request: IamRequest): IamRequest {
+  if (!(FUNCTIONS as readonly string[]).includes(caller)) return request;
+  return { ...request, context: { ...request.context, "lambda:SourceFunctionArn": functionArnOf(caller) } };
+}
+
+/** Each caller's distinct IAM requests, as AWS sees them (from inside the function for functions). */
 function requestsOf(caller: Caller): IamRequest[] {
   const seen = new Map<string, IamRequest>();
   for (const call of recordedCalls().filter((c: AwsCall) => c.caller === caller)) {
-    const request = toRequest(call, deployed());
+    const request = fromInside(caller, toRequest(call, deployed()));
     seen.set(JSON.stringify(request), request);
   }
   return [...seen.values()];
@@ -246,11 +256,29 @@ describe("IAM, evaluated", () => {
     expect(allowed).toEqual([]);
   });
 
+  it("refuses a function's credentials used outside that function, even for the calls it makes", async () => {
+    const allowed: string[] = [];
+    for (const name of FUNCTIONS) {
+      for (const request of requestsOf(name)) {
+        const { "lambda:SourceFunctionArn": _, ...elsewhere } = request.context;
+        const outside = await decideAs(roles[name] as Role, { ...request, context: elsewhere }, keyPolicies);
+        const inAnother = await decideAs(
+          roles[name] as Role,
+          { ...request, context: { ...elsewhere, "lambda:SourceFunctionArn": functionArnOf("Other") } },
+          keyPolicies,
+        );
+        if (outside === "Allowed" || inAnother === "Allowed")
+          allowed.push(`${name}: ${describeRequest(request)}`);
+      }
+    }
+    expect(allowed).toEqual([]);
+  });
+
   it("lets only Lambda of this account, for that function, become a function's role", async () => {
-    for (const name of ["Authorize", "Callback", "GetTokenFromCode", "KeepAlive"]) {
+    for (const name of FUNCTIONS) {
       const role = roles[name] as Role;
-      const own = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:connector-oauth-ci-${name}`;
-      const other = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:connector-oauth-ci-Other`;
+      const own = functionArnOf(name);
+      const other = functionArnOf("Other");
       const account = { "aws:SourceAccount": ACCOUNT };
       const decisions = {
         lambda: await assume(role, "lambda.amazonaws.com", { ...account, "aws:SourceArn": own }),
@@ -475,7 +503,7 @@ function probeAs(caller: Caller | "AccountAdmin", probe: Probe): Promise<Decisio
       keyPolicies[request.resource],
     );
   }
-  return decideAs(roles[caller] as Role, request, keyPolicies);
+  return decideAs(roles[caller] as Role, fromInside(caller, request), keyPolicies);
 }
 
 /** A statement's scopes: its leading-key patterns, its purposes, or one unscoped entry. */

@@ -73,8 +73,13 @@ export function keyPoliciesOf(deployment: Deployment): Record<string, PolicyDocu
   return policies;
 }
 
-/** Keys the validating run may drop (see above); any other dropped key is an error in the request. */
-const UNVALIDATED_KEYS = /^kms:EncryptionContext:/;
+/**
+ * Keys the validating run may drop; any other dropped key is an error in the request. Besides the
+ * encryption context keys (see above), `lambda:SourceFunctionArn`: Lambda adds it to requests made
+ * with a function's credentials from inside the function, for any service, but iam-data lists it
+ * under Lambda's own actions only.
+ */
+const UNVALIDATED_KEYS = /^(kms:EncryptionContext:|lambda:SourceFunctionArn$)/;
 
 /** How AWS decides `principal`'s request, given its identity policies and the resource's policy. */
 export async function decide(

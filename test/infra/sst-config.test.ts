@@ -211,7 +211,15 @@ describe("sst.config.ts", () => {
   });
 
   it("grants each function only named actions per key prefix and per purpose on the table, keys and log group", () => {
-    const statements = (role: string) => inlinePolicy(one(ci, "aws:iam/role:Role", role)).Statement;
+    // Every statement is for calls from inside the function only; checked here, then set aside.
+    const statements = (role: string) =>
+      inlinePolicy(one(ci, "aws:iam/role:Role", role)).Statement.map((statement) => {
+        const { ArnEquals, ...condition } = statement.Condition as Record<string, unknown>;
+        const fn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:connector-oauth-ci-${role.replace(/Role$/, "")}`;
+        expect(ArnEquals, role).toEqual({ "lambda:SourceFunctionArn": [fn] });
+        const { Condition: _, ...rest } = statement;
+        return Object.keys(condition).length > 0 ? { ...rest, Condition: condition } : rest;
+      });
     const openSecret = allow(["kms:Decrypt"], [DATA_KEY_ARN], contextCondition("client-secret"));
     const sealTokens = allow(["kms:GenerateDataKey"], [DATA_KEY_ARN], contextCondition("tokens"));
     expect(statements("AuthorizeRole")).toEqual([
