@@ -161,8 +161,10 @@ export function keyPermissions(key: Key, statements: readonly KeyStatement[]) {
 }
 
 /** IAM condition blocks ({ test: { variable: values } }) from the list form functions take. */
-export function policyCondition(list: readonly PolicyCondition[]): Record<string, Record<string, string[]>> {
-  const result: Record<string, Record<string, string[]>> = {};
+export function policyCondition(
+  list: readonly PolicyCondition[],
+): Record<string, Record<string, $util.Input<string>[]>> {
+  const result: Record<string, Record<string, $util.Input<string>[]>> = {};
   for (const { test, variable, values } of list) {
     result[test] = { ...result[test], [variable]: [...values] };
   }

@@ -341,13 +341,24 @@ describe("sst.config.ts", () => {
 
   it("lets only the functions' and the token consumer's roles use each key, with their IAM conditions", () => {
     const roleArn = (name: string) => one(ci, "aws:iam/role:Role", `${name}Role`).state.arn;
+    // A function's statements hold only from inside it (the key policy alone would allow the role).
+    const inside = (role: string) =>
+      role === "TokenConsumer"
+        ? {}
+        : {
+            ArnEquals: {
+              "lambda:SourceFunctionArn": [
+                `arn:aws:lambda:${REGION}:${ACCOUNT}:function:connector-oauth-ci-${role}`,
+              ],
+            },
+          };
     const uses = (sid: string, role: string, Action: string[], Condition: object) => ({
       Sid: sid,
       Effect: "Allow",
       Principal: { AWS: roleArn(role) },
       Action,
       Resource: "*",
-      Condition,
+      Condition: { ...Condition, ...inside(role) },
     });
     const [stateAdmin, ...stateUses] = keyPolicy("StateKeyPolicy").Statement;
     expect(stateUses).toEqual([
