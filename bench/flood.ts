@@ -13,7 +13,7 @@
  * only; AWS KMS adds its own network round trip (a few milliseconds in region).
  */
 import { kmsStateMac } from "@connector-oauth/aws";
-import { demoConnector, type Harness, startHarness } from "../functions/test/support/harness.ts";
+import type { Harness } from "../functions/test/support/harness.ts";
 import { countCallsDuring, type Tally } from "./call-counter.ts";
 
 export interface FloodResult {
@@ -33,58 +33,59 @@ export const PRICES = {
   memoryGb: 0.5,
 };
 
-const CONNECTOR = "bench-flood";
-
 /** A state with the right structure and a wrong MAC: its last characters changed. */
 function forge(state: string): string {
   const last = state.slice(-4);
   return `${state.slice(0, -4)}${last === "AAAA" ? "BBBB" : "AAAA"}`;
 }
 
-async function forgedState(h: Harness): Promise<string> {
+async function forgedState(h: Harness, connectorId: string): Promise<string> {
   const token = await h.token({ sub: "alice", orgId: "acme", role: "admin" });
-  const response = await fetch(`${h.api.url}/connectors/${CONNECTOR}/oauth/authorize`, {
+  const response = await fetch(`${h.api.url}/connectors/${connectorId}/oauth/authorize`, {
     headers: { authorization: `Bearer ${token}` },
   });
   const { state } = (await response.json()) as { state: string };
   return forge(state);
 }
 
-export async function measureFlood(requests: number, warmUp: number): Promise<FloodResult> {
-  const h = await startHarness({ env: { POWERTOOLS_LOG_LEVEL: "WARN" } });
-  try {
-    await h.define([demoConnector(h.provider, { connectorId: CONNECTOR, orgId: "acme" })]);
-    const url = `${h.callbackUrl}?code=junk&state=${encodeURIComponent(await forgedState(h))}`;
-    const junk = async () => {
-      const start = performance.now();
-      const response = await fetch(url, { redirect: "manual" });
-      await response.text();
-      if (response.status !== 400) throw new Error(`forged callback: HTTP ${response.status}`);
-      return performance.now() - start;
-    };
-    const mac = kmsStateMac(h.services.kms, h.services.stateKeyId);
-    const message = new TextEncoder().encode("v1.forged-state-payload");
-    const wrong = new Uint8Array(32);
-    const verify = async () => {
-      const start = performance.now();
-      if (await mac.verify(message, wrong)) throw new Error("a zero MAC verified");
-      return performance.now() - start;
-    };
-    for (let i = 0; i < warmUp; i++) {
-      await junk();
-      await verify();
-    }
-    const result: FloodResult = { callbackMs: [], verifyMacMs: [], calls: [] };
-    for (let i = 0; i < requests; i++) {
-      const { value, calls } = await countCallsDuring(junk);
-      result.callbackMs.push(value);
-      result.calls.push(calls);
-    }
-    for (let i = 0; i < requests; i++) result.verifyMacMs.push(await verify());
-    return result;
-  } finally {
-    await h.close();
+/**
+ * Runs in the harness of bench/warm.ts (the handler modules read their settings once, at import, so
+ * one harness per process); `connectorId` is a connector defined there that alice may connect.
+ */
+export async function measureFlood(
+  h: Harness,
+  connectorId: string,
+  requests: number,
+  warmUp: number,
+): Promise<FloodResult> {
+  const url = `${h.callbackUrl}?code=junk&state=${encodeURIComponent(await forgedState(h, connectorId))}`;
+  const junk = async () => {
+    const start = performance.now();
+    const response = await fetch(url, { redirect: "manual" });
+    await response.text();
+    if (response.status !== 400) throw new Error(`forged callback: HTTP ${response.status}`);
+    return performance.now() - start;
+  };
+  const mac = kmsStateMac(h.services.kms, h.services.stateKeyId);
+  const message = new TextEncoder().encode("v1.forged-state-payload");
+  const wrong = new Uint8Array(32);
+  const verify = async () => {
+    const start = performance.now();
+    if (await mac.verify(message, wrong)) throw new Error("a zero MAC verified");
+    return performance.now() - start;
+  };
+  for (let i = 0; i < warmUp; i++) {
+    await junk();
+    await verify();
   }
+  const result: FloodResult = { callbackMs: [], verifyMacMs: [], calls: [] };
+  for (let i = 0; i < requests; i++) {
+    const { value, calls } = await countCallsDuring(junk);
+    result.callbackMs.push(value);
+    result.calls.push(calls);
+  }
+  for (let i = 0; i < requests; i++) result.verifyMacMs.push(await verify());
+  return result;
 }
 
 export function median(values: number[]): number {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { handlers } from "../stacks/handlers.ts";
 import { installCallCounter, type Tally } from "./call-counter.ts";
 import { type ColdResult, measureColdStarts } from "./cold-start.ts";
-import { type FloodResult, floodSection, measureFlood } from "./flood.ts";
+import { floodSection } from "./flood.ts";
 import { measureRefresh, type RefreshResult, refreshSection } from "./refresh.ts";
 import { measureWarm, type WarmResult } from "./warm.ts";
 
@@ -97,7 +97,7 @@ function callsTable(first: Tally, perConnect: Tally[]): string[] {
   ];
 }
 
-function report(cold: ColdResult[], warm: WarmResult, refresh: RefreshResult, flood: FloodResult): string {
+function report(cold: ColdResult[], warm: WarmResult, refresh: RefreshResult): string {
   const machine = `${availableParallelism()} CPUs (nproc), ${cpus()[0]?.model ?? "unknown CPU"}`;
   return [
     "# Benchmark",
@@ -148,7 +148,7 @@ function report(cold: ColdResult[], warm: WarmResult, refresh: RefreshResult, fl
     "$0.03 per 10,000 requests, https://aws.amazon.com/kms/pricing/; bench/flood.ts cites the others),",
     "the Lambda time taken as the local median (AWS KMS adds its in-region round trip).",
     "",
-    ...floodSection(flood, handlers.Callback.throttle),
+    ...floodSection(warm.flood, handlers.Callback.throttle),
     "",
   ].join("\n");
 }
@@ -157,7 +157,6 @@ installCallCounter();
 const cold = await measureColdStarts(SUBJECTS, COLD_RUNS);
 const warm = await measureWarm(REQUESTS, WARM_UP);
 const refresh = await measureRefresh(Number(process.env.BENCH_REFRESHES ?? 100), 100, 5);
-const flood = await measureFlood(REQUESTS, WARM_UP);
-const markdown = report(cold, warm, refresh, flood);
+const markdown = report(cold, warm, refresh);
 console.log(markdown);
 await writeFile(join(ROOT, "docs/benchmark.md"), markdown);

@@ -1,16 +1,15 @@
 /**
- * Records every AWS call made while a label is set, with a real SDK middleware (the one
- * bench/call-counter.ts uses for call counts): every smithy client (KMS, DynamoDB) shares one base
- * class, whose `send` is wrapped so that each client instance gets the recorder once, before its first
- * request. This reaches the clients the handlers' composition roots build and never export.
+ * Records every AWS call made while a label is set, with a real SDK middleware added to every client
+ * the way bench/call-counter.ts adds its counter (so it reaches the clients the handlers' composition
+ * roots build and never export).
  *
  * `toRequest` turns a recorded call into what IAM evaluates: action, resource ARN and the request
  * context AWS derives from the call (dynamodb:LeadingKeys, kms:EncryptionContext*, kms:MacAlgorithm),
  * per the service authorization references (DynamoDB: "Using IAM policy conditions for fine-grained
  * access control"; KMS: "AWS KMS condition keys").
  */
-import { __Client as SmithyClient } from "@aws-sdk/client-kms";
 import type { InitializeMiddleware } from "@smithy/types";
+import { addToEveryClient } from "../../bench/call-counter.ts";
 
 export interface AwsCall {
   /** Who made it: the label set by `recordAs`. */
@@ -37,15 +36,7 @@ let installed = false;
 export function installRecorder(): void {
   if (installed) return;
   installed = true;
-  const withRecorder = new WeakSet<object>();
-  const send = SmithyClient.prototype.send as (...args: unknown[]) => unknown;
-  SmithyClient.prototype.send = function (this: InstanceType<typeof SmithyClient>, ...args: unknown[]) {
-    if (!withRecorder.has(this)) {
-      withRecorder.add(this);
-      this.middlewareStack.add(record as never, { step: "initialize", name: "iamCallRecorder" });
-    }
-    return send.apply(this, args);
-  } as typeof SmithyClient.prototype.send;
+  addToEveryClient(record, "iamCallRecorder");
 }
 
 /** Runs `work` with its AWS calls attributed to `caller` (one caller at a time). */
