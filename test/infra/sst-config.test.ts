@@ -206,6 +206,8 @@ describe("sst.config.ts", () => {
       expect(build.runtime).toBe("nodejs22.x");
       expect(build.properties).toMatchObject({ minify: true, architecture: "arm64" });
       expect(statSync(join(build.out, "bundle.mjs")).size).toBeGreaterThan(0);
+      // The IAM simulator (AGPL-3.0, a devDependency) imports "@cloud-copilot/..." throughout.
+      expect(readFileSync(join(build.out, "bundle.mjs"), "utf8")).not.toContain("@cloud-copilot/");
       expect(existsSync(join(build.out, "resource.enc"))).toBe(true);
     }
   });
