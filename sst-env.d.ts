@@ -90,6 +90,10 @@ declare module "sst" {
       "name": string
       "type": "sst.sst.Linkable"
     }
+    "TokenConsumerPrincipals": {
+      "type": "sst.sst.Secret"
+      "value": string
+    }
     "WebApp": {
       "acceptRelayWithoutIss": string
       "errorPath": string

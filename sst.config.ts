@@ -6,18 +6,28 @@
  */
 export default $config({
   app(input) {
-    const production = input.stage === "production";
+    // Stage names: short (they go into function names, at most 64 characters) and DNS-like.
+    if (!/^[a-z][a-z0-9-]{0,29}$/.test(input.stage)) {
+      throw new Error(
+        `Stage "${input.stage}": use 1-30 lowercase letters, digits and "-", starting with a letter`,
+      );
+    }
+    // Protected unless explicitly a development stage (dev, ci, test, dev-<name>): such a stage
+    // refuses `sst remove`, its table has deletion protection, and its table and keys are kept if
+    // it is removed anyway. A stage named in a guide (prod, production, staging, ...) is protected
+    // whatever the guide calls it.
+    const development = /^(dev|ci|test)$|^dev-/.test(input.stage);
     return {
       name: "connector-oauth",
       version: "4.17.1",
       home: "aws",
       providers: { aws: { version: "7.20.0" } },
-      // Production refuses `sst remove` and keeps its table and keys if removed anyway.
-      protect: production,
-      removal: production ? "retain" : "remove",
+      protect: !development,
+      removal: development ? "remove" : "retain",
     };
   },
   async run() {
+    const { enforceFunctionRoles } = await import("./stacks/functions.ts");
     const { createSettings } = await import("./stacks/settings.ts");
     const { createStorage } = await import("./stacks/storage.ts");
     const { createKeys } = await import("./stacks/keys.ts");
@@ -25,11 +35,13 @@ export default $config({
     const { createApi } = await import("./stacks/api.ts");
     const { createAlarms } = await import("./stacks/monitoring.ts");
 
+    // First: it shapes every function created below (names, trust policies, no managed policies).
+    enforceFunctionRoles();
     const settings = createSettings();
     const storage = createStorage();
     const keys = createKeys();
     // Before the API: the data key's policy, written with the API's functions, names its roles too.
-    const lifecycle = createLifecycle({ storage, keys });
+    const lifecycle = createLifecycle({ storage, keys, consumerPrincipals: settings.consumerPrincipals });
     const api = createApi({ settings, storage, keys, extraKeyUses: { dataKey: lifecycle.dataKeyUses } });
     const alarms = createAlarms({ api, lifecycle, storage });
 

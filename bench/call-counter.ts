@@ -20,17 +20,25 @@ const countCalls: InitializeMiddleware<object, object> = (next, context) => (arg
   return next(args);
 };
 
-/** Installs the hook; every client that sends afterwards gets the counter (once). */
-export function installCallCounter() {
-  const withCounter = new WeakSet<object>();
+/**
+ * Adds `middleware` (initialize step) to every smithy client that sends from now on, once per
+ * client instance. Also used by test/infra/aws-calls.ts to record the calls IAM must allow.
+ */
+export function addToEveryClient(middleware: InitializeMiddleware<object, object>, name: string) {
+  const withMiddleware = new WeakSet<object>();
   const send = SmithyClient.prototype.send as (...args: unknown[]) => unknown;
   SmithyClient.prototype.send = function (this: InstanceType<typeof SmithyClient>, ...args: unknown[]) {
-    if (!withCounter.has(this)) {
-      withCounter.add(this);
-      this.middlewareStack.add(countCalls as never, { step: "initialize", name: "benchCallCounter" });
+    if (!withMiddleware.has(this)) {
+      withMiddleware.add(this);
+      this.middlewareStack.add(middleware as never, { step: "initialize", name });
     }
     return send.apply(this, args);
   } as typeof SmithyClient.prototype.send;
+}
+
+/** Installs the hook; every client that sends afterwards gets the counter (once). */
+export function installCallCounter() {
+  addToEveryClient(countCalls, "benchCallCounter");
 }
 
 /** Runs `work` and returns its value with the AWS calls it made, by "Service Operation". */

@@ -6,8 +6,10 @@
 import { writeFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
+import { handlers } from "../stacks/handlers.ts";
 import { installCallCounter, type Tally } from "./call-counter.ts";
 import { type ColdResult, measureColdStarts } from "./cold-start.ts";
+import { floodSection } from "./flood.ts";
 import { measureRefresh, type RefreshResult, refreshSection } from "./refresh.ts";
 import { measureWarm, type WarmResult } from "./warm.ts";
 
@@ -137,6 +139,16 @@ function report(cold: ColdResult[], warm: WarmResult, refresh: RefreshResult): s
     "token-access instance, as separate processes would be.",
     "",
     ...refreshSection(refresh),
+    "",
+    "## Forged-state callback (flooding)",
+    "",
+    "The callback is unauthenticated: anyone can send it a well-formed state with a wrong MAC. It is",
+    "refused after one KMS VerifyMac, before any DynamoDB read or provider call. Sequential requests",
+    "through the real callback handler; costs from AWS list prices (us-east-1, no free tier; KMS",
+    "$0.03 per 10,000 requests, https://aws.amazon.com/kms/pricing/; bench/flood.ts cites the others),",
+    "the Lambda time taken as the local median (AWS KMS adds its in-region round trip).",
+    "",
+    ...floodSection(warm.flood, handlers.Callback.throttle),
     "",
   ].join("\n");
 }

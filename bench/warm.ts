@@ -14,6 +14,7 @@ import {
   startHarness,
 } from "../functions/test/support/harness.ts";
 import { countCallsDuring, type Tally } from "./call-counter.ts";
+import { type FloodResult, measureFlood } from "./flood.ts";
 
 export interface WarmResult {
   /** Milliseconds per request, in order, by endpoint. */
@@ -22,6 +23,8 @@ export interface WarmResult {
   callsPerConnect: Tally[];
   /** AWS calls of the process's first connect (empty caches). */
   callsFirstConnect: Tally;
+  /** Forged-state callbacks (bench/flood.ts), in the same harness. */
+  flood: FloodResult;
 }
 
 const CONNECTOR = "bench-demo";
@@ -102,7 +105,8 @@ export async function measureWarm(requests: number, warmUp: number): Promise<War
       await legacyExchange(h, token);
     }
     const latency = { authorize: [], callback: [], getTokenFromCode: [] };
-    const result: WarmResult = { latency, callsPerConnect: [], callsFirstConnect };
+    const flood = await measureFlood(h, CONNECTOR, requests, warmUp);
+    const result: WarmResult = { latency, callsPerConnect: [], callsFirstConnect, flood };
     for (let i = 0; i < requests; i++) {
       const { value: times, calls } = await countCallsDuring(() => connect(h, token));
       result.callsPerConnect.push(calls);

@@ -8,12 +8,24 @@
  * zone of the account; SST creates the certificate and the DNS record.
  */
 import { type HandlerAccess, type HandlerName, handlers } from "./handlers.ts";
-import { type Key, type Keys, type KeyUse, restrictKeyUse } from "./keys.ts";
+import {
+  dataKeyStatements,
+  type Key,
+  type KeyStatement,
+  type Keys,
+  type KeyUse,
+  keyPermissions,
+  restrictKeyUse,
+  stateKeyStatements,
+} from "./keys.ts";
 import type { Settings } from "./settings.ts";
-import type { Storage } from "./storage.ts";
+import { type Storage, tablePermissions } from "./storage.ts";
 
-/** Per route (API Gateway applies the default route settings to each route separately). */
-const THROTTLE = { burstLimit: 50, ratePerSecond: 20 };
+/**
+ * A route without its own throttle (stacks/handlers.ts gives each one) gets this: one request per
+ * second, so a route added without sizing is conspicuous rather than open.
+ */
+const UNSIZED_ROUTE_THROTTLE = { ratePerSecond: 1, burst: 1 };
 
 /** Shared with the keep-alive function (stacks/lifecycle.ts). */
 export const FUNCTION_DEFAULTS = {
@@ -48,6 +60,12 @@ export function createApi({
   extraKeyUses?: Partial<Record<keyof Keys, KeyUse[]>>;
 }) {
   const domain = process.env.API_DOMAIN;
+  // The stage's per-route settings name routes by key, and API Gateway refuses settings for a route
+  // that does not exist yet: the stage waits for the routes (they do not depend on the stage).
+  let routesCreated: (routes: $util.Input<$util.Resource>[]) => void = () => {};
+  const routes = new Promise<$util.Input<$util.Resource>[]>((resolve) => {
+    routesCreated = resolve;
+  });
   const api = new sst.aws.ApiGatewayV2("Api", {
     ...(domain ? { domain } : {}),
     // Browsers call authorize and the legacy endpoint from the app, with a bearer token.
@@ -59,11 +77,17 @@ export function createApi({
     },
     accessLog: { retention: "1 month" },
     transform: {
-      stage: (args) => {
+      stage: (args, opts) => {
         args.defaultRouteSettings = {
-          throttlingBurstLimit: THROTTLE.burstLimit,
-          throttlingRateLimit: THROTTLE.ratePerSecond,
+          throttlingBurstLimit: UNSIZED_ROUTE_THROTTLE.burst,
+          throttlingRateLimit: UNSIZED_ROUTE_THROTTLE.ratePerSecond,
         };
+        args.routeSettings = Object.values(handlers).map(({ route, throttle }) => ({
+          routeKey: route,
+          throttlingBurstLimit: throttle.burst,
+          throttlingRateLimit: throttle.ratePerSecond,
+        }));
+        opts.dependsOn = routes;
       },
     },
   });
@@ -88,21 +112,22 @@ export function createApi({
   const functions = (Object.keys(handlers) as HandlerName[]).map((name) =>
     createHandler(name, handlers[name], deps),
   );
+  routesCreated(functions.map(({ route }) => route.nodes.route));
   for (const [keyName, key] of Object.entries(keys) as [keyof Keys, Key][]) {
-    restrictKeyUse(key, [...keyUses(functions, keyName), ...(extraKeyUses?.[keyName] ?? [])]);
+    restrictKeyUse(key, [...keyUses(functions, key.name), ...(extraKeyUses?.[keyName] ?? [])]);
   }
   return { api, publicApi, functions };
 }
 
 export type Api = ReturnType<typeof createApi>;
 
-/** The keys a handler uses, with its actions on each. */
-function keyGrants(access: HandlerAccess, keys: Keys): [Key, readonly string[]][] {
-  const grants: [Key, readonly string[] | undefined][] = [
-    [keys.stateKey, access.stateKey],
-    [keys.dataKey, access.dataKey],
+/** The keys a handler uses, with its statements on each. */
+function keyGrants(access: HandlerAccess, keys: Keys): [Key, KeyStatement[]][] {
+  const grants: [Key, KeyStatement[] | undefined][] = [
+    [keys.stateKey, access.stateKey && stateKeyStatements(access.stateKey)],
+    [keys.dataKey, access.dataKey && dataKeyStatements(access.dataKey)],
   ];
-  return grants.filter((grant): grant is [Key, readonly string[]] => grant[1] !== undefined);
+  return grants.filter((grant): grant is [Key, KeyStatement[]] => grant[1] !== undefined);
 }
 
 function createHandler(name: HandlerName, access: HandlerAccess, deps: Deps) {
@@ -123,32 +148,29 @@ function createHandler(name: HandlerName, access: HandlerAccess, deps: Deps) {
       ...access.settings.map((setting) => deps.settingsLinks[setting]),
     ],
     permissions: [
-      { actions: [...access.table], resources: [deps.storage.table.arn] },
-      ...grants.map(([key, actions]) => ({
-        actions: [...actions],
-        resources: [key.key.arn],
-        conditions: key.conditions.map((condition) => ({ ...condition, values: [...condition.values] })),
-      })),
+      ...tablePermissions(deps.storage, access.table),
+      ...grants.flatMap(([key, statements]) => keyPermissions(key, statements)),
       {
         actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
         resources: [$interpolate`${logGroup.arn}:*`],
       },
     ],
-    transform: {
-      role: (args) => {
-        args.managedPolicyArns = [];
-      },
-    },
+    // Its role's trust policy and managed policies: stacks/functions.ts, for every function.
   });
-  deps.api.route(access.route, fn.arn);
-  return { name, access, fn };
+  const route = deps.api.route(access.route, fn.arn);
+  return { name, grants, fn, route };
 }
 
 type Handler = ReturnType<typeof createHandler>;
 
-function keyUses(functions: Handler[], keyName: keyof Keys) {
-  return functions.flatMap(({ name, access, fn }) => {
-    const actions = access[keyName];
-    return actions ? [{ name, roleArn: fn.nodes.role.arn, actions }] : [];
-  });
+function keyUses(functions: Handler[], keyName: Key["name"]): KeyUse[] {
+  return functions.flatMap(({ name, grants, fn }) =>
+    grants
+      .filter(([key]) => key.name === keyName)
+      .map(([, statements]) => ({
+        name,
+        roleArn: fn.nodes.role.arn,
+        statements,
+      })),
+  );
 }

@@ -8,29 +8,56 @@
  *
  * Each key's policy lets the account administer the key but not use it; only the roles of the
  * functions stacks/handlers.ts names, and the keep-alive and token consumer roles of
- * stacks/lifecycle.ts (data key), may call their listed actions, under the conditions below. The
- * same conditions go into each role's IAM statement, so both policies must agree to allow a call.
+ * stacks/lifecycle.ts (data key), may call their listed actions, under the conditions below (per
+ * purpose for the data key). The same statements go into each role's IAM policy, so both policies
+ * must agree to allow a call.
  */
+import type { DataKeyGrant, Purpose } from "./handlers.ts";
 
-/** What packages/aws/src/kms.ts sends; a call that differs is refused. */
-const conditions = {
-  stateKey: [{ test: "StringEquals", variable: "kms:MacAlgorithm", values: ["HMAC_SHA_256"] }],
-  dataKey: [
-    // The encryption context has no keys but these four (config: the configuration digest)...
+/**
+ * The keys of the envelopes' encryption context (packages/aws/src/kms.ts). `config` is the digest of
+ * the connector's security-relevant configuration that envelopes v2 carry (issue 9); required, since
+ * version 1 envelopes (without it) are refused by the code anyway (packages/core/src/envelope.ts).
+ */
+export const ENVELOPE_CONTEXT_KEYS = ["orgId", "connectorId", "purpose", "config"] as const;
+
+/** What packages/aws/src/kms.ts sends to the HMAC key; a call that differs is refused. */
+const STATE_KEY_CONDITIONS: readonly PolicyCondition[] = [
+  { test: "StringEquals", variable: "kms:MacAlgorithm", values: ["HMAC_SHA_256"] },
+];
+
+/** Data key use for the given purposes: the encryption context must name org, connector and purpose. */
+function dataKeyConditions(purposes: readonly Purpose[]): PolicyCondition[] {
+  return [
+    // The encryption context has no keys but these...
     {
       test: "ForAllValues:StringEquals",
       variable: "kms:EncryptionContextKeys",
-      values: ["orgId", "connectorId", "purpose", "config"],
+      values: ENVELOPE_CONTEXT_KEYS,
     },
     // ...and cannot be omitted (ForAllValues alone also matches a request without any context)...
     { test: "Null", variable: "kms:EncryptionContextKeys", values: ["false"] },
     { test: "Null", variable: "kms:EncryptionContext:orgId", values: ["false"] },
     { test: "Null", variable: "kms:EncryptionContext:connectorId", values: ["false"] },
     { test: "Null", variable: "kms:EncryptionContext:config", values: ["false"] },
-    // ...and names one of the two purposes the code seals.
-    { test: "StringEquals", variable: "kms:EncryptionContext:purpose", values: ["client-secret", "tokens"] },
-  ],
-} as const;
+    // ...and its purpose is one this grant is for.
+    { test: "StringEquals", variable: "kms:EncryptionContext:purpose", values: purposes },
+  ];
+}
+
+/** One statement of a role on a key: the same actions and conditions in its IAM policy and the key's. */
+export interface KeyStatement {
+  actions: readonly string[];
+  conditions: readonly PolicyCondition[];
+}
+
+export function stateKeyStatements(actions: readonly string[]): KeyStatement[] {
+  return [{ actions, conditions: STATE_KEY_CONDITIONS }];
+}
+
+export function dataKeyStatements(grants: readonly DataKeyGrant[]): KeyStatement[] {
+  return grants.map((grant) => ({ actions: grant.actions, conditions: dataKeyConditions(grant.purposes) }));
+}
 
 /** Management without use: no Encrypt/Decrypt/GenerateDataKey/*Mac and no CreateGrant. */
 const ADMIN_ACTIONS = [
@@ -57,20 +84,17 @@ const ADMIN_ACTIONS = [
   "kms:CancelKeyDeletion",
 ];
 
-export type KeyCondition = (typeof conditions)[keyof typeof conditions][number];
-
 /** An IAM condition in the list form functions take (a key's or another one, e.g. stacks/lifecycle.ts). */
 export interface PolicyCondition {
   test: string;
   variable: string;
-  values: readonly string[];
+  values: readonly $util.Input<string>[];
 }
 
 export interface Key {
   name: "StateKey" | "DataKey";
   key: aws.kms.Key;
   link: sst.Linkable<{ arn: $util.Output<string> }>;
-  conditions: readonly KeyCondition[];
 }
 
 /** A key, its alias and its link; on retaining stages the key outlives `sst remove` like the table. */
@@ -86,7 +110,7 @@ function createKey(name: "StateKey" | "DataKey", purpose: string, args: aws.kms.
     targetKeyId: key.keyId,
   });
   const link = new sst.Linkable(name, { properties: { arn: key.arn } });
-  return { name, key, link, conditions: name === "StateKey" ? conditions.stateKey : conditions.dataKey };
+  return { name, key, link };
 }
 
 export function createKeys() {
@@ -110,12 +134,23 @@ export type Keys = ReturnType<typeof createKeys>;
 export interface KeyUse {
   name: string;
   roleArn: $util.Output<string>;
-  actions: readonly string[];
+  statements: readonly KeyStatement[];
+}
+
+/** A role's IAM statements for its key statements (the key policy repeats them, stacks/api.ts). */
+export function keyPermissions(key: Key, statements: readonly KeyStatement[]) {
+  return statements.map((statement) => ({
+    actions: [...statement.actions],
+    resources: [key.key.arn],
+    conditions: statement.conditions.map((c) => ({ ...c, values: [...c.values] })),
+  }));
 }
 
 /** IAM condition blocks ({ test: { variable: values } }) from the list form functions take. */
-export function policyCondition(list: readonly PolicyCondition[]): Record<string, Record<string, string[]>> {
-  const result: Record<string, Record<string, string[]>> = {};
+export function policyCondition(
+  list: readonly PolicyCondition[],
+): Record<string, Record<string, $util.Input<string>[]>> {
+  const result: Record<string, Record<string, $util.Input<string>[]>> = {};
   for (const { test, variable, values } of list) {
     result[test] = { ...result[test], [variable]: [...values] };
   }
@@ -125,10 +160,19 @@ export function policyCondition(list: readonly PolicyCondition[]): Record<string
 /**
  * Replaces the key's default policy (which delegates everything to IAM). A separate KeyPolicy
  * resource, because the roles it names are created after the key (their IAM policies name the key).
+ *
+ * Each use is granted to the account, for that role only (`aws:PrincipalArn`), not to the role
+ * itself: a key policy naming the role would allow the call on its own, whatever the role's IAM
+ * policy says, while the account principal delegates to IAM, so the role's IAM policy must allow it
+ * too (AWS KMS Developer Guide, "Allows access to the AWS account and enables IAM policies"). That is
+ * what keeps the identity policies' `lambda:SourceFunctionArn` condition in force for key use: the
+ * key cannot repeat it, as that key cannot be used in resource-based policies (AWS Lambda Developer
+ * Guide, "Using source function ARN to control function access behavior").
  */
 export function restrictKeyUse(key: Key, uses: KeyUse[]) {
   const account = aws.getCallerIdentityOutput({}).accountId;
   const partition = aws.getPartitionOutput({}).partition;
+  const root = $interpolate`arn:${partition}:iam::${account}:root`;
   return new aws.kms.KeyPolicy(`${key.name}Policy`, {
     keyId: key.key.keyId,
     policy: $jsonStringify({
@@ -137,18 +181,24 @@ export function restrictKeyUse(key: Key, uses: KeyUse[]) {
         {
           Sid: "AccountAdministersKey",
           Effect: "Allow",
-          Principal: { AWS: $interpolate`arn:${partition}:iam::${account}:root` },
+          Principal: { AWS: root },
           Action: ADMIN_ACTIONS,
           Resource: "*",
         },
-        ...uses.map((use) => ({
-          Sid: `${use.name}UsesKey`,
-          Effect: "Allow",
-          Principal: { AWS: use.roleArn },
-          Action: use.actions,
-          Resource: "*",
-          Condition: policyCondition(key.conditions),
-        })),
+        ...uses.flatMap((use) =>
+          use.statements.map((statement) => ({
+            // e.g. CallbackDecrypt: Sids are unique (one statement per role and action set).
+            Sid: `${use.name}${statement.actions.map((action) => action.replace(/^kms:/, "")).join("")}`,
+            Effect: "Allow",
+            Principal: { AWS: root },
+            Action: statement.actions,
+            Resource: "*",
+            Condition: policyCondition([
+              ...statement.conditions,
+              { test: "ArnEquals", variable: "aws:PrincipalArn", values: [use.roleArn] },
+            ]),
+          })),
+        ),
       ],
     }),
   });

@@ -6,42 +6,53 @@
  * - Token consumers (sync workers): the least privilege getAccessToken / refresh / disconnect need
  *   (packages/aws/src/lifecycle.ts), as a managed policy and a role that carries it. The data key's
  *   policy names that role (as it names each function's role), so a worker runs as the role (its
- *   Lambda execution role or ECS task role) or assumes it; attaching the policy to another role is
- *   not enough for KMS.
+ *   Lambda execution role or ECS task role) or, if the stage names it in TokenConsumerPrincipals,
+ *   assumes it; attaching the policy to another role is not enough for KMS.
  */
 import { FUNCTION_DEFAULTS } from "./api.ts";
-import { type Keys, type KeyUse, type PolicyCondition, policyCondition } from "./keys.ts";
-import type { Storage } from "./storage.ts";
-
-/** What packages/aws sends for the token operations (dynamo.ts, leases.ts, kms.ts). */
-export const tokenAccess = {
-  // Connector reads and versioned writes; the refresh lease item (PutItem takes it, DeleteItem frees it).
-  table: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
-  // Opening tokens and client secrets; sealing refreshed tokens.
-  dataKey: ["kms:Decrypt", "kms:GenerateDataKey"],
-} as const;
+import { awsContext } from "./functions.ts";
+import { type DataKeyGrant, ITEMS, PURPOSES, type TableGrant } from "./handlers.ts";
+import { dataKeyStatements, type Keys, type KeyUse, keyPermissions, policyCondition } from "./keys.ts";
+import { type Storage, tablePermissions } from "./storage.ts";
 
 /**
- * Connector and lease items live under ORG#<orgId>; flow records (FLOW#...) stay out of reach. The
- * Null test makes the key's presence explicit (ForAllValues alone also matches a request without it).
+ * What packages/aws sends for the token operations (dynamo.ts, leases.ts, kms.ts, through
+ * packages/core's token access, refresh, disconnect and keep-alive).
  */
-const ORG_ITEMS_ONLY: readonly PolicyCondition[] = [
-  { test: "ForAllValues:StringLike", variable: "dynamodb:LeadingKeys", values: ["ORG#*"] },
-  { test: "Null", variable: "dynamodb:LeadingKeys", values: ["false"] },
-];
+export const tokenAccess = {
+  // Connector reads and versioned writes, the refresh lease (PutItem takes it, DeleteItem frees it):
+  // all under ORG#<orgId>; flow records stay out of reach.
+  table: [
+    {
+      actions: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+      items: [ITEMS.org],
+    },
+  ],
+  dataKey: [
+    // Opening tokens (and client secrets, for a refresh or a revocation)...
+    { actions: ["kms:Decrypt"], purposes: [PURPOSES.clientSecret, PURPOSES.tokens] },
+    // ...and sealing refreshed tokens; nothing seals a client secret here.
+    { actions: ["kms:GenerateDataKey"], purposes: [PURPOSES.tokens] },
+  ],
+} as const satisfies { table: readonly TableGrant[]; dataKey: readonly DataKeyGrant[] };
 
 /** The keep-alive's schedule; DEFAULT_KEEP_ALIVE (packages/core) assumes 15 minutes. */
 export const KEEP_ALIVE_SCHEDULE = "rate(15 minutes)";
 
-export function createLifecycle({ storage, keys }: { storage: Storage; keys: Keys }) {
-  const copy = (list: readonly PolicyCondition[]) => list.map((c) => ({ ...c, values: [...c.values] }));
+export function createLifecycle({
+  storage,
+  keys,
+  consumerPrincipals,
+}: {
+  storage: Storage;
+  keys: Keys;
+  /** Role or user ARNs allowed to assume the token consumer role (stage setting, may be empty). */
+  consumerPrincipals: $util.Output<string[]>;
+}) {
+  const dataKeyUse = dataKeyStatements(tokenAccess.dataKey);
   const statements = [
-    { actions: [...tokenAccess.table], resources: [storage.table.arn], conditions: copy(ORG_ITEMS_ONLY) },
-    {
-      actions: [...tokenAccess.dataKey],
-      resources: [keys.dataKey.key.arn],
-      conditions: copy(keys.dataKey.conditions),
-    },
+    ...tablePermissions(storage, tokenAccess.table),
+    ...keyPermissions(keys.dataKey, dataKeyUse),
   ];
 
   const logGroup = new aws.cloudwatch.LogGroup("KeepAliveLogs", {
@@ -67,19 +78,29 @@ export function createLifecycle({ storage, keys }: { storage: Storage; keys: Key
         resources: [$interpolate`${logGroup.arn}:*`],
       },
     ],
-    transform: {
-      role: (args) => {
-        args.managedPolicyArns = [];
-      },
-    },
   });
-  // EventBridge Scheduler, through a role allowed lambda:InvokeFunction on this function only.
+  // EventBridge Scheduler, through a role allowed lambda:InvokeFunction on this function only and
+  // trusted by Scheduler acting for this account only (aws:SourceAccount, as the EventBridge
+  // Scheduler User Guide's "Set up the execution role" recommends against the confused deputy).
+  const { account } = awsContext();
   const schedule = new sst.aws.CronV2("KeepAliveSchedule", {
     schedule: KEEP_ALIVE_SCHEDULE,
     function: keepAlive,
     transform: {
       role: (args) => {
         args.managedPolicyArns = [];
+        args.assumeRolePolicy = $jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "SchedulerOfThisAccountOnly",
+              Effect: "Allow",
+              Principal: { Service: "scheduler.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: { StringEquals: { "aws:SourceAccount": account } },
+            },
+          ],
+        });
       },
     },
   });
@@ -96,27 +117,9 @@ export function createLifecycle({ storage, keys }: { storage: Storage; keys: Key
       })),
     }),
   });
-  const account = aws.getCallerIdentityOutput({}).accountId;
-  const partition = aws.getPartitionOutput({}).partition;
   const consumerRole = new aws.iam.Role("TokenConsumerRole", {
     description: `${$app.name} ${$app.stage}: sync workers that use connector tokens`,
-    // Principals of this account whose own IAM policy allows sts:AssumeRole on it, and Lambda
-    // functions and ECS tasks that run as it.
-    assumeRolePolicy: $jsonStringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { AWS: $interpolate`arn:${partition}:iam::${account}:root` },
-          Action: "sts:AssumeRole",
-        },
-        {
-          Effect: "Allow",
-          Principal: { Service: ["lambda.amazonaws.com", "ecs-tasks.amazonaws.com"] },
-          Action: "sts:AssumeRole",
-        },
-      ],
-    }),
+    assumeRolePolicy: consumerTrustPolicy(account, consumerPrincipals),
   });
   // An attachment, not the role's exclusive managedPolicyArns: a worker running as this role (its
   // Lambda execution role, its ECS task role) needs its own other permissions attached to it too.
@@ -127,10 +130,45 @@ export function createLifecycle({ storage, keys }: { storage: Storage; keys: Key
 
   /** Their statements in the data key's policy (stacks/keys.ts restrictKeyUse, via createApi). */
   const dataKeyUses: KeyUse[] = [
-    { name: "KeepAlive", roleArn: keepAlive.nodes.role.arn, actions: tokenAccess.dataKey },
-    { name: "TokenConsumer", roleArn: consumerRole.arn, actions: tokenAccess.dataKey },
+    {
+      name: "KeepAlive",
+      roleArn: keepAlive.nodes.role.arn,
+      statements: dataKeyUse,
+    },
+    { name: "TokenConsumer", roleArn: consumerRole.arn, statements: dataKeyUse },
   ];
   return { keepAlive, schedule, consumerPolicy, consumerRole, dataKeyUses };
 }
 
 export type Lifecycle = ReturnType<typeof createLifecycle>;
+
+/**
+ * Who may become the token consumer: Lambda functions and ECS tasks of this account that run as it
+ * (`aws:SourceAccount`), and only the principals the stage names in `TokenConsumerPrincipals`,
+ * never "any principal of the account" (the account root as principal would delegate the decision
+ * to every IAM policy in the account that allows sts:AssumeRole on `*`).
+ */
+function consumerTrustPolicy(account: $util.Output<string>, principals: $util.Output<string[]>) {
+  return $jsonStringify({
+    Version: "2012-10-17",
+    Statement: $resolve([account, principals]).apply(([accountId, named]) => [
+      {
+        Sid: "WorkersOfThisAccountRunAsIt",
+        Effect: "Allow",
+        Principal: { Service: ["lambda.amazonaws.com", "ecs-tasks.amazonaws.com"] },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
+      ...(named.length > 0
+        ? [
+            {
+              Sid: "NamedPrincipalsAssumeIt",
+              Effect: "Allow",
+              Principal: { AWS: named },
+              Action: "sts:AssumeRole",
+            },
+          ]
+        : []),
+    ]),
+  });
+}

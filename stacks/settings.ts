@@ -6,7 +6,7 @@
  * links so each function receives only the groups stacks/handlers.ts gives it: WebApp and Auth here,
  * PublicApi in stacks/api.ts (it defaults to the API's own URL).
  */
-import { checkAppOrigins, checkAuth, checkPath, checkPublicApiUrl } from "./validate.ts";
+import { checkAppOrigins, checkAuth, checkPath, checkPrincipalArns, checkPublicApiUrl } from "./validate.ts";
 
 /** A secret's value; without a placeholder the deploy stops until it is set. */
 function setting(name: string, placeholder?: string) {
@@ -48,6 +48,8 @@ export function createSettings() {
     originList: origins.apply((value) => value.split(",")),
     /** "" unless the stage overrides the public API base URL. */
     publicApiUrl: setting("PublicApiUrl", "").apply(checkPublicApiUrl),
+    /** Who may assume the token consumer role besides workers running as it (stacks/lifecycle.ts). */
+    consumerPrincipals: setting("TokenConsumerPrincipals", "").apply(checkPrincipalArns),
   };
 }
 

@@ -4,8 +4,9 @@
  * itself). Same keys as packages/aws/src/table.ts creates locally.
  *
  * Linked as `Table` with its name only: linking an sst.aws.Dynamo would grant dynamodb:*, so each
- * function gets named actions on this ARN instead (stacks/handlers.ts).
+ * function gets named actions on this ARN instead, per key prefix (stacks/handlers.ts).
  */
+import type { TableGrant } from "./handlers.ts";
 export function createStorage() {
   const table = new aws.dynamodb.Table(
     "DataTable",
@@ -34,3 +35,19 @@ export function createStorage() {
 }
 
 export type Storage = ReturnType<typeof createStorage>;
+
+/**
+ * IAM statements for item grants: each limited to items whose partition key matches its prefixes.
+ * The Null test makes the key's presence explicit (ForAllValues alone also matches a request that
+ * names no key, such as a Scan).
+ */
+export function tablePermissions(storage: Storage, grants: readonly TableGrant[]) {
+  return grants.map((grant) => ({
+    actions: [...grant.actions],
+    resources: [storage.table.arn],
+    conditions: [
+      { test: "ForAllValues:StringLike", variable: "dynamodb:LeadingKeys", values: [...grant.items] },
+      { test: "Null", variable: "dynamodb:LeadingKeys", values: ["false"] },
+    ],
+  }));
+}

@@ -71,3 +71,21 @@ export function checkAuth(auth: { hs256Secret: string; jwksUrl: string }): void 
     throw new Error("AuthJwksUrl: must be an https URL");
   }
 }
+
+/**
+ * TokenConsumerPrincipals: empty, or comma-separated IAM role or user ARNs (the principals allowed to
+ * assume the token consumer role); returned as a list. No wildcards and no account roots: naming the
+ * root would let every principal of that account whose own policy allows it assume the role.
+ */
+export function checkPrincipalArns(value: string): string[] {
+  const arns = value
+    .split(",")
+    .map((arn) => arn.trim())
+    .filter((arn) => arn !== "");
+  for (const arn of arns) {
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/.test(arn) || arn.includes("*")) {
+      throw new Error(`TokenConsumerPrincipals: "${arn}" is not an IAM role or user ARN`);
+    }
+  }
+  return arns;
+}

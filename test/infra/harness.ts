@@ -55,6 +55,8 @@ export interface Build {
 }
 
 export interface Deployment {
+  /** $app as the program saw it (stage, protect, removal, ...). */
+  app: Record<string, unknown>;
   resources: Recorded[];
   builds: Build[];
   outputs: Record<string, unknown>;
@@ -65,8 +67,11 @@ export interface Deployment {
 }
 
 // Step 1 ------------------------------------------------------------------------------------------
-async function evaluateApp(stage: string, work: string): Promise<Record<string, unknown>> {
-  const outfile = join(work, "app.mjs");
+let apps = 0;
+/** $app for `stage`, as the CLI computes it from app() before running anything (throws as app() does). */
+export async function evaluateApp(stage: string, work: string): Promise<Record<string, unknown>> {
+  // A new file per call: ESM caches modules by URL.
+  const outfile = join(work, `app-${stage}-${++apps}.mjs`);
   await esbuild.build({
     stdin: {
       contents: `import mod from ${JSON.stringify(join(ROOT, "sst.config.ts"))}; export default mod.app({ stage: ${JSON.stringify(stage)} });`,
@@ -375,7 +380,7 @@ export async function deployUnderMocks(stage: string, secrets: Record<string, st
       failed,
     ]);
     await Promise.race([pulumi.runtime.waitForRPCs(), failed]); // resources created inside applies
-    return { resources, builds, outputs, links: linkRefs(resources), work };
+    return { app, resources, builds, outputs, links: linkRefs(resources), work };
   } catch (error) {
     rmSync(work, { recursive: true, force: true });
     throw error;

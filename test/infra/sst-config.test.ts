@@ -3,7 +3,8 @@
  * Expectations are written out here, not read from stacks/handlers.ts, so a change there shows up.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -11,6 +12,7 @@ import {
   type Deployment,
   deployUnderMocks,
   ensurePlatform,
+  evaluateApp,
   REGION,
   type Recorded,
   ROOT,
@@ -30,7 +32,8 @@ const logStreams = (name: string) =>
   `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/connector-oauth/ci/${name}:*`;
 
 const MAC_CONDITION = { StringEquals: { "kms:MacAlgorithm": ["HMAC_SHA_256"] } };
-const CONTEXT_CONDITION = {
+/** Data key use: the context names org, connector and purpose (and may carry the config digest). */
+const contextCondition = (...purposes: string[]) => ({
   "ForAllValues:StringEquals": {
     "kms:EncryptionContextKeys": ["orgId", "connectorId", "purpose", "config"],
   },
@@ -40,20 +43,20 @@ const CONTEXT_CONDITION = {
     "kms:EncryptionContext:connectorId": ["false"],
     "kms:EncryptionContext:config": ["false"],
   },
-  StringEquals: { "kms:EncryptionContext:purpose": ["client-secret", "tokens"] },
-};
-/** Token consumers and KeepAlive reach connector and lease items only (ORG#...), never flow records. */
-const ORG_ITEMS_CONDITION = {
-  "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ORG#*"] },
+  StringEquals: { "kms:EncryptionContext:purpose": purposes },
+});
+/** Items whose partition key starts with the prefix: ORG# (connectors, leases) or FLOW# (flows). */
+const itemsCondition = (...prefixes: string[]) => ({
+  "ForAllValues:StringLike": { "dynamodb:LeadingKeys": prefixes.map((prefix) => `${prefix}*`) },
   Null: { "dynamodb:LeadingKeys": ["false"] },
-};
+});
 const TOKEN_TABLE_ACTIONS = [
   "dynamodb:GetItem",
   "dynamodb:UpdateItem",
   "dynamodb:PutItem",
   "dynamodb:DeleteItem",
 ];
-const TOKEN_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"];
+const SYNC_WORKER_ROLE = `arn:aws:iam::${ACCOUNT}:role/sync-worker`;
 const ROUTE_FUNCTIONS = ["Authorize", "Callback", "GetTokenFromCode"];
 const allow = (Action: string[], Resource: string[], Condition?: object) => ({
   Effect: "Allow",
@@ -71,6 +74,7 @@ beforeAll(async () => {
   production = await deployUnderMocks("production", {
     ...SECRETS,
     PublicApiUrl: "https://connect.example.com/",
+    TokenConsumerPrincipals: ` ${SYNC_WORKER_ROLE} `,
   });
 }, 300_000);
 
@@ -145,9 +149,14 @@ describe("sst.config.ts", () => {
       },
     });
     expect(all(ci, "aws:scheduler/schedule:Schedule")).toHaveLength(1);
-    expect(schedulerRole.inputs.assumeRolePolicy).toMatchObject({
+    expect(JSON.parse(String(schedulerRole.inputs.assumeRolePolicy))).toMatchObject({
       Statement: [
-        { Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: "scheduler.amazonaws.com" } },
+        {
+          Effect: "Allow",
+          Action: "sts:AssumeRole",
+          Principal: { Service: "scheduler.amazonaws.com" },
+          Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } },
+        },
       ],
     });
     expect(inlinePolicy(schedulerRole).Statement).toEqual([
@@ -198,40 +207,88 @@ describe("sst.config.ts", () => {
       expect(build.runtime).toBe("nodejs22.x");
       expect(build.properties).toMatchObject({ minify: true, architecture: "arm64" });
       expect(statSync(join(build.out, "bundle.mjs")).size).toBeGreaterThan(0);
+      // The IAM simulator (AGPL-3.0, a devDependency) is not in it: one of its error messages
+      // (@cloud-copilot/iam-simulate, simulation_engine/contextKeys.js) would survive minification.
+      expect(readFileSync(join(build.out, "bundle.mjs"), "utf8")).not.toContain(
+        "No resource types found for action",
+      );
       expect(existsSync(join(build.out, "resource.enc"))).toBe(true);
     }
   });
 
-  it("grants each function only named actions on the table, key and log group ARNs", () => {
-    const statements = (role: string) => inlinePolicy(one(ci, "aws:iam/role:Role", role)).Statement;
+  it("grants each function only named actions per key prefix and per purpose on the table, keys and log group", () => {
+    // Every statement is for calls from inside the function only; checked here, then set aside.
+    const statements = (role: string) =>
+      inlinePolicy(one(ci, "aws:iam/role:Role", role)).Statement.map((statement) => {
+        const { ArnEquals, ...condition } = statement.Condition as Record<string, unknown>;
+        const fn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:connector-oauth-ci-${role.replace(/Role$/, "")}`;
+        expect(ArnEquals, role).toEqual({ "lambda:SourceFunctionArn": [fn] });
+        const { Condition: _, ...rest } = statement;
+        return Object.keys(condition).length > 0 ? { ...rest, Condition: condition } : rest;
+      });
+    const openSecret = allow(["kms:Decrypt"], [DATA_KEY_ARN], contextCondition("client-secret"));
+    const sealTokens = allow(["kms:GenerateDataKey"], [DATA_KEY_ARN], contextCondition("tokens"));
     expect(statements("AuthorizeRole")).toEqual([
-      allow(["dynamodb:GetItem", "dynamodb:PutItem"], [TABLE_ARN]),
+      allow(["dynamodb:GetItem"], [TABLE_ARN], itemsCondition("ORG#")),
+      allow(["dynamodb:GetItem", "dynamodb:PutItem"], [TABLE_ARN], itemsCondition("FLOW#", "SLOTS#")),
       allow(["kms:GenerateMac"], [STATE_KEY_ARN], MAC_CONDITION),
       allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("Authorize")]),
     ]);
     expect(statements("CallbackRole")).toEqual([
-      allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [TABLE_ARN]),
+      allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [TABLE_ARN], itemsCondition("FLOW#")),
+      allow(["dynamodb:UpdateItem"], [TABLE_ARN], itemsCondition("ORG#")),
       allow(["kms:VerifyMac"], [STATE_KEY_ARN], MAC_CONDITION),
-      allow(["kms:GenerateDataKey", "kms:Decrypt"], [DATA_KEY_ARN], CONTEXT_CONDITION),
+      openSecret,
+      sealTokens,
       allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("Callback")]),
     ]);
     expect(statements("GetTokenFromCodeRole")).toEqual([
-      allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [TABLE_ARN]),
-      allow(["kms:GenerateDataKey", "kms:Decrypt"], [DATA_KEY_ARN], CONTEXT_CONDITION),
+      allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [TABLE_ARN], itemsCondition("ORG#")),
+      openSecret,
+      sealTokens,
       allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("GetTokenFromCode")]),
     ]);
     expect(statements("KeepAliveRole")).toEqual([
-      allow(TOKEN_TABLE_ACTIONS, [TABLE_ARN], ORG_ITEMS_CONDITION),
-      allow(TOKEN_KEY_ACTIONS, [DATA_KEY_ARN], CONTEXT_CONDITION),
+      allow(TOKEN_TABLE_ACTIONS, [TABLE_ARN], itemsCondition("ORG#")),
+      allow(["kms:Decrypt"], [DATA_KEY_ARN], contextCondition("client-secret", "tokens")),
+      sealTokens,
       allow(["dynamodb:Scan"], [TABLE_ARN]),
       allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("KeepAlive")]),
     ]);
   });
 
+  it("lets every function's role be assumed only by Lambda, for this account and that function", () => {
+    const functions = all(ci, "aws:lambda/function:Function");
+    expect(functions).toHaveLength(4);
+    for (const fn of functions) {
+      const name = String(fn.name).replace(/Function$/, "");
+      expect(fn.inputs.name).toBe(`connector-oauth-ci-${name}`);
+      const role = all(ci, "aws:iam/role:Role").find((r) => r.state.arn === fn.inputs.role);
+      expect(role?.name).toBe(`${name}Role`);
+      expect(role?.inputs.managedPolicyArns).toEqual([]);
+      expect(JSON.parse(String(role?.inputs.assumeRolePolicy))).toEqual({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "LambdaOfThisAccountOnly",
+            Effect: "Allow",
+            Principal: { Service: "lambda.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            Condition: {
+              StringEquals: { "aws:SourceAccount": ACCOUNT },
+              ArnEqualsIfExists: { "aws:SourceArn": fn.state.arn },
+            },
+          },
+        ],
+      });
+    }
+  });
+
   it("gives sync workers a policy for connector and lease items and the data key, and a role carrying only it", () => {
     expect(consumerPolicy().Statement).toEqual([
-      allow(TOKEN_TABLE_ACTIONS, [TABLE_ARN], ORG_ITEMS_CONDITION),
-      allow(TOKEN_KEY_ACTIONS, [DATA_KEY_ARN], CONTEXT_CONDITION),
+      allow(TOKEN_TABLE_ACTIONS, [TABLE_ARN], itemsCondition("ORG#")),
+      allow(["kms:Decrypt"], [DATA_KEY_ARN], contextCondition("client-secret", "tokens")),
+      allow(["kms:GenerateDataKey"], [DATA_KEY_ARN], contextCondition("tokens")),
     ]);
     const consumerRole = one(ci, "aws:iam/role:Role", "TokenConsumerRole");
     const role = consumerRole.inputs;
@@ -244,11 +301,22 @@ describe("sst.config.ts", () => {
         policyArn: one(ci, "aws:iam/policy:Policy", "TokenConsumerPolicy").state.arn,
       },
     ]);
-    expect(JSON.parse(String(role.assumeRolePolicy)).Statement).toEqual([
-      { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "sts:AssumeRole" },
+    const workers = {
+      Sid: "WorkersOfThisAccountRunAsIt",
+      Effect: "Allow",
+      Principal: { Service: ["lambda.amazonaws.com", "ecs-tasks.amazonaws.com"] },
+      Action: "sts:AssumeRole",
+      Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } },
+    };
+    // No TokenConsumerPrincipals on ci: nobody assumes it, workers run as it.
+    expect(JSON.parse(String(role.assumeRolePolicy)).Statement).toEqual([workers]);
+    const named = one(production, "aws:iam/role:Role", "TokenConsumerRole").inputs.assumeRolePolicy;
+    expect(JSON.parse(String(named)).Statement).toEqual([
+      workers,
       {
+        Sid: "NamedPrincipalsAssumeIt",
         Effect: "Allow",
-        Principal: { Service: ["lambda.amazonaws.com", "ecs-tasks.amazonaws.com"] },
+        Principal: { AWS: [SYNC_WORKER_ROLE] },
         Action: "sts:AssumeRole",
       },
     ]);
@@ -279,30 +347,36 @@ describe("sst.config.ts", () => {
 
   it("lets only the functions' and the token consumer's roles use each key, with their IAM conditions", () => {
     const roleArn = (name: string) => one(ci, "aws:iam/role:Role", `${name}Role`).state.arn;
+    // Each use is granted to the account for that one role (aws:PrincipalArn), so the role's IAM
+    // policy must allow it too, with its lambda:SourceFunctionArn condition: a key policy cannot
+    // carry that key itself (AWS Lambda Developer Guide, "Using source function ARN to control
+    // function access behavior": not usable in resource-based policies).
     const uses = (sid: string, role: string, Action: string[], Condition: object) => ({
       Sid: sid,
       Effect: "Allow",
-      Principal: { AWS: roleArn(role) },
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
       Action,
       Resource: "*",
-      Condition,
+      Condition: { ...Condition, ArnEquals: { "aws:PrincipalArn": [roleArn(role)] } },
     });
     const [stateAdmin, ...stateUses] = keyPolicy("StateKeyPolicy").Statement;
     expect(stateUses).toEqual([
-      uses("AuthorizeUsesKey", "Authorize", ["kms:GenerateMac"], MAC_CONDITION),
-      uses("CallbackUsesKey", "Callback", ["kms:VerifyMac"], MAC_CONDITION),
+      uses("AuthorizeGenerateMac", "Authorize", ["kms:GenerateMac"], MAC_CONDITION),
+      uses("CallbackVerifyMac", "Callback", ["kms:VerifyMac"], MAC_CONDITION),
     ]);
     const [dataAdmin, ...dataUses] = keyPolicy("DataKeyPolicy").Statement;
+    const secrets = contextCondition("client-secret");
+    const tokens = contextCondition("tokens");
+    const both = contextCondition("client-secret", "tokens");
     expect(dataUses).toEqual([
-      uses("CallbackUsesKey", "Callback", ["kms:GenerateDataKey", "kms:Decrypt"], CONTEXT_CONDITION),
-      uses(
-        "GetTokenFromCodeUsesKey",
-        "GetTokenFromCode",
-        ["kms:GenerateDataKey", "kms:Decrypt"],
-        CONTEXT_CONDITION,
-      ),
-      uses("KeepAliveUsesKey", "KeepAlive", TOKEN_KEY_ACTIONS, CONTEXT_CONDITION),
-      uses("TokenConsumerUsesKey", "TokenConsumer", TOKEN_KEY_ACTIONS, CONTEXT_CONDITION),
+      uses("CallbackDecrypt", "Callback", ["kms:Decrypt"], secrets),
+      uses("CallbackGenerateDataKey", "Callback", ["kms:GenerateDataKey"], tokens),
+      uses("GetTokenFromCodeDecrypt", "GetTokenFromCode", ["kms:Decrypt"], secrets),
+      uses("GetTokenFromCodeGenerateDataKey", "GetTokenFromCode", ["kms:GenerateDataKey"], tokens),
+      uses("KeepAliveDecrypt", "KeepAlive", ["kms:Decrypt"], both),
+      uses("KeepAliveGenerateDataKey", "KeepAlive", ["kms:GenerateDataKey"], tokens),
+      uses("TokenConsumerDecrypt", "TokenConsumer", ["kms:Decrypt"], both),
+      uses("TokenConsumerGenerateDataKey", "TokenConsumer", ["kms:GenerateDataKey"], tokens),
     ]);
     for (const admin of [stateAdmin, dataAdmin]) {
       expect(admin?.Principal).toEqual({ AWS: `arn:aws:iam::${ACCOUNT}:root` });
@@ -354,7 +428,26 @@ describe("sst.config.ts", () => {
       true,
     );
     expect(production.outputs._protect).toBe(true);
+    expect(production.app.removal).toBe("retain");
     expect(ci.outputs._protect).toBe(false);
+    expect(ci.app.removal).toBe("remove");
+  });
+
+  it("protects and retains every stage not explicitly a development one, and refuses bad stage names", async () => {
+    const work = mkdtempSync(join(tmpdir(), "sst-app-"));
+    try {
+      for (const stage of ["prod", "production", "staging", "alice", "development"]) {
+        expect(await evaluateApp(stage, work), stage).toMatchObject({ protect: true, removal: "retain" });
+      }
+      for (const stage of ["dev", "ci", "test", "dev-alice"]) {
+        expect(await evaluateApp(stage, work), stage).toMatchObject({ protect: false, removal: "remove" });
+      }
+      for (const stage of ["Prod", "a".repeat(31), "-x", "prod_1"]) {
+        await expect(evaluateApp(stage, work), stage).rejects.toThrow(/^Stage "/);
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it("links each function only to what it uses", () => {
@@ -385,9 +478,24 @@ describe("sst.config.ts", () => {
     expect(production.outputs.callbackUrl).toBe("https://connect.example.com/connectors/oauth/callback");
   });
 
-  it("throttles every route, writes access logs and allows CORS only from the app origins", () => {
+  it("throttles each route on its own, writes access logs and allows CORS only from the app origins", () => {
     const stage = one(ci, "aws:apigatewayv2/stage:Stage", "ApiStage").inputs;
-    expect(stage.defaultRouteSettings).toEqual({ throttlingBurstLimit: 50, throttlingRateLimit: 20 });
+    // Each route its own throttle (sized in docs/deploy.md#flooding); an unsized route gets 1/s.
+    expect(stage.defaultRouteSettings).toEqual({ throttlingBurstLimit: 1, throttlingRateLimit: 1 });
+    expect(stage.routeSettings).toEqual([
+      {
+        routeKey: "GET /connectors/{connectorId}/oauth/authorize",
+        throttlingBurstLimit: 20,
+        throttlingRateLimit: 10,
+      },
+      { routeKey: "GET /connectors/oauth/callback", throttlingBurstLimit: 20, throttlingRateLimit: 10 },
+      { routeKey: "POST /connectors/getTokenFromCode", throttlingBurstLimit: 5, throttlingRateLimit: 2 },
+    ]);
+    // API Gateway refuses settings for a route that does not exist: the stage is created after them.
+    const order = (type: string) => ci.resources.flatMap((r, i) => (r.type === type ? [i] : []));
+    const [stageAt] = order("aws:apigatewayv2/stage:Stage");
+    for (const routeAt of order("aws:apigatewayv2/route:Route"))
+      expect(routeAt).toBeLessThan(Number(stageAt));
     expect(stage.accessLogSettings).toMatchObject({ destinationArn: expect.stringContaining(":log-group:") });
     const cors = one(ci, "aws:apigatewayv2/api:Api", "ApiApi").state.corsConfiguration;
     expect(cors).toMatchObject({ allowOrigins: ["https://app.example.com", "https://admin.example.com"] });

@@ -1,6 +1,12 @@
 /** stacks/validate.ts: the deploy-time checks of stage settings. */
 import { describe, expect, it } from "vitest";
-import { checkAppOrigins, checkAuth, checkPath, checkPublicApiUrl } from "../../stacks/validate.ts";
+import {
+  checkAppOrigins,
+  checkAuth,
+  checkPath,
+  checkPrincipalArns,
+  checkPublicApiUrl,
+} from "../../stacks/validate.ts";
 
 describe("stacks/validate", () => {
   it("accepts exact https origins and trims the list when AppOrigins is well formed", () => {
@@ -44,5 +50,20 @@ describe("stacks/validate", () => {
     expect(() => checkAuth({ hs256Secret: "", jwksUrl: "http://idp.example.com/jwks" })).toThrow(
       /^AuthJwksUrl: /,
     );
+  });
+
+  it("lists IAM role and user ARNs and refuses account roots and wildcards in TokenConsumerPrincipals", () => {
+    expect(checkPrincipalArns("")).toEqual([]);
+    expect(
+      checkPrincipalArns(" arn:aws:iam::123456789012:role/sync, arn:aws:iam::123456789012:user/ops "),
+    ).toEqual(["arn:aws:iam::123456789012:role/sync", "arn:aws:iam::123456789012:user/ops"]);
+    for (const bad of [
+      "arn:aws:iam::123456789012:root",
+      "arn:aws:iam::123456789012:role/*",
+      "123456789012",
+      "arn:aws:sts::123456789012:assumed-role/sync/session",
+    ]) {
+      expect(() => checkPrincipalArns(bad)).toThrow(/^TokenConsumerPrincipals: /);
+    }
   });
 });

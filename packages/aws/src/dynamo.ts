@@ -14,6 +14,7 @@
  *              without one leaves it untouched)
  *   flow       pk "FLOW#<nonce>"   sk "FLOW"                    flow record, `ttl` (epoch seconds)
  *   lease      pk "ORG#<orgId>"   sk "LEASE#<connectorId>"      refresh lease (leases.ts)
+ *   slots      pk "SLOTS#<orgId>" sk "PENDING#<userId>"         a user's pending flows (nonce -> expiry)
  */
 
 import { randomUUID } from "node:crypto";
@@ -41,8 +42,10 @@ const toAttributes = (value: Item) => marshall(value, { removeUndefinedValues: t
 const connectorKey = (orgId: string, connectorId: string) =>
   toAttributes({ pk: `ORG#${orgId}`, sk: `CONNECTOR#${connectorId}` });
 const flowKey = (nonce: string) => toAttributes({ pk: `FLOW#${nonce}`, sk: "FLOW" });
+// A partition of their own: IAM's dynamodb:LeadingKeys sees only the partition key, so authorize's
+// grant to write slots must not also reach the connector items under ORG#.
 const slotsKey = (orgId: string, userId: string) =>
-  toAttributes({ pk: `ORG#${orgId}`, sk: `PENDING#${userId}` });
+  toAttributes({ pk: `SLOTS#${orgId}`, sk: `PENDING#${userId}` });
 const epochSeconds = (ms: number) => Math.ceil(ms / 1000);
 
 /** Runs one DynamoDB call; a failed condition resolves `undefined`, any other failure is a 503. */

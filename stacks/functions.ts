@@ -1,0 +1,99 @@
+/**
+ * One rule for every Lambda function of the app, present and future: `enforceFunctionRoles()`
+ * registers an SST `$transform` on `sst.aws.Function`, so each function created after it (the three
+ * route handlers, KeepAlive, any added later) gets:
+ * - a fixed name, `<app>-<stage>-<Name>`, so its ARN is known before it exists;
+ * - an execution role trusted by `lambda.amazonaws.com` only, and only for this account
+ *   (`aws:SourceAccount`) and this function (`aws:SourceArn`, when Lambda sends it);
+ * - no managed policies (each function writes to its own log group, granted by its own statement);
+ * - every one of its permissions conditioned on `lambda:SourceFunctionArn` being this function: Lambda
+ *   adds that key to every request made with the role's credentials from inside the function's
+ *   execution environment, and to the log writes it makes for the function (Lambda Developer Guide,
+ *   "Using source function ARN to control function access behavior"), so credentials copied out of
+ *   the function (its environment variables, a server-side request forgery) are refused elsewhere.
+ *
+ * Why: SST 4.17.1 renders every function role with its `sst dev` trust policy (Lambda and
+ * `arn:aws:iam::<account>:root`) in every stage: in .sst/platform/src/components/aws/function.ts the
+ * role's `assumeRolePolicy` tests `!dev`, and `dev` is a Pulumi Output, always truthy. Any principal
+ * of the account allowed `sts:AssumeRole` on `*` could then become, say, the callback role.
+ * test/infra asserts the rendered trust policy of every function and evaluates it with
+ * @cloud-copilot/iam-simulate, so a change in SST cannot silently undo this.
+ */
+
+/** The app's name for a function; at most 64 characters (stage names are limited in sst.config.ts). */
+export function functionName(name: string): string {
+  return `${$app.name}-${$app.stage}-${name}`;
+}
+
+/** The function's ARN, from its fixed name: no dependency on the function itself. */
+export function functionArn(name: string): $util.Output<string> {
+  const { account, partition, region } = awsContext();
+  return $interpolate`arn:${partition}:lambda:${region}:${account}:function:${functionName(name)}`;
+}
+
+export function awsContext() {
+  return {
+    account: aws.getCallerIdentityOutput({}).accountId,
+    partition: aws.getPartitionOutput({}).partition,
+    region: aws.getRegionOutput({}).region,
+  };
+}
+
+/**
+ * The execution role's trust policy. `aws:SourceAccount` is required. `aws:SourceArn` is checked
+ * when present (`ArnEqualsIfExists`): AWS documents both keys for service principals acting on a
+ * resource's behalf (IAM User Guide, "Cross-service confused deputy prevention"), but Lambda's own
+ * documentation does not promise `aws:SourceArn` on the AssumeRole of an execution role, and a
+ * required key that never comes would lock the function out of its role.
+ */
+export function lambdaTrustPolicy(name: string): $util.Output<string> {
+  const { account } = awsContext();
+  return $jsonStringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "LambdaOfThisAccountOnly",
+        Effect: "Allow",
+        Principal: { Service: "lambda.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: {
+          StringEquals: { "aws:SourceAccount": account },
+          ArnEqualsIfExists: { "aws:SourceArn": functionArn(name) },
+        },
+      },
+    ],
+  });
+}
+
+type RoleTransform = NonNullable<NonNullable<sst.aws.FunctionArgs["transform"]>["role"]>;
+
+/** Call once in run(), before any function is created. */
+export function enforceFunctionRoles(): void {
+  $transform(sst.aws.Function, (args, _opts, name) => {
+    args.name ??= functionName(name);
+    if (args.permissions) {
+      const permissions = $output(args.permissions);
+      args.permissions = $resolve([permissions, functionArn(name)] as const).apply(([list, arn]) =>
+        list.map((permission) => ({
+          ...permission,
+          conditions: [
+            ...(permission.conditions ?? []),
+            { test: "ArnEquals", variable: "lambda:SourceFunctionArn", values: [arn] },
+          ],
+        })),
+      );
+    }
+    const own: RoleTransform | undefined = args.transform?.role;
+    args.transform = {
+      ...args.transform,
+      role: (roleArgs, roleOpts, roleName) => {
+        // The function's own role transform first; this rule has the last word.
+        if (typeof own === "function") own(roleArgs, roleOpts, roleName);
+        else if (own) Object.assign(roleArgs, own);
+        roleArgs.assumeRolePolicy = lambdaTrustPolicy(name);
+        roleArgs.managedPolicyArns = [];
+        return undefined;
+      },
+    };
+  });
+}
