@@ -48,7 +48,7 @@ const step = (name: string) => {
 // Each row: the defect of issue 10 it reproduces, the step, the fault.
 const SUBSET: [string, string, FaultKind][] = [
   ["defect 1: the flow write's reply is lost", "authorize: flow PutItem", "applied"],
-  ["defect 1: the slot write's reply is lost", "pending-slot PutItem", "applied"],
+  ["defect 1: the slot write's reply is lost", "pending-slot write", "applied"],
   ["defect 1: the consume's reply is lost", "consume UpdateItem", "applied"],
   ["defect 1: the tokens write's reply is lost", "tokens UpdateItem", "applied"],
   ["defect 2: the token endpoint hangs", "code exchange (token endpoint)", "hang"],

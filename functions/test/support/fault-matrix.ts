@@ -56,10 +56,13 @@ export const STEPS: Step[] = [
     match: (r) => r.operation === "GenerateMac",
   },
   {
-    name: "authorize: pending-slot PutItem",
+    // The first authorize of a user creates its slots item (PutItem), later ones add to it (UpdateItem).
+    name: "authorize: pending-slot write",
     phase: "authorize",
     service: "dynamodb",
-    match: (r) => r.operation === "PutItem" && keyOf(r, "Item").sk?.S?.startsWith("PENDING#") === true,
+    match: (r) =>
+      (r.operation === "PutItem" && keyOf(r, "Item").sk?.S?.startsWith("PENDING#") === true) ||
+      (r.operation === "UpdateItem" && keyOf(r).sk?.S?.startsWith("PENDING#") === true),
   },
   {
     name: "authorize: flow PutItem",
