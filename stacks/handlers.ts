@@ -23,11 +23,12 @@ export interface HandlerAccess {
 }
 
 export const handlers = {
-  // Starts a flow: reads the connector, writes the flow record, signs the state.
+  // Starts a flow: reads the connector, takes one of the user's pending slots (UpdateItem, or
+  // GetItem + PutItem), writes the flow record, signs the state.
   Authorize: {
     route: "GET /connectors/{connectorId}/oauth/authorize",
     handler: "functions/src/authorize.handler",
-    table: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    table: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     stateKey: ["kms:GenerateMac"],
     settings: ["WebApp", "PublicApi", "Auth"],
   },

@@ -202,7 +202,7 @@ describe("sst.config.ts", () => {
   it("grants each function only named actions on the table, key and log group ARNs", () => {
     const statements = (role: string) => inlinePolicy(one(ci, "aws:iam/role:Role", role)).Statement;
     expect(statements("AuthorizeRole")).toEqual([
-      allow(["dynamodb:GetItem", "dynamodb:PutItem"], [TABLE_ARN]),
+      allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [TABLE_ARN]),
       allow(["kms:GenerateMac"], [STATE_KEY_ARN], MAC_CONDITION),
       allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("Authorize")]),
     ]);
