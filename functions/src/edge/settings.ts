@@ -7,10 +7,13 @@ import {
   type ConnectSettings,
   configError,
   DEFAULT_MAX_PENDING_FLOWS,
+  DEFAULT_MAX_TOKEN_AGE_SECONDS,
+  durationSetting,
   type Env,
   flagSetting,
   type ProviderOverrides,
   providerOverridesSetting,
+  providers,
   requiredSetting,
 } from "@connector-oauth/core";
 
@@ -91,6 +94,7 @@ function auth(env: Env): AuthSettings {
     jwksUrl,
     issuer: env.AUTH_ISSUER || undefined,
     audience: env.AUTH_AUDIENCE || undefined,
+    maxTokenAgeSeconds: durationSetting(env, "AUTH_MAX_TOKEN_AGE", DEFAULT_MAX_TOKEN_AGE_SECONDS),
   };
 }
 
@@ -120,12 +124,14 @@ function connect(env: Env): ConnectSettings {
     redirectUri: `${apiUrl}/connectors/oauth/callback`,
     successPath: appPath(env, "SUCCESS_PATH", DEFAULT_SUCCESS_PATH),
     errorPath: appPath(env, "ERROR_PATH", DEFAULT_ERROR_PATH),
+    acceptRelayWithoutIss: flagSetting(env, "ACCEPT_RELAYED_CALLBACKS_WITHOUT_ISS"),
     maxPendingFlows: countSetting(env, "MAX_PENDING_FLOWS", DEFAULT_MAX_PENDING_FLOWS),
   };
 }
 
 /** Reads and validates the settings a function needs; throws an Error naming the first bad one. */
 export function loadSettings(env: Env, needs: readonly Need[] = ALL_NEEDS): Settings {
+  const allowLoopbackHttp = flagSetting(env, "ALLOW_LOOPBACK_HTTP");
   return {
     tableName: requiredSetting(env, "TABLE_NAME"),
     timeouts: timeouts(env),
@@ -133,7 +139,7 @@ export function loadSettings(env: Env, needs: readonly Need[] = ALL_NEEDS): Sett
     dataKeyId: needs.includes("dataKey") ? requiredSetting(env, "DATA_KEY_ID") : undefined,
     connect: needs.includes("connect") ? connect(env) : undefined,
     auth: needs.includes("auth") ? auth(env) : undefined,
-    allowLoopbackHttp: flagSetting(env, "ALLOW_LOOPBACK_HTTP"),
-    providerOverrides: providerOverridesSetting(env),
+    allowLoopbackHttp,
+    providerOverrides: providerOverridesSetting(env, { catalog: providers, allowLoopbackHttp }),
   };
 }

@@ -17,6 +17,8 @@ describe("settings", () => {
     expect(settings.connect?.appOrigins).toEqual(["https://app.example.com", "http://localhost:3000"]);
     expect(settings.connect?.successPath).toBe("/account/company-settings/settings/connector/{connectorId}");
     expect(settings.allowLoopbackHttp).toBe(false);
+    expect(settings.auth?.maxTokenAgeSeconds).toBe(24 * 3600);
+    expect(loadSettings({ ...valid, AUTH_MAX_TOKEN_AGE: "90m" }).auth?.maxTokenAgeSeconds).toBe(5400);
   });
 
   it("defaults the deadlines and the pending-flow limit, and reads them when set", () => {
@@ -48,6 +50,13 @@ describe("settings", () => {
     expect(() => loadSettings(legacyEnv, ["stateKey"])).toThrow(/STATE_KEY_ID is required/);
   });
 
+  it("accepts stand-in overrides in loopback mode", () => {
+    const overrides = '{"github":{"tokenUrl":"http://127.0.0.1:9/token","issuer":"http://127.0.0.1:9"}}';
+    const settings = loadSettings({ ...valid, ALLOW_LOOPBACK_HTTP: "true", PROVIDER_OVERRIDES: overrides });
+    expect(settings.providerOverrides).toEqual(JSON.parse(overrides));
+    expect(loadSettings({ ...valid, PROVIDER_OVERRIDES: "{}" }).providerOverrides).toBeUndefined();
+  });
+
   it.each([
     [{ TABLE_NAME: "" }, /TABLE_NAME is required/],
     [{ APP_ORIGINS: "https://app.example.com/path" }, /APP_ORIGINS/],
@@ -60,7 +69,37 @@ describe("settings", () => {
     [{ AUTH_JWKS_URL: "https://idp.example.com/jwks" }, /exactly one must be set/],
     [{ AUTH_HS256_SECRET: "short" }, /at least 16/],
     [{ ALLOW_LOOPBACK_HTTP: "yes" }, /ALLOW_LOOPBACK_HTTP/],
+    [{ AUTH_MAX_TOKEN_AGE: "forever" }, /AUTH_MAX_TOKEN_AGE/],
+    [{ AUTH_MAX_TOKEN_AGE: "0" }, /AUTH_MAX_TOKEN_AGE/],
     [{ PROVIDER_OVERRIDES: "[1]" }, /PROVIDER_OVERRIDES/],
+    // Overrides re-point where tokens go: stand-ins only, and every field checked at cold start.
+    [
+      { PROVIDER_OVERRIDES: '{"github":{"tokenUrl":"https://stand-in.example.com/token"}}' },
+      /PROVIDER_OVERRIDES is for stand-ins only: it needs ALLOW_LOOPBACK_HTTP=true/,
+    ],
+    [
+      { ALLOW_LOOPBACK_HTTP: "true", PROVIDER_OVERRIDES: '{"github":{"issuer":42}}' },
+      /PROVIDER_OVERRIDES "github.issuer" must be a non-empty string/,
+    ],
+    [
+      { ALLOW_LOOPBACK_HTTP: "true", PROVIDER_OVERRIDES: '{"github":{"tokenUrl":"ftp://x"}}' },
+      /PROVIDER_OVERRIDES "github.tokenUrl" must be an https URL/,
+    ],
+    [
+      {
+        ALLOW_LOOPBACK_HTTP: "true",
+        PROVIDER_OVERRIDES: '{"github":{"tokenUrl":"https://169.254.169.254/t"}}',
+      },
+      /PROVIDER_OVERRIDES "github.tokenUrl"/,
+    ],
+    [
+      { ALLOW_LOOPBACK_HTTP: "true", PROVIDER_OVERRIDES: '{"github":{"clientSecret":"x"}}' },
+      /PROVIDER_OVERRIDES "github" has an unknown field "clientSecret"/,
+    ],
+    [
+      { ALLOW_LOOPBACK_HTTP: "true", PROVIDER_OVERRIDES: '{"myspace":{"tokenUrl":"http://127.0.0.1:9/t"}}' },
+      /PROVIDER_OVERRIDES names an unknown provider "myspace"/,
+    ],
     [{ MAX_PENDING_FLOWS: "0" }, /MAX_PENDING_FLOWS must be a whole number/],
     [{ AWS_ATTEMPT_TIMEOUT_MS: "2s" }, /AWS_ATTEMPT_TIMEOUT_MS/],
     [{ TOKEN_EXCHANGE_TIMEOUT_MS: "1.5" }, /TOKEN_EXCHANGE_TIMEOUT_MS/],

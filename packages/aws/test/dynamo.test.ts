@@ -9,7 +9,7 @@ let services: LocalServices;
 let store: ReturnType<typeof dynamoConnectorStore>;
 let flows: ReturnType<typeof dynamoFlowStore>;
 
-const sealed = (tag: string) => ({ v: 1 as const, edk: `edk-${tag}`, iv: `iv-${tag}`, ct: `ct-${tag}` });
+const sealed = (tag: string) => ({ v: 2 as const, edk: `edk-${tag}`, iv: `iv-${tag}`, ct: `ct-${tag}` });
 const config = (connectorId: string, extra: Partial<ConnectorConfig> = {}): ConnectorConfig => ({
   connectorId,
   orgId: "acme",

@@ -1,9 +1,11 @@
 /**
  * The connect flow: start (authorize endpoint) and complete (callback endpoint).
  * Order of checks on the callback: duplicated parameters, state structure and MAC (no storage or
- * provider touched before), expiry (checked here, not left to DynamoDB TTL), the flow read, the
- * provider's response (iss, error), opening the PKCE verifier and client secret, single-use
- * consumption (one conditional write), the code exchange, sealing and storing the tokens, and
+ * provider touched before), the bound return origin still configured, expiry (checked here, not
+ * left to DynamoDB TTL), the flow read, the relay's bearer (must be the initiator, identity.ts), the
+ * provider's response (iss, iss.ts; error), opening the PKCE verifier (bound to the flow's snapshot)
+ * and client secret, single-use consumption (one conditional write), the code exchange, the
+ * consenting account (personal connectors: the initiator's), sealing and storing the tokens, and
  * recording the outcome for replays.
  *
  * Exactly once, also under faults (SPEC section 3; docs/reliability.md):
@@ -18,21 +20,29 @@
  */
 import * as oauth from "oauth4webapi";
 import { type CatalogOptions, resolveProvider } from "./catalog.ts";
-import { assertCanConnect, type Caller, type ConnectorRecord, loadOwnConnector } from "./connectors.ts";
-import { openSecret } from "./envelope.ts";
+import {
+  assertCanConnect,
+  type Caller,
+  type ConnectedAccount,
+  connectorConfig,
+  loadOwnConnector,
+} from "./connectors.ts";
 import { type CallbackErrorCode, describeError, fail, isServiceError, type Log } from "./errors.ts";
 import {
   DEFAULT_MAX_PENDING_FLOWS,
   FLOW_LEASE_MS,
   type FlowOutcome,
   type FlowRecord,
+  flowBinding,
   openVerifier,
   sealVerifier,
 } from "./flows.ts";
+import { identifyAccount, isInitiator, mayConnectAs } from "./identity.ts";
+import { issAccepted } from "./iss.ts";
 import { buildAuthorizationUrl, createPkce, exchangeCode, validateCallback } from "./oauth.ts";
 import type { ConnectorStore, DataKeys, FlowStore, StateMac } from "./ports.ts";
 import { issueState, STATE_LIFETIME_SECONDS, type VerifiedState, verifyState } from "./state.ts";
-import { sealTokenSet } from "./tokens.ts";
+import { openClientSecret, sealTokenSet } from "./tokens.ts";
 
 export interface ConnectSettings {
   /** Exact app origins the browser may return to; the first is the default. */
@@ -45,6 +55,8 @@ export interface ConnectSettings {
   errorPath: string;
   /** Pending flows one user may hold (default DEFAULT_MAX_PENDING_FLOWS). */
   maxPendingFlows?: number;
+  /** Accept relayed callbacks without `iss` when they carry the initiator's bearer (iss.ts). */
+  acceptRelayWithoutIss?: boolean;
 }
 
 /** Time limits of a callback, in milliseconds. */
@@ -89,6 +101,12 @@ export interface CallbackOutcome {
   connectorId: string;
   redirectUrl: string;
   error?: CallbackErrorCode;
+  connectedAccount?: ConnectedAccount;
+}
+
+/** What the callback knows beyond its query: the relay's verified bearer, when it sent one. */
+export interface CallbackContext {
+  caller?: Caller;
 }
 
 const REPLAY_POLL_MS = 100;
@@ -103,6 +121,16 @@ export function chooseReturnOrigin(appOrigins: string[], baseUrl: string | undef
   const match = appOrigins.find((origin) => baseUrl === origin || baseUrl === `${origin}/`);
   if (!match) throw fail("invalid_base_url", "baseUrl is not an allowed app origin");
   return match;
+}
+
+/**
+ * The origin bound in a verified state must still be configured: an origin removed since (or one
+ * that is not an origin at all) receives no redirect, not even state_expired; the 400 page instead.
+ */
+export function assertReturnOrigin(appOrigins: string[], returnOrigin: string): void {
+  if (!appOrigins.includes(returnOrigin)) {
+    throw fail("invalid_state", "The app this sign-in would return to is no longer allowed.");
+  }
 }
 
 /** Starts a flow for the caller's connector: signed state, server-side PKCE, provider URL. */
@@ -121,10 +149,11 @@ export async function startConnect(deps: ConnectDeps, caller: Caller, connectorI
     ...{ nonce, returnOrigin, issuedAt, expiresAt: issuedAt + STATE_LIFETIME_SECONDS },
   });
   const maxPending = deps.settings.maxPendingFlows ?? DEFAULT_MAX_PENDING_FLOWS;
+  const bound = { connector: connectorConfig(connector), initiatorEmail: caller.email };
   const flow: FlowRecord = {
     ...{ nonce, orgId: caller.orgId, connectorId, userId: caller.userId, provider: connector.provider },
-    ...{ returnOrigin, connector: configOf(connector), status: "pending" },
-    verifier: pkce && (await sealVerifier(mac, nonce, pkce.verifier)),
+    ...{ returnOrigin, status: "pending", ...bound },
+    verifier: await sealVerifier(mac, nonce, pkce?.verifier ?? "", await flowBinding(bound)),
     createdAt: now,
     expiresAt: (issuedAt + STATE_LIFETIME_SECONDS) * 1000,
   };
@@ -136,21 +165,12 @@ export async function startConnect(deps: ConnectDeps, caller: Caller, connectorI
   return { authorizationUrl, state };
 }
 
-function configOf(connector: ConnectorRecord) {
-  const {
-    tokens: _t,
-    status: _s,
-    version: _v,
-    createdAt: _c,
-    updatedAt: _u,
-    lastUpdatedBy: _l,
-    ...config
-  } = connector;
-  return config;
-}
-
 /** Completes a flow from the provider's redirect; throws invalid_state when nothing can be trusted. */
-export async function completeConnect(deps: ConnectDeps, params: URLSearchParams): Promise<CallbackOutcome> {
+export async function completeConnect(
+  deps: ConnectDeps,
+  params: URLSearchParams,
+  context: CallbackContext = {},
+): Promise<CallbackOutcome> {
   const deadline = deps.now() + deps.timing.budgetMs;
   for (const name of ["state", "code", "iss", "error"]) {
     if (params.getAll(name).length > 1)
@@ -161,6 +181,7 @@ export async function completeConnect(deps: ConnectDeps, params: URLSearchParams
     throw fail("invalid_state", "The sign-in response has no state. Start connecting again from the app.");
   const verified = await verifyState(deps.stateMac, state);
   const { claims } = verified;
+  assertReturnOrigin(deps.settings.appOrigins, claims.returnOrigin);
   const now = deps.now();
   if (now >= claims.expiresAt * 1000)
     return outcomeFor(deps, claims, await expiredOutcome(deps, claims.nonce));
@@ -169,7 +190,7 @@ export async function completeConnect(deps: ConnectDeps, params: URLSearchParams
   if (flow.status !== "pending") return outcomeFor(deps, claims, await awaitOutcome(deps, flow));
   // Everything that can fail transiently before the code is redeemed happens before the flow is
   // consumed: a failure throws (503) and leaves it pending, so the same callback works again.
-  const checked = checkResponse(deps, flow, verified, params, state);
+  const checked = checkResponse(deps, flow, verified, params, state, context);
   const client = checked instanceof URLSearchParams ? await openClient(deps, flow, verified) : undefined;
   if (deadline - deps.now() - deps.timing.awsCallMs < MIN_EXCHANGE_MS)
     throw fail("dependency_unavailable", "The service is slow right now; try again");
@@ -178,9 +199,9 @@ export async function completeConnect(deps: ConnectDeps, params: URLSearchParams
   if (consumed.status === "missing") throw unknownFlow();
   if (consumed.status === "already") return outcomeFor(deps, claims, await awaitOutcome(deps, consumed.flow));
   const outcome =
-    checked instanceof URLSearchParams && client
+    checked instanceof URLSearchParams && client && !("status" in client)
       ? await settleFlow(deps, consumed.flow, { params: checked, ...client }, deadline)
-      : (checked as FlowOutcome);
+      : ((client && "status" in client ? client : checked) as FlowOutcome);
   return outcomeFor(deps, claims, await finishFlow(deps, claims.nonce, outcome, holder, deadline));
 }
 
@@ -201,6 +222,7 @@ function checkResponse(
   verified: VerifiedState,
   params: URLSearchParams,
   state: string,
+  context: CallbackContext,
 ): FlowOutcome | URLSearchParams {
   const { claims } = verified;
   if (
@@ -210,9 +232,18 @@ function checkResponse(
   ) {
     return { status: "failed", error: "server_error" };
   }
+  const ids = { orgId: flow.orgId, connectorId: flow.connectorId };
+  if (!isInitiator(flow, context.caller)) {
+    deps.log.warn("callback relayed with another user's bearer token", ids);
+    return { status: "failed", error: "account_mismatch" };
+  }
   const provider = resolveProvider(flow.connector, deps.catalog);
-  const iss = params.get("iss");
-  if (iss !== null && iss !== provider.issuer) return { status: "failed", error: "iss_mismatch" };
+  const issContext = {
+    ...{ acceptRelayWithoutIss: deps.settings.acceptRelayWithoutIss === true, log: deps.log, ids },
+    initiatorBearer: context.caller !== undefined,
+  };
+  if (!issAccepted(provider, params.get("iss"), issContext))
+    return { status: "failed", error: "iss_mismatch" };
   try {
     return validateCallback(provider, flow.connector.clientId, params, state);
   } catch (error) {
@@ -226,13 +257,29 @@ function checkResponse(
   }
 }
 
-/** Opens the flow's PKCE verifier and the connector's client secret (KMS Decrypt). */
-async function openClient(deps: ConnectDeps, flow: FlowRecord, verified: VerifiedState) {
-  const owner = { orgId: flow.orgId, connectorId: flow.connectorId };
-  const verifier = flow.verifier && (await openVerifier(verified.mac, flow.nonce, flow.verifier));
-  const sealed = flow.connector.clientSecret;
-  const clientSecret =
-    sealed && (await openSecret(deps.dataKeys, { ...owner, purpose: "client-secret" }, sealed));
+/**
+ * Opens the flow's PKCE verifier and the connector's client secret (KMS Decrypt). A verifier that
+ * does not open means the flow's snapshot or initiator was changed in the table: a final
+ * server_error, no code sent. A failing KMS throws (503) and leaves the flow pending.
+ */
+async function openClient(
+  deps: ConnectDeps,
+  flow: FlowRecord,
+  verified: VerifiedState,
+): Promise<Omit<Exchange, "params"> | FlowOutcome> {
+  let verifier: string | undefined;
+  try {
+    verifier =
+      (await openVerifier(verified.mac, flow.nonce, flow.verifier ?? "", await flowBinding(flow))) ||
+      undefined;
+  } catch (error) {
+    deps.log.error("flow record does not match its seal", {
+      ...{ orgId: flow.orgId, connectorId: flow.connectorId },
+      ...describeError(error),
+    });
+    return { status: "failed", error: "server_error" };
+  }
+  const clientSecret = await openClientSecret(deps.dataKeys, flow.connector);
   return { verifier, clientSecret };
 }
 
@@ -287,9 +334,19 @@ async function exchangeAndStore(
     deps.log.warn("token exchange failed", { connectorId: flow.connectorId, ...describeError(error) });
     return { status: "failed", error: "token_exchange_failed" };
   }
+  const identityContext = {
+    ...{ clientId: connector.clientId, connectorId: flow.connectorId },
+    ...{ log: deps.log, fetch: deps.fetch },
+  };
+  const connectedAccount = await identifyAccount(provider, response, identityContext);
+  if (!mayConnectAs(connector, flow, connectedAccount)) {
+    deps.log.warn("consenting account is not the initiator of a personal connector", owner);
+    return { status: "failed", error: "account_mismatch" };
+  }
   // The code is spent: sealing and storing the issued tokens is retried within the budget.
   await withinBudget(deps, deadline, async () => {
-    const tokens = await sealTokenSet(deps.dataKeys, owner, response, provider.scopes, deps.now());
+    const sealed = await sealTokenSet(deps.dataKeys, connector, response, provider.scopes, deps.now());
+    const tokens = { ...sealed, connectedAccount };
     await deps.connectors.saveTokens({
       ...owner,
       clientId: connector.clientId,
@@ -300,7 +357,7 @@ async function exchangeAndStore(
     });
   });
   deps.log.info("connector authenticated", { ...owner, provider: flow.provider });
-  return { status: "succeeded" };
+  return { status: "succeeded", connectedAccount };
 }
 
 /** Runs `step` again after a dependency failure while another attempt fits before `deadline`. */
@@ -395,7 +452,8 @@ function outcomeFor(
   const { connectorId, returnOrigin } = claims;
   if (outcome.status === "succeeded") {
     const path = deps.settings.successPath.replaceAll("{connectorId}", encodeURIComponent(connectorId));
-    return { ok: true, connectorId, redirectUrl: onOrigin(returnOrigin, path).href };
+    const { connectedAccount } = outcome;
+    return { ok: true, connectorId, redirectUrl: onOrigin(returnOrigin, path).href, connectedAccount };
   }
   const error = outcome.error ?? "server_error";
   const url = onOrigin(returnOrigin, deps.settings.errorPath);

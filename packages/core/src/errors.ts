@@ -30,6 +30,7 @@ export type CallbackErrorCode =
   | "token_exchange_failed"
   | "state_expired"
   | "iss_mismatch"
+  | "account_mismatch"
   | "invalid_request"
   | "server_error";
 

@@ -12,11 +12,13 @@ import type { FlowOutcome, FlowRecord } from "./flows.ts";
 /** What a data key protects; part of its KMS encryption context and of the AES-GCM AAD. */
 export type SecretPurpose = "client-secret" | "tokens";
 
-/** Binds a ciphertext to one org, one connector and one purpose. */
+/** Binds a ciphertext to one org, one connector, one purpose and the connector's configuration. */
 export interface EncryptionContext {
   orgId: string;
   connectorId: string;
   purpose: SecretPurpose;
+  /** Digest of the security-relevant configuration (config-binding.ts). */
+  config: string;
 }
 
 /** HMAC-SHA-256 under a key that never leaves KMS (GenerateMac / VerifyMac). */
