@@ -74,14 +74,16 @@ const SEAL_NEW_TOKENS: readonly DataKeyGrant[] = [
 ];
 
 export const handlers = {
-  // Starts a flow: reads the connector, signs the state, writes the flow record.
+  // Starts a flow: reads the connector, takes one of the user's pending slots (UpdateItem, or
+  // GetItem + PutItem), writes the flow record, signs the state.
   Authorize: {
     route: "GET /connectors/{connectorId}/oauth/authorize",
     handler: "functions/src/authorize.handler",
     table: [
       { actions: ["dynamodb:GetItem"], items: [ITEMS.org] },
       // GetItem: a full slot map's flows are read before refusing; a failed flow write reads back.
-      { actions: ["dynamodb:GetItem", "dynamodb:PutItem"], items: [ITEMS.flow, ITEMS.slots] },
+      { actions: ["dynamodb:GetItem", "dynamodb:PutItem"], items: [ITEMS.flow] },
+      { actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], items: [ITEMS.slots] },
     ],
     stateKey: ["kms:GenerateMac"],
     settings: ["WebApp", "PublicApi", "Auth"],

@@ -24,6 +24,7 @@ import {
   fail,
   providers,
 } from "@connector-oauth/core";
+import { AWS_BACKOFF_ALLOWANCE_MS, awsClientConfig } from "./edge/aws-clients.ts";
 import { linkedSettings } from "./edge/linked-settings.ts";
 import { createLog } from "./edge/logging.ts";
 import { loadSettings, type Need, type Timeouts } from "./edge/settings.ts";
@@ -33,30 +34,13 @@ export const logger = createLog("connector-oauth");
 /** Client-secret data keys stay decrypted in memory this long (per warm container). */
 const CLIENT_SECRET_CACHE_MS = 5 * 60_000;
 
-/** Backoff between SDK attempts (standard retry mode: up to 100 ms x 2^n, throttling 500 ms x 2^n). */
-const SDK_BACKOFF_ALLOWANCE_MS = 500;
-
-/** SDK client settings: bounded attempts, each with a connection and a response timeout. */
-export function awsClientConfig(timeouts: Timeouts) {
-  return {
-    maxAttempts: timeouts.awsMaxAttempts,
-    requestHandler: {
-      connectionTimeout: Math.min(1_000, timeouts.awsAttemptMs),
-      requestTimeout: timeouts.awsAttemptMs,
-      // @smithy/node-http-handler 4.x only logs a warning when requestTimeout passes unless told to
-      // throw (then it destroys the request with a retryable TimeoutError).
-      throwOnRequestTimeout: true,
-    },
-  };
-}
-
 /** The callback's time budget from the settings. */
 export function connectTiming(timeouts: Timeouts): ConnectTiming {
   return {
     ...DEFAULT_CONNECT_TIMING,
     budgetMs: timeouts.budgetMs,
     exchangeMs: timeouts.exchangeMs,
-    awsCallMs: timeouts.awsMaxAttempts * timeouts.awsAttemptMs + SDK_BACKOFF_ALLOWANCE_MS,
+    awsCallMs: timeouts.awsMaxAttempts * timeouts.awsAttemptMs + AWS_BACKOFF_ALLOWANCE_MS,
   };
 }
 

@@ -8,14 +8,18 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { awsTokenAccess, dynamoConnectorStore, workerSettings } from "@connector-oauth/aws";
 import { DEFAULT_KEEP_ALIVE, keepAlive } from "@connector-oauth/core";
+import { awsClientConfig } from "./edge/aws-clients.ts";
 import { linkedSettings } from "./edge/linked-settings.ts";
 import { createLog } from "./edge/logging.ts";
+import { timeouts } from "./edge/settings.ts";
 
 const settings = workerSettings({ ...process.env, ...linkedSettings() });
 const log = createLog("connector-oauth-keep-alive");
 
-const dynamo = new DynamoDBClient({});
-const kms = new KMSClient({});
+// The same per-attempt deadlines as the route functions: a hung call must not eat the job's time.
+const clientConfig = awsClientConfig(timeouts(process.env));
+const dynamo = new DynamoDBClient(clientConfig);
+const kms = new KMSClient(clientConfig);
 const access = awsTokenAccess({ dynamo, kms }, settings, { log });
 const connectors = dynamoConnectorStore(dynamo, settings.tableName);
 

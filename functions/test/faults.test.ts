@@ -5,6 +5,7 @@
  * then the cases the matrix cannot reach: a holder that died, and the pending-flow limit.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { type HandlerAccess, handlers } from "../../stacks/handlers.ts";
 import {
   callbackAnswer,
   connects,
@@ -48,7 +49,7 @@ const step = (name: string) => {
 // Each row: the defect of issue 10 it reproduces, the step, the fault.
 const SUBSET: [string, string, FaultKind][] = [
   ["defect 1: the flow write's reply is lost", "authorize: flow PutItem", "applied"],
-  ["defect 1: the slot write's reply is lost", "pending-slot PutItem", "applied"],
+  ["defect 1: the slot write's reply is lost", "pending-slot write", "applied"],
   ["defect 1: the consume's reply is lost", "consume UpdateItem", "applied"],
   ["defect 1: the tokens write's reply is lost", "tokens UpdateItem", "applied"],
   ["defect 2: the token endpoint hangs", "code exchange (token endpoint)", "hang"],
@@ -176,5 +177,44 @@ describe("legacy code exchange", () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("provider_error");
     expect(elapsed).toBeGreaterThanOrEqual(1_400);
     expect(elapsed).toBeLessThan(4_000);
+  });
+});
+
+describe("IAM of the route functions", () => {
+  /** The AWS actions the handlers called while `work` ran, as IAM names, seen on the wire. */
+  async function actionsDuring(work: () => Promise<unknown>): Promise<string[]> {
+    const { dynamodb, kms } = env.proxies;
+    const [d, k] = [dynamodb.log.length, kms.log.length];
+    await work();
+    const ops = [
+      ...dynamodb.log.slice(d).map((r) => `dynamodb:${r.operation}`),
+      ...kms.log.slice(k).map((r) => `kms:${r.operation}`),
+    ];
+    return [...new Set(ops)].sort();
+  }
+  const granted = (access: HandlerAccess): string[] =>
+    [
+      ...access.table.flatMap((grant) => grant.actions),
+      ...(access.stateKey ?? []),
+      ...(access.dataKey ?? []).flatMap((grant) => grant.actions),
+    ].sort();
+
+  it("grants each function every action its handler performs (stacks/handlers.ts)", async () => {
+    const connectorId = await faultConnector(env);
+    const carol = await env.h.token({ sub: "carol", orgId: "acme", role: "admin" });
+    // A user's first authorize creates the slots item, the next ones update it.
+    let started: Awaited<ReturnType<typeof authorize>> | undefined;
+    const authorizeActions = await actionsDuring(async () => {
+      await authorize(env.h, connectorId, carol);
+      started = await authorize(env.h, connectorId, carol);
+    });
+    expect(authorizeActions.filter((a) => !granted(handlers.Authorize).includes(a))).toEqual([]);
+    expect(authorizeActions).toEqual(expect.arrayContaining(["dynamodb:PutItem", "dynamodb:UpdateItem"]));
+    const callbackUrl = await consent(env.h, started?.body.authorizationUrl as string, "carol");
+    const callbackActions = await actionsDuring(async () => {
+      expect(await callbackAnswer(callbackUrl)).toBe("success");
+      expect(await callbackAnswer(callbackUrl)).toBe("success");
+    });
+    expect(callbackActions.filter((a) => !granted(handlers.Callback).includes(a))).toEqual([]);
   });
 });

@@ -203,7 +203,7 @@ describe("IAM, evaluated", () => {
     expect(refused).toEqual([]);
     // What was exercised (a phase that stopped making its calls would pass the check above vacuously).
     expect(operations).toEqual({
-      Authorize: ["dynamodb:GetItem", "dynamodb:PutItem", "kms:GenerateMac"],
+      Authorize: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "kms:GenerateMac"],
       Callback: [
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",

@@ -230,7 +230,12 @@ describe("sst.config.ts", () => {
     const sealTokens = allow(["kms:GenerateDataKey"], [DATA_KEY_ARN], contextCondition("tokens"));
     expect(statements("AuthorizeRole")).toEqual([
       allow(["dynamodb:GetItem"], [TABLE_ARN], itemsCondition("ORG#")),
-      allow(["dynamodb:GetItem", "dynamodb:PutItem"], [TABLE_ARN], itemsCondition("FLOW#", "SLOTS#")),
+      allow(["dynamodb:GetItem", "dynamodb:PutItem"], [TABLE_ARN], itemsCondition("FLOW#")),
+      allow(
+        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        [TABLE_ARN],
+        itemsCondition("SLOTS#"),
+      ),
       allow(["kms:GenerateMac"], [STATE_KEY_ARN], MAC_CONDITION),
       allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("Authorize")]),
     ]);

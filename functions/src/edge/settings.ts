@@ -107,7 +107,8 @@ function countSetting(env: Env, name: string, fallback: number, min = 1): number
   return value;
 }
 
-function timeouts(env: Env): Timeouts {
+/** The AWS and exchange deadlines (every function, the keep-alive job included). */
+export function timeouts(env: Env): Timeouts {
   return {
     awsAttemptMs: countSetting(env, "AWS_ATTEMPT_TIMEOUT_MS", 2_000, 50),
     awsMaxAttempts: countSetting(env, "AWS_MAX_ATTEMPTS", 2),

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { awsClientConfig, connectTiming } from "../../src/composition.ts";
+import { connectTiming } from "../../src/composition.ts";
+import { awsClientConfig } from "../../src/edge/aws-clients.ts";
 import { loadSettings } from "../../src/edge/settings.ts";
 
 const env = {

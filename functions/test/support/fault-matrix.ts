@@ -6,7 +6,7 @@
  * connected after it (the same callback again, a new authorize, or a new connect).
  * Used by functions/test/faults.test.ts (a subset) and `npm run faults` (all of it).
  *
- * Timeouts are scaled down (AWS attempt 400 ms x 2 attempts, exchange 1.5 s, callback budget 4 s
+ * Timeouts are scaled down (AWS attempt 400 ms x 2 attempts, exchange 1.5 s, callback budget 5 s
  * instead of 2 s x 2, 8 s and 13 s) so that a hang costs a second, not ten; the logic is the same.
  */
 import type { FlowStatus } from "@connector-oauth/core";
@@ -31,7 +31,7 @@ export const SCALED_TIMEOUTS = {
   AWS_ATTEMPT_TIMEOUT_MS: "400",
   AWS_MAX_ATTEMPTS: "2",
   TOKEN_EXCHANGE_TIMEOUT_MS: "1500",
-  CALLBACK_BUDGET_MS: "4000",
+  CALLBACK_BUDGET_MS: "5000",
 };
 
 type Phase = "authorize" | "before" | "exchange" | "after" | "finish";
@@ -56,10 +56,13 @@ export const STEPS: Step[] = [
     match: (r) => r.operation === "GenerateMac",
   },
   {
-    name: "authorize: pending-slot PutItem",
+    // The first authorize of a user creates its slots item (PutItem), later ones add to it (UpdateItem).
+    name: "authorize: pending-slot write",
     phase: "authorize",
     service: "dynamodb",
-    match: (r) => r.operation === "PutItem" && keyOf(r, "Item").sk?.S?.startsWith("PENDING#") === true,
+    match: (r) =>
+      (r.operation === "PutItem" && keyOf(r, "Item").sk?.S?.startsWith("PENDING#") === true) ||
+      (r.operation === "UpdateItem" && keyOf(r).sk?.S?.startsWith("PENDING#") === true),
   },
   {
     name: "authorize: flow PutItem",

@@ -49,6 +49,8 @@ export interface FaultProxy {
   disarm(): void;
   /** How many requests the armed fault matched so far. */
   matched(): number;
+  /** Every request received, in order (tests compare the operations with the functions' IAM). */
+  log: SeenRequest[];
   close(): Promise<void>;
 }
 
@@ -134,6 +136,7 @@ export async function startFaultProxy(service: Service): Promise<FaultProxy> {
       armed = undefined;
     },
     matched: () => armed?.matched ?? 0,
+    log: [],
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -152,6 +155,7 @@ export async function startFaultProxy(service: Service): Promise<FaultProxy> {
       body: parse(text, request.headers["content-type"]),
       text,
     };
+    proxy.log.push(seen);
     const current = armed;
     const hit = current && current.matched < TIMES[current.fault.kind] && current.fault.match(seen);
     const kind = hit && current ? current.fault.kind : undefined;

@@ -294,13 +294,32 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
     return new Set(nonces.filter((_, i) => statuses[i] === "pending"));
   }
 
+  /** The usual case in one write: the map exists and has room (expired slots still count; they are
+   * dropped below once the map is full). Applying it twice after a lost reply changes nothing. */
+  async function addSlot(flow: FlowRecord, maxPending: number, key: Record<string, AttributeValue>) {
+    const command = new UpdateItemCommand({
+      TableName: tableName,
+      Key: key,
+      UpdateExpression: "SET slots.#nonce = :expiresAt, version = version + :one, #ttl = :ttl",
+      ConditionExpression: "attribute_exists(slots) AND size(slots) < :max",
+      ExpressionAttributeNames: { "#nonce": flow.nonce, "#ttl": "ttl" },
+      ExpressionAttributeValues: toAttributes({
+        ...{ ":expiresAt": flow.expiresAt, ":one": 1, ":max": maxPending },
+        ":ttl": epochSeconds(flow.expiresAt),
+      }),
+    });
+    return (await call(() => client.send(command))) !== undefined;
+  }
+
   /**
-   * Takes one of the user's slots for `flow`: read the slots item, drop expired slots (and, when
+   * Takes one of the user's slots for `flow`: one conditional update when there is room; else read
+   * the slots item, drop expired slots (and, when
    * full, slots of flows no longer pending), write it back conditioned on the version read. A
    * retry that finds its own nonce in the slots after a lost reply is done.
    */
   async function reserveSlot(flow: FlowRecord, maxPending: number, now: number) {
     const key = slotsKey(flow.orgId, flow.userId);
+    if (await addSlot(flow, maxPending, key)) return;
     for (let round = 0; round < SLOT_ROUNDS; round++) {
       if (round > 0)
         await new Promise((resolve) => setTimeout(resolve, Math.random() * SLOT_BACKOFF_MS * round));

@@ -73,11 +73,11 @@ export interface ConnectTiming {
   replayWaitMs: number;
 }
 
-/** 2 s per AWS attempt, 2 attempts (functions/src/composition.ts): 4 s plus backoff per call. */
+/** 2 s per AWS attempt, 2 attempts (functions/src/edge/aws-clients.ts): 4 s plus up to 1 s backoff. */
 export const DEFAULT_CONNECT_TIMING: ConnectTiming = {
   budgetMs: 13_000,
   exchangeMs: 8_000,
-  awsCallMs: 4_500,
+  awsCallMs: 5_000,
   leaseMs: FLOW_LEASE_MS,
   replayWaitMs: 5_000,
 };
