@@ -14,403 +14,17 @@ import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APP_ORIGIN, authorize, callCallback, type Harness, startHarness } from "./support/harness.ts";
 
-type Json = Record<string, unknown>;
-
-interface Answer {
-  status: number;
-  contentType: string;
-  body: string;
-}
-
-interface Spec {
-  /** How the provider expects the client to authenticate and the body to be sent. */
-  auth: "basic" | "post";
-  format: "form" | "json";
-  pkce: boolean;
-  /** Connector parameters, and the template segment the override carries. */
-  params?: Record<string, string>;
-  /** The callback carries `iss` (the overridden issuer). */
-  sendsIss?: boolean;
-  /** Extra header checks: name -> exact value. */
-  headers?: Record<string, string>;
-  success(ctx: Issued): Answer;
-  error: Answer;
-  expected: {
-    metadata: Record<string, string>;
-    scopes: string[];
-    expiresIn?: number;
-    refresh: boolean;
-    idToken?: boolean;
-  };
-}
-
-interface Issued {
-  key: string;
-  clientId: string;
-  issuer: string;
-  access: string;
-  refresh: string;
-  idToken: string;
-  tenantIdToken: string;
-  accept: string;
-}
-
-const json = (body: Json, status = 200): Answer => ({
-  status,
-  contentType: "application/json; charset=utf-8",
-  body: JSON.stringify(body),
-});
-const form = (body: Record<string, string>, status = 200): Answer => ({
-  status,
-  contentType: "application/x-www-form-urlencoded; charset=utf-8",
-  body: new URLSearchParams(body).toString(),
-});
-const oauthError = (status: number, error: string, description: string) =>
-  json({ error, error_description: description }, status);
-
-const google: Spec = {
-  ...{ auth: "post", format: "form", pkce: true, sendsIss: true },
-  success: (t) =>
-    json({
-      access_token: t.access,
-      expires_in: 3599,
-      refresh_token: t.refresh,
-      scope:
-        "openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/drive.readonly",
-      token_type: "Bearer",
-      id_token: t.idToken,
-    }),
-  error: oauthError(400, "invalid_grant", "Bad Request"),
-  expected: {
-    metadata: {},
-    scopes: [
-      "openid",
-      "https://www.googleapis.com/auth/userinfo.email",
-      "https://www.googleapis.com/auth/drive.readonly",
-    ],
-    expiresIn: 3599,
-    refresh: true,
-    idToken: true,
-  },
-};
-
-const TENANT = "8eaef023-2b34-4da1-9baa-8bc8c9d6a490";
-const microsoft: Spec = {
-  ...{ auth: "post", format: "form", pkce: true, params: { tenant: TENANT } },
-  // As if the operator added openid: the id_token's issuer names the user's tenant.
-  success: (t) =>
-    json({
-      token_type: "Bearer",
-      scope: "https://graph.microsoft.com/User.Read https://graph.microsoft.com/Files.Read.All",
-      expires_in: 3599,
-      ext_expires_in: 3599,
-      access_token: t.access,
-      refresh_token: t.refresh,
-      id_token: t.tenantIdToken,
-    }),
-  error: json(
-    {
-      error: "invalid_grant",
-      error_description: "AADSTS54005: OAuth2 Authorization code was already redeemed.",
-      error_codes: [54005],
-      trace_id: "0d3b6a4c",
-      correlation_id: "6f2c",
-    },
-    400,
-  ),
-  expected: {
-    metadata: {},
-    scopes: ["https://graph.microsoft.com/User.Read", "https://graph.microsoft.com/Files.Read.All"],
-    expiresIn: 3599,
-    refresh: true,
-    idToken: false,
-  },
-};
-
-const atlassian: Spec = {
-  ...{ auth: "post", format: "form", pkce: true },
-  success: (t) =>
-    json({
-      access_token: t.access,
-      expires_in: 3600,
-      token_type: "Bearer",
-      refresh_token: t.refresh,
-      scope: "offline_access read:me read:jira-work",
-    }),
-  error: oauthError(403, "invalid_grant", "Invalid authorization code"),
-  expected: {
-    metadata: {},
-    scopes: ["offline_access", "read:me", "read:jira-work"],
-    expiresIn: 3600,
-    refresh: true,
-  },
-};
-
-const gitlabAnswer = (t: Issued) =>
-  json({
-    access_token: t.access,
-    token_type: "Bearer",
-    expires_in: 7200,
-    refresh_token: t.refresh,
-    scope: "read_api read_user read_repository",
-    created_at: 1_607_635_748,
-  });
-const gitlabError = oauthError(400, "invalid_grant", "The provided authorization grant is invalid.");
-const gitlabExpected = {
-  metadata: {},
-  scopes: ["read_api", "read_user", "read_repository"],
-  expiresIn: 7200,
-  refresh: true,
-};
-
-const salesforce: Spec = {
-  ...{ auth: "post", format: "form", pkce: true },
-  // No expires_in: Salesforce does not say.
-  success: (t) =>
-    json({
-      access_token: t.access,
-      refresh_token: t.refresh,
-      signature: "CMJ4l+CCaPQiKjoOEwEig9H4wqhpuLSk4J2urAe+fVg=",
-      scope: "refresh_token api",
-      instance_url: "https://acme.my.salesforce.com",
-      id: "https://login.salesforce.com/id/00Dx0000000BV7z/005x00000012Q9P",
-      token_type: "Bearer",
-      issued_at: "1278448101416",
-    }),
-  error: oauthError(400, "invalid_grant", "authentication failure"),
-  expected: {
-    metadata: {
-      instanceUrl: "https://acme.my.salesforce.com",
-      identityUrl: "https://login.salesforce.com/id/00Dx0000000BV7z/005x00000012Q9P",
-    },
-    scopes: ["refresh_token", "api"],
-    refresh: true,
-  },
-};
-
-const specs: Record<string, Spec> = {
-  ...Object.fromEntries(
-    Object.entries(providers)
-      .filter(([, entry]) => entry.family === "google")
-      .map(([key]) => [key, google]),
-  ),
-  ...Object.fromEntries(["outlook", "onedrive", "sharepoint", "teams"].map((key) => [key, microsoft])),
-  confluence: atlassian,
-  jira: atlassian,
-  slack: {
-    ...{ auth: "post", format: "form", pkce: false },
-    success: (t) =>
-      json({
-        ok: true,
-        app_id: "A0KRD7HC3",
-        authed_user: {
-          id: "U1234",
-          scope: "channels:history,channels:read",
-          access_token: t.access,
-          token_type: "user",
-          refresh_token: t.refresh,
-          expires_in: 43200,
-        },
-        team: { id: "T9TK3CUKW", name: "Acme" },
-        enterprise: null,
-        is_enterprise_install: false,
-      }),
-    // Slack reports every failure as HTTP 200.
-    error: json({ ok: false, error: "invalid_code" }),
-    expected: {
-      metadata: { teamId: "T9TK3CUKW", teamName: "Acme", userId: "U1234", appId: "A0KRD7HC3" },
-      scopes: ["channels:history", "channels:read"],
-      expiresIn: 43200,
-      refresh: true,
-    },
-  },
-  notion: {
-    ...{ auth: "basic", format: "json", pkce: false, headers: { "notion-version": "2022-06-28" } },
-    success: (t) =>
-      json({
-        access_token: t.access,
-        token_type: "bearer",
-        refresh_token: t.refresh,
-        bot_id: "b3414d65-9f1a-4b0e-8f2b-1a2b3c4d5e6f",
-        workspace_name: "Acme",
-        workspace_icon: null,
-        workspace_id: "ws-5f1c",
-        owner: { type: "user", user: { object: "user", id: "u-7d2a" } },
-        duplicated_template_id: null,
-        request_id: "req-1",
-      }),
-    error: json({ error: "invalid_grant", error_description: "Invalid code.", request_id: "req-2" }, 400),
-    expected: {
-      metadata: {
-        workspaceId: "ws-5f1c",
-        workspaceName: "Acme",
-        botId: "b3414d65-9f1a-4b0e-8f2b-1a2b3c4d5e6f",
-        ownerUserId: "u-7d2a",
-      },
-      scopes: [],
-      refresh: true,
-    },
-  },
-  dropbox: {
-    ...{ auth: "post", format: "form", pkce: true },
-    success: (t) =>
-      json({
-        access_token: t.access,
-        expires_in: 14400,
-        token_type: "bearer",
-        scope: "account_info.read files.content.read files.metadata.read sharing.read",
-        refresh_token: t.refresh,
-        account_id: "dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc",
-        uid: "12345",
-      }),
-    error: oauthError(400, "invalid_grant", "code doesn't exist or has expired"),
-    expected: {
-      metadata: { accountId: "dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc", uid: "12345" },
-      scopes: ["account_info.read", "files.content.read", "files.metadata.read", "sharing.read"],
-      expiresIn: 14400,
-      refresh: true,
-    },
-  },
-  box: {
-    ...{ auth: "post", format: "form", pkce: true },
-    success: (t) =>
-      json({
-        access_token: t.access,
-        expires_in: 3600,
-        restricted_to: [],
-        refresh_token: t.refresh,
-        token_type: "bearer",
-      }),
-    error: oauthError(400, "invalid_grant", "Auth code doesn't exist or is invalid for the client"),
-    expected: { metadata: {}, scopes: ["root_readonly"], expiresIn: 3600, refresh: true },
-  },
-  github: {
-    ...{ auth: "post", format: "form", pkce: true },
-    // GitHub answers JSON only when asked to; errors come as HTTP 200 either way.
-    success: (t) => {
-      const body = { access_token: t.access, token_type: "bearer", scope: "repo,read:org" };
-      return t.accept.includes("application/json") ? json(body) : form(body);
-    },
-    error: json({
-      error: "bad_verification_code",
-      error_description: "The code passed is incorrect or expired.",
-      error_uri:
-        "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-verification-code",
-    }),
-    expected: { metadata: {}, scopes: ["repo", "read:org"], refresh: false },
-  },
-  gitlab: {
-    auth: "post",
-    format: "form",
-    pkce: true,
-    success: gitlabAnswer,
-    error: gitlabError,
-    expected: gitlabExpected,
-  },
-  "gitlab-self-managed": {
-    ...{ auth: "post", format: "form", pkce: true, params: { host: "gitlab.acme.io" } },
-    ...{ success: gitlabAnswer, error: gitlabError, expected: gitlabExpected },
-  },
-  linear: {
-    ...{ auth: "post", format: "form", pkce: true },
-    // Apps created before December 2023 get the granted scopes as a list.
-    success: (t) =>
-      json({
-        access_token: t.access,
-        token_type: "Bearer",
-        expires_in: 86399,
-        scope: ["read", "write"],
-        refresh_token: t.refresh,
-      }),
-    error: oauthError(400, "invalid_grant", "Invalid authorization code"),
-    expected: { metadata: {}, scopes: ["read", "write"], expiresIn: 86399, refresh: true },
-  },
-  salesforce,
-  "salesforce-sandbox": salesforce,
-  zoom: {
-    ...{ auth: "basic", format: "form", pkce: true },
-    success: (t) =>
-      json({
-        access_token: t.access,
-        token_type: "bearer",
-        refresh_token: t.refresh,
-        expires_in: 3599,
-        scope: "user:read:user meeting:read:list_meetings",
-        api_url: "https://api.zoom.us",
-      }),
-    error: json({ reason: "Invalid authorization code", error: "invalid_request" }, 400),
-    expected: {
-      metadata: { apiUrl: "https://api.zoom.us" },
-      scopes: ["user:read:user", "meeting:read:list_meetings"],
-      expiresIn: 3599,
-      refresh: true,
-    },
-  },
-  servicenow: {
-    ...{ auth: "post", format: "form", pkce: true, params: { instance: "acme" } },
-    success: (t) =>
-      json({
-        access_token: t.access,
-        refresh_token: t.refresh,
-        scope: "useraccount",
-        token_type: "Bearer",
-        expires_in: 1799,
-      }),
-    error: json({ error_description: "access_denied", error: "server_error" }, 401),
-    expected: { metadata: {}, scopes: ["useraccount"], expiresIn: 1799, refresh: true },
-  },
-  snowflake: {
-    ...{ auth: "basic", format: "form", pkce: true, params: { account: "xy12345.us-east-2.aws" } },
-    success: (t) =>
-      json({
-        access_token: t.access,
-        refresh_token: t.refresh,
-        token_type: "Bearer",
-        username: "ALICE",
-        scope: "refresh_token session:role:ANALYST",
-        refresh_token_expires_in: 7_776_000,
-        expires_in: 600,
-        idpInitiated: false,
-      }),
-    error: json(
-      {
-        data: null,
-        message: "Invalid consent request.",
-        code: "390302",
-        success: false,
-        error: "invalid_grant",
-      },
-      400,
-    ),
-    expected: {
-      metadata: { username: "ALICE" },
-      scopes: ["refresh_token", "session:role:ANALYST"],
-      expiresIn: 600,
-      refresh: true,
-    },
-  },
-  zendesk: {
-    ...{ auth: "post", format: "form", pkce: true, params: { subdomain: "acme" } },
-    success: (t) =>
-      json({
-        access_token: t.access,
-        token_type: "bearer",
-        scope: "read",
-        refresh_token: t.refresh,
-        expires_in: 172800,
-        refresh_token_expires_in: 604800,
-      }),
-    error: oauthError(400, "invalid_grant", "The provided authorization grant is invalid"),
-    expected: { metadata: {}, scopes: ["read"], expiresIn: 172800, refresh: true },
-  },
-  oauth2: {
-    ...{ auth: "post", format: "form", pkce: true, sendsIss: true },
-    success: (t) =>
-      json({ access_token: t.access, token_type: "Bearer", expires_in: 3600, refresh_token: t.refresh }),
-    error: oauthError(400, "invalid_grant", "grant request is invalid"),
-    expected: { metadata: {}, scopes: ["read"], expiresIn: 3600, refresh: true },
-  },
-};
+import {
+  type Answer,
+  CUSTOM_ISSUER,
+  form,
+  type Issued,
+  json,
+  oauthError,
+  type Spec,
+  specs,
+  TENANT,
+} from "./support/provider-models.ts";
 
 /** The template segment a key's overridden URLs carry, e.g. {instance}. */
 function templateSegment(key: string): string {
@@ -545,7 +159,8 @@ async function issue(e: Expectation, accept: string): Promise<Issued> {
     ...{ key: e.key, clientId: e.clientId, issuer: `${base}/${e.key}`, accept },
     access: `${e.key}-access-${n}`,
     refresh: `${e.key}-refresh-${n}`,
-    idToken: await idToken(`${base}/${e.key}`),
+    // Signed with the issuer the real provider uses (Google: its issuer identifier).
+    idToken: await idToken(e.spec.iss ?? `${base}/${e.key}`),
     tenantIdToken: await idToken(`https://login.microsoftonline.com/${TENANT}/v2.0`),
   };
 }
@@ -553,9 +168,9 @@ async function issue(e: Expectation, accept: string): Promise<Issued> {
 function overrides(): ProviderOverrides {
   const entries = Object.keys(providers).map((key) => {
     const root = `${base}/${key}${templateSegment(key)}`;
-    // An issuer only where the catalog has one: the others must keep working without.
-    const issuer = providers[key]?.issuer === undefined ? {} : { issuer: `${base}/${key}` };
-    return [key, { authorizationUrl: `${root}/authorize`, tokenUrl: `${root}/token`, ...issuer }];
+    // Endpoints only: the issuer stays the catalog's, so the iss a stand-in sends (the real
+    // provider's) must match the catalog's issuer for the connect to succeed.
+    return [key, { authorizationUrl: `${root}/authorize`, tokenUrl: `${root}/token` }];
   });
   return Object.fromEntries(entries);
 }
@@ -599,7 +214,7 @@ async function defineConnector(key: string): Promise<string> {
             endpoints: {
               authorizationUrl: `${base}/oauth2/authorize`,
               tokenUrl: `${base}/oauth2/token`,
-              issuer: `${base}/oauth2`,
+              issuer: CUSTOM_ISSUER,
             },
           }
         : {}),
@@ -626,7 +241,7 @@ async function connect(key: string, respond?: Expectation["respond"], callback: 
   const url = new URL(h.callbackUrl);
   url.searchParams.set("code", code);
   url.searchParams.set("state", started.body.state as string);
-  if (spec.sendsIss) url.searchParams.set("iss", `${base}/${key}`);
+  if (spec.iss) url.searchParams.set("iss", spec.iss);
   for (const [name, value] of Object.entries(callback)) url.searchParams.set(name, value);
   const response = await callCallback(url.href);
   return { connectorId, response, requests: standIn.seen.filter((r) => r.code === code) };
@@ -735,6 +350,14 @@ describe("provider answers outside the token response format", () => {
 });
 
 describe("issuer on the callback", () => {
+  it("connects GitHub, whose callbacks carry iss=https://github.com/login/oauth (since 2026-04-09)", async () => {
+    expect(specs.github?.iss).toBe("https://github.com/login/oauth");
+    const { connectorId, response, requests } = await connect("github");
+    expect(requests.map((r) => r.refused)).toEqual([undefined]);
+    expect(response.headers.get("location")).toMatch(/\/settings\/connector\//);
+    expect((await stored(connectorId)).status).toBe("authenticated");
+  });
+
   it("refuses an iss from another issuer before any token request", async () => {
     const { connectorId, response, requests } = await connect("gmail", undefined, {
       iss: "https://evil.example.com",

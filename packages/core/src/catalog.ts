@@ -29,6 +29,8 @@ export interface ProviderEntry {
    * kept (token-adapter.ts), since nothing could validate them.
    */
   issuer?: string;
+  /** the provider sends `iss` on every authorization response, RFC 9207 */
+  sendsIss?: boolean;
   /** JWKS for verifying id_tokens (legacy code exchange). */
   jwksUrl?: string;
   defaultScopes: string[];
@@ -51,6 +53,21 @@ export interface ProviderEntry {
   /** Default true: S256 PKCE. */
   pkce?: boolean;
   templates?: Record<string, TemplateParam>;
+  /** Who consented (SPEC 2.2), read after the code exchange; never a secret. */
+  identity?: {
+    /** token_response: paths in the raw token response; endpoint: GET `url` with the new access token
+     * as Bearer, JSON answer; id_token: claims of the verified id_token (needs issuer and jwksUrl). */
+    source: "token_response" | "endpoint" | "id_token";
+    /** endpoint only; may contain {param} placeholders like the other URLs. */
+    url?: string;
+    headers?: Record<string, string>;
+    /** Dotted paths in the answer. */
+    id: string;
+    email?: string;
+    /** Dotted path of a boolean, or true where the provider only returns verified addresses (cite it). */
+    emailVerified?: string | true;
+    name?: string;
+  };
 }
 
 export type Catalog = Record<string, ProviderEntry>;

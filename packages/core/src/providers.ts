@@ -23,11 +23,18 @@ const googleBase = {
   authorizationUrl: "https://accounts.google.com/o/oauth2/v2/auth",
   tokenUrl: "https://oauth2.googleapis.com/token",
   revocationUrl: "https://oauth2.googleapis.com/revoke",
-  // Google sends iss on the callback (RFC 9207) and signs id_tokens with this issuer.
+  // Google sends iss on every callback (RFC 9207) and signs id_tokens with this issuer (id_tokens may
+  // also carry the scheme-less accounts.google.com; oauth4webapi compares the exact string).
   issuer: "https://accounts.google.com",
+  sendsIss: true,
   jwksUrl: "https://www.googleapis.com/oauth2/v3/certs",
   // Without offline access and a consent prompt Google returns no refresh token.
   authorizationParams: { access_type: "offline", prompt: "consent", include_granted_scopes: "true" },
+  identity: {
+    source: "endpoint",
+    url: "https://openidconnect.googleapis.com/v1/userinfo",
+    ...{ id: "sub", email: "email", emailVerified: "email_verified", name: "name" },
+  },
 } as const satisfies Partial<ProviderEntry>;
 
 const GOOGLE_API = "https://www.googleapis.com/auth";
@@ -50,6 +57,14 @@ const microsoftBase = {
   // scope either. No revocation endpoint (sessions are revoked through Graph). Refresh tokens die
   // after 90 days idle.
   authorizationParams: { response_mode: "query" },
+  // Graph's /me: `mail` is the mailbox address, not a verified-login claim, so no emailVerified.
+  identity: {
+    source: "endpoint",
+    url: "https://graph.microsoft.com/v1.0/me",
+    id: "id",
+    email: "mail",
+    name: "displayName",
+  },
   templates: {
     tenant: {
       // common | organizations | consumers | a tenant GUID | a verified domain (lowercase, 2+ letter TLD).
@@ -79,6 +94,13 @@ const atlassianBase = {
   // not from the token response, so no metadata is kept here. No iss, no documented revocation
   // endpoint. PKCE is not documented for 3LO; kept on as unknown parameters are ignored (assumption).
   authorizationParams: { audience: "api.atlassian.com", prompt: "consent" },
+  identity: {
+    source: "endpoint",
+    url: "https://api.atlassian.com/me",
+    id: "account_id",
+    email: "email",
+    name: "name",
+  },
 } as const satisfies Partial<ProviderEntry>;
 
 function atlassian(name: string, docs: string, scopes: string[]): ProviderEntry {
@@ -95,6 +117,8 @@ function gitlab(name: string, origin: string): ProviderEntry {
     // GitLab is an OpenID provider whose issuer is its origin (id_tokens, and iss once it sends one).
     issuer: origin,
     defaultScopes: ["read_api", "read_user", "read_repository"],
+    // GET /api/v4/user answers the token's user (https://docs.gitlab.com/api/users/#get-the-current-user).
+    identity: { source: "endpoint", url: `${origin}/api/v4/user`, id: "id", email: "email", name: "name" },
   };
 }
 
@@ -105,6 +129,14 @@ function salesforce(name: string, origin: string): ProviderEntry {
     authorizationUrl: `${origin}/services/oauth2/authorize`,
     tokenUrl: `${origin}/services/oauth2/token`,
     revocationUrl: `${origin}/services/oauth2/revoke`,
+    // Salesforce's OpenID issuer is the login host it was reached on
+    // (https://login.salesforce.com/.well-known/openid-configuration); it sends no iss on the callback.
+    issuer: origin,
+    identity: {
+      source: "endpoint",
+      url: `${origin}/services/oauth2/userinfo`,
+      ...{ id: "user_id", email: "email", emailVerified: "email_verified", name: "name" },
+    },
     // refresh_token is what makes Salesforce return a refresh token. No iss; no expires_in either.
     defaultScopes: ["api", "refresh_token"],
     // API calls go to the org's instance URL, which only the token response names.
@@ -168,6 +200,7 @@ export const providers: Catalog = {
         appId: "app_id",
       },
     },
+    identity: { source: "token_response", id: "authed_user.id" },
     // Slack's PKCE is opt-in per app and turns the app into a public client for good
     // (https://docs.slack.dev/authentication/using-pkce); this service is a confidential client.
     pkce: false,
@@ -193,6 +226,10 @@ export const providers: Catalog = {
         ownerUserId: "owner.user.id",
       },
     },
+    identity: {
+      source: "token_response",
+      ...{ id: "owner.user.id", email: "owner.user.person.email", name: "owner.user.name" },
+    },
     // Notion documents no PKCE and validates its JSON token body; a code_verifier is not sent.
     pkce: false,
   },
@@ -208,6 +245,10 @@ export const providers: Catalog = {
     // Without token_access_type=offline Dropbox issues a short-lived token and no refresh token.
     authorizationParams: { token_access_type: "offline" },
     tokenResponse: { metadata: { accountId: "account_id", teamId: "team_id", uid: "uid" } },
+    // Dropbox's OpenID issuer (https://www.dropbox.com/.well-known/openid-configuration); no iss on
+    // the callback.
+    issuer: "https://www.dropbox.com",
+    identity: { source: "token_response", id: "account_id" },
   },
 
   box: {
@@ -219,6 +260,13 @@ export const providers: Catalog = {
     // Refresh tokens rotate (single use). PKCE is not documented by Box; kept on as Box ignores
     // unknown parameters (assumption).
     defaultScopes: ["root_readonly"],
+    identity: {
+      source: "endpoint",
+      url: "https://api.box.com/2.0/users/me",
+      id: "id",
+      email: "login",
+      name: "name",
+    },
   },
 
   github: {
@@ -226,12 +274,23 @@ export const providers: Catalog = {
     docs: "https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps",
     authorizationUrl: "https://github.com/login/oauth/authorize",
     tokenUrl: "https://github.com/login/oauth/access_token",
+    // GitHub's issuer identifier, sent as `iss` on every authorization response since 2026-04-09
+    // (RFC 9207; https://docs.github.com/en/apps/github-authentication-discovery-endpoints).
+    issuer: "https://github.com/login/oauth",
+    sendsIss: true,
     // No revocation URL: GitHub revokes with DELETE /applications/{client_id}/grant (not RFC 7009).
     defaultScopes: ["repo", "read:org", "read:user"],
     // GitHub answers form-encoded unless asked for JSON, and reports errors as HTTP 200 with `error`
     // (both normalized in token-adapter.ts). PKCE (S256) is supported since 2025-07-14
     // (https://github.blog/changelog/2025-07-14-pkce-support-for-oauth-and-github-app-authentication).
     tokenRequest: { headers: { accept: "application/json" } },
+    // `email` is the public profile address (may be null); the REST API wants its media type.
+    identity: {
+      source: "endpoint",
+      url: "https://api.github.com/user",
+      headers: { accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" },
+      ...{ id: "id", email: "email", name: "name" },
+    },
   },
 
   gitlab: gitlab("GitLab", "https://gitlab.com"),
@@ -270,6 +329,13 @@ export const providers: Catalog = {
     defaultScopes: [],
     clientAuth: "client_secret_basic",
     tokenResponse: { metadata: { apiUrl: "api_url" } },
+    identity: {
+      source: "endpoint",
+      url: "https://api.zoom.us/v2/users/me",
+      id: "id",
+      email: "email",
+      name: "display_name",
+    },
   },
 
   servicenow: {
@@ -293,6 +359,7 @@ export const providers: Catalog = {
     defaultScopes: ["refresh_token"],
     clientAuth: "client_secret_basic",
     tokenResponse: { metadata: { username: "username" } },
+    identity: { source: "token_response", id: "username" },
     templates: {
       account: {
         // orgname-accountname (underscores written as hyphens, as Snowflake's URLs do), or a legacy
@@ -310,6 +377,11 @@ export const providers: Catalog = {
     tokenUrl: "https://{subdomain}.zendesk.com/oauth/tokens",
     // No revocation URL: Zendesk revokes with DELETE /api/v2/oauth/tokens/{id} (not RFC 7009).
     defaultScopes: ["read"],
+    identity: {
+      source: "endpoint",
+      url: "https://{subdomain}.zendesk.com/api/v2/users/me",
+      ...{ id: "user.id", email: "user.email", name: "user.name" },
+    },
     templates: { subdomain: hostLabel("Zendesk subdomain: the acme in acme.zendesk.com") },
   },
 };

@@ -47,6 +47,7 @@ const FIELDS = new Set([
   "tokenUrl",
   "revocationUrl",
   "issuer",
+  "sendsIss",
   "jwksUrl",
   "defaultScopes",
   "scopeParam",
@@ -57,6 +58,7 @@ const FIELDS = new Set([
   "tokenResponse",
   "pkce",
   "templates",
+  "identity",
 ]);
 const URL_FIELDS = ["authorizationUrl", "tokenUrl", "revocationUrl", "issuer", "jwksUrl"] as const;
 /** Set by the service on every authorization URL; an entry must not try to set them. */
@@ -212,6 +214,31 @@ function checkTokenEndpoint(entry: ProviderEntry): Problem[] {
   return problems;
 }
 
+function checkIssuerAndIdentity(entry: ProviderEntry): Problem[] {
+  const problems: Problem[] = [];
+  if (entry.sendsIss !== undefined && typeof entry.sendsIss !== "boolean")
+    problems.push("sendsIss is not boolean");
+  if (entry.sendsIss && !entry.issuer) problems.push("sendsIss without an issuer");
+  const identity = entry.identity;
+  if (!identity) return problems;
+  const path = /^[a-z_]+(\.[a-z_]+)*$/i;
+  if (!["token_response", "endpoint", "id_token"].includes(identity.source))
+    problems.push("unknown identity source");
+  if (identity.source === "endpoint") problems.push(...checkUrl(identity.url, "identity url"));
+  else if (identity.url !== undefined) problems.push("identity url outside the endpoint source");
+  if (identity.source === "id_token" && (!entry.issuer || !entry.jwksUrl))
+    problems.push("id_token identity without issuer and JWKS");
+  for (const field of ["id", "email", "name"] as const) {
+    const value = identity[field];
+    if ((field === "id" || value !== undefined) && !(typeof value === "string" && path.test(value)))
+      problems.push(`identity ${field} is not a dotted path`);
+  }
+  const verified = identity.emailVerified;
+  if (verified !== undefined && verified !== true && !(typeof verified === "string" && path.test(verified)))
+    problems.push("identity emailVerified is neither a path nor true");
+  return problems;
+}
+
 /** Every problem with one entry; an empty list means the entry is valid. */
 function validateEntry(key: string, entry: ProviderEntry): Problem[] {
   const problems: Problem[] = [];
@@ -234,6 +261,7 @@ function validateEntry(key: string, entry: ProviderEntry): Problem[] {
     ...checkScopes(entry),
     ...checkAuthorizationParams(entry),
     ...checkTokenEndpoint(entry),
+    ...checkIssuerAndIdentity(entry),
   ];
 }
 
@@ -290,6 +318,12 @@ describe("schema", () => {
     ["misspelt field", { tokenURL: "https://example.com/token" }],
     ["snake_case metadata name", { tokenResponse: { metadata: { team_id: "team.id" } } }],
     ["docs missing", { docs: "" }],
+    ["sendsIss without an issuer", { sendsIss: true }],
+    [
+      "identity endpoint over http",
+      { identity: { source: "endpoint", url: "http://example.com/me", id: "id" } },
+    ],
+    ["identity without an id path", { identity: { source: "token_response", id: "" } }],
   ])("refuses an entry with a %s", (_, change) => {
     expect(validateEntry("example", { ...valid, ...change } as ProviderEntry)).not.toEqual([]);
   });
