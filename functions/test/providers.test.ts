@@ -8,7 +8,14 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type ConnectorRecord, openTokenSet, type ProviderOverrides, providers } from "@connector-oauth/core";
+import { dynamoLeaseStore } from "@connector-oauth/aws";
+import {
+  type ConnectorRecord,
+  createTokenAccess,
+  openTokenSet,
+  type ProviderOverrides,
+  providers,
+} from "@connector-oauth/core";
 import { generateKeyPair, SignJWT } from "jose";
 import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,9 +52,11 @@ interface Expectation {
 }
 
 interface Seen {
+  /** The code, or the token a refresh or revocation carried. */
   code: string;
   path: string;
   refused?: string;
+  kind?: "refresh" | "revocation";
 }
 
 function readRequest(request: IncomingMessage): Promise<string> {
@@ -72,18 +81,8 @@ function parseBody(contentType: string, text: string): Record<string, string> | 
   }
 }
 
-/** Why the provider would refuse this request, or undefined when it would accept it. */
-async function refusal(
-  e: Expectation,
-  request: IncomingMessage,
-  body: Record<string, string> | undefined,
-  callbackUrl: string,
-): Promise<string | undefined> {
-  const type = request.headers["content-type"] ?? "";
-  const wanted = e.spec.format === "json" ? "application/json" : "application/x-www-form-urlencoded";
-  if (request.method !== "POST" || !type.startsWith(wanted) || !body) return `not a ${e.spec.format} POST`;
-  if (body.grant_type !== "authorization_code" || body.redirect_uri !== callbackUrl)
-    return "wrong grant or redirect_uri";
+/** Why the provider would refuse this client's authentication, or undefined. */
+function clientRefusal(e: Expectation, request: IncomingMessage, body: Record<string, string>) {
   const basic = `Basic ${Buffer.from(`${e.clientId}:${e.secret}`).toString("base64")}`;
   if (e.spec.auth === "basic" && (request.headers.authorization !== basic || "client_secret" in body)) {
     return "client not authenticated with plain HTTP Basic";
@@ -97,6 +96,30 @@ async function refusal(
   for (const [name, value] of Object.entries(e.spec.headers ?? {})) {
     if (request.headers[name] !== value) return `header ${name} missing`;
   }
+  return undefined;
+}
+
+function formatRefusal(e: Expectation, request: IncomingMessage, body: Record<string, string> | undefined) {
+  const type = request.headers["content-type"] ?? "";
+  const wanted = e.spec.format === "json" ? "application/json" : "application/x-www-form-urlencoded";
+  return request.method !== "POST" || !type.startsWith(wanted) || !body
+    ? `not a ${e.spec.format} POST`
+    : undefined;
+}
+
+/** Why the provider would refuse this code exchange, or undefined when it would accept it. */
+async function refusal(
+  e: Expectation,
+  request: IncomingMessage,
+  body: Record<string, string> | undefined,
+  callbackUrl: string,
+): Promise<string | undefined> {
+  const format = formatRefusal(e, request, body);
+  if (format || !body) return format;
+  if (body.grant_type !== "authorization_code" || body.redirect_uri !== callbackUrl)
+    return "wrong grant or redirect_uri";
+  const client = clientRefusal(e, request, body);
+  if (client) return client;
   if (!e.spec.pkce) return "code_verifier" in body ? "unexpected code_verifier" : undefined;
   const verifier = body.code_verifier ?? "";
   const challenge = verifier && (await oauth.calculatePKCECodeChallenge(verifier));
@@ -104,10 +127,59 @@ async function refusal(
 }
 
 /** Notion validates its JSON body: nothing beyond the documented fields. */
-function strictJson(e: Expectation, body: Record<string, string> | undefined): string | undefined {
+function strictJson(e: Expectation, body: Record<string, string> | undefined, allowed: string[]) {
   if (e.spec.format !== "json" || !body) return undefined;
-  const extra = Object.keys(body).filter((name) => !["grant_type", "code", "redirect_uri"].includes(name));
+  const extra = Object.keys(body).filter((name) => !allowed.includes(name));
   return extra.length ? `body.${extra.join(", body.")} should not be present` : undefined;
+}
+
+/** One grant at the stand-in: its tokens, whether it was revoked, when its access token expires. */
+interface Grant {
+  e: Expectation;
+  access: string;
+  refresh: string;
+  revoked: boolean;
+  accessExpiresAt: number;
+}
+
+/** The stand-in's clock, shifted like the service's in tests that let tokens expire. */
+let clockShiftMs = 0;
+const standInNow = () => Date.now() + clockShiftMs;
+
+/** The token a revocation request carries in the provider's own form, or why it is refused. */
+function revocationToken(
+  e: Expectation,
+  request: IncomingMessage,
+  text: string,
+  body: Record<string, string> | undefined,
+  url: URL,
+): { token?: string; refused?: string } {
+  const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
+  switch (e.spec.revocation?.takes) {
+    case "bearer":
+      if (request.method !== "POST" || !bearer) return { refused: "no Bearer access token" };
+      return text ? { refused: "unexpected body" } : { token: bearer };
+    case "field": {
+      if (request.method !== "POST") return { refused: "not a POST" };
+      if (bearer && !text) return { token: bearer };
+      const fields = Object.keys(body ?? {});
+      const named = fields.length === 1 && ["access_token", "refresh_token"].includes(fields[0] ?? "");
+      return named && body
+        ? { token: body[fields[0] as string] }
+        : { refused: "expected access_token= or refresh_token=" };
+    }
+    case "query": {
+      const token = url.searchParams.get("token");
+      return token ? { token } : { refused: "no ?token=" };
+    }
+    case "rfc7009": {
+      const format = formatRefusal(e, request, body);
+      if (format || !body) return { refused: format };
+      return { refused: clientRefusal(e, request, body), token: body.token };
+    }
+    default:
+      return { refused: "no revocation endpoint" };
+  }
 }
 
 function startStandIn(
@@ -115,24 +187,80 @@ function startStandIn(
   tokens: (e: Expectation, accept: string) => Promise<Issued>,
 ) {
   const expectations = new Map<string, Expectation>();
+  const grants = new Map<string, Grant>();
   const seen: Seen[] = [];
-  const server: Server = createServer(async (request, response) => {
-    const text = await readRequest(request);
-    const body = parseBody(request.headers["content-type"] ?? "", text);
+  /** New tokens for a new grant, or for `existing` on refresh (the old ones stop working). */
+  const grant = async (e: Expectation, accept: string, existing?: Grant) => {
+    const issued = await tokens(e, accept);
+    const expiresIn = e.spec.expected.expiresIn;
+    const accessExpiresAt =
+      expiresIn === undefined ? Number.POSITIVE_INFINITY : standInNow() + expiresIn * 1000;
+    const g: Grant = Object.assign(existing ?? { e, revoked: false }, {
+      ...{ access: issued.access, refresh: issued.refresh, accessExpiresAt },
+    });
+    grants.set(issued.access, g);
+    grants.set(issued.refresh, g);
+    return issued;
+  };
+  const exchange = async (request: IncomingMessage, body: Record<string, string> | undefined) => {
     const code = body?.code ?? "";
     const e = expectations.get(code);
     const why = e
-      ? ((await refusal(e, request, body, callbackUrl())) ?? strictJson(e, body))
+      ? ((await refusal(e, request, body, callbackUrl())) ??
+        strictJson(e, body, ["grant_type", "code", "redirect_uri"]))
       : "unknown code";
     seen.push({ code, path: request.url ?? "", refused: why });
-    const answer =
-      !e || why
-        ? oauthError(400, "invalid_request", why ?? "refused")
-        : (e.respond ?? e.spec.success)(await tokens(e, request.headers.accept ?? ""));
-    response.writeHead(answer.status, { "content-type": answer.contentType });
-    response.end(answer.body);
+    return !e || why
+      ? oauthError(400, "invalid_request", why ?? "refused")
+      : (e.respond ?? e.spec.success)(await grant(e, request.headers.accept ?? ""));
+  };
+  const refresh = async (request: IncomingMessage, body: Record<string, string>) => {
+    const g = grants.get(body.refresh_token ?? "");
+    const why = !g
+      ? "unknown refresh token"
+      : (formatRefusal(g.e, request, body) ??
+        clientRefusal(g.e, request, body) ??
+        strictJson(g.e, body, ["grant_type", "refresh_token"]) ??
+        (g.revoked || g.refresh !== body.refresh_token ? "refresh token revoked or replaced" : undefined));
+    seen.push({ code: body.refresh_token ?? "", path: request.url ?? "", refused: why, kind: "refresh" });
+    if (!g || why) return g?.revoked ? g.e.spec.error : oauthError(400, "invalid_request", why ?? "refused");
+    const issued = await grant(g.e, request.headers.accept ?? "", g);
+    return (g.e.spec.refresh ?? g.e.spec.success)(issued);
+  };
+  const revoke = (
+    request: IncomingMessage,
+    text: string,
+    body: Record<string, string> | undefined,
+    url: URL,
+  ) => {
+    const key = url.pathname.split("/")[1] ?? "";
+    const e = specs[key] && { key, spec: specs[key] as Spec, ...credentials(key), challenge: null };
+    const { token, refused } = e
+      ? revocationToken(e, request, text, body, url)
+      : { refused: "unknown provider" };
+    const g = grants.get(token ?? "");
+    const current = g && (token === g.access || token === g.refresh);
+    const live = g && current && !g.revoked && (token !== g.access || g.accessExpiresAt > standInNow());
+    const why = refused ?? (live ? undefined : "token unknown, expired or revoked");
+    seen.push({ code: token ?? "", path: url.pathname, refused: why, kind: "revocation" });
+    if (why || !g) return e?.spec.revocation?.refused ?? oauthError(400, "invalid_request", why ?? "refused");
+    g.revoked = true;
+    return e?.spec.revocation?.revoked ?? { status: 200, contentType: "text/plain", body: "" };
+  };
+  const server: Server = createServer(async (request, response) => {
+    const text = await readRequest(request);
+    const url = new URL(request.url ?? "/", "http://stand-in");
+    const body = parseBody(request.headers["content-type"] ?? "", text);
+    const answer = url.pathname.endsWith("/revoke")
+      ? revoke(request, text, body, url)
+      : body?.grant_type === "refresh_token"
+        ? await refresh(request, body)
+        : await exchange(request, body);
+    const sent = answer ?? oauthError(400, "invalid_grant", "refused");
+    response.writeHead(sent.status, { "content-type": sent.contentType });
+    response.end(sent.body);
   });
-  return { server, expectations, seen };
+  return { server, expectations, grants, seen };
 }
 
 // ---- The tests ----
@@ -170,7 +298,8 @@ function overrides(): ProviderOverrides {
     const root = `${base}/${key}${templateSegment(key)}`;
     // Endpoints only: the issuer stays the catalog's, so the iss a stand-in sends (the real
     // provider's) must match the catalog's issuer for the connect to succeed.
-    return [key, { authorizationUrl: `${root}/authorize`, tokenUrl: `${root}/token` }];
+    const revocation = providers[key]?.revocationUrl ? { revocationUrl: `${root}/revoke` } : {};
+    return [key, { authorizationUrl: `${root}/authorize`, tokenUrl: `${root}/token`, ...revocation }];
   });
   return Object.fromEntries(entries);
 }
@@ -374,5 +503,85 @@ describe("issuer on the callback", () => {
     expect(response.headers.get("location")).toBe(failedTo(connectorId, "iss_mismatch"));
     expect(requests).toEqual([]);
     await expectNothingStored(connectorId);
+  });
+});
+
+// ---- After the connect: refresh and revocation, each in the provider's own contract ----
+
+/** Token access over the harness, with the stand-in's endpoints and the clock shifted by clockShiftMs. */
+function access() {
+  return createTokenAccess({
+    connectors: h.connectors,
+    leases: dynamoLeaseStore(h.services.dynamo, h.services.tableName),
+    dataKeys: h.dataKeys,
+    catalog: { catalog: providers, overrides: overrides(), allowLoopbackHttp: true },
+    now: standInNow,
+    sleep: async () => {},
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+  });
+}
+
+const refreshing = Object.keys(specs).filter((key) => key !== "oauth2" && specs[key]?.expected.refresh);
+const revoking = Object.keys(specs).filter((key) => specs[key]?.revocation);
+
+describe("refresh and revocation against each provider's stand-in", () => {
+  it("models a revocation contract exactly where the catalog names a revocation endpoint", () => {
+    const withEndpoint = Object.keys(providers).filter((key) => providers[key]?.revocationUrl);
+    expect(revoking.sort()).toEqual(withEndpoint.sort());
+  });
+
+  it.each(refreshing)("refreshes %s's tokens with its refresh grant", async (key) => {
+    const { connectorId } = await connect(key);
+    const before = (await openTokenSet(h.dataKeys, await stored(connectorId))).accessToken;
+    const token = await access().refresh("acme", connectorId);
+    const sent = standIn.seen.filter((r) => r.kind === "refresh" && r.path.startsWith(`/${key}/`));
+    expect(sent.at(-1)?.refused).toBeUndefined();
+    expect(token.accessToken).toMatch(new RegExp(`^${key}-access-\\d+$`));
+    expect(token.accessToken).not.toBe(before);
+    const secrets = await openTokenSet(h.dataKeys, await stored(connectorId));
+    expect(secrets.refreshToken).toBe(token.accessToken.replace("-access-", "-refresh-"));
+  });
+
+  it.each(revoking)("revokes %s's grant in the provider's own form on disconnect", async (key) => {
+    const { connectorId } = await connect(key);
+    const secrets = await openTokenSet(h.dataKeys, await stored(connectorId));
+    const result = await access().disconnect("acme", connectorId, "alice");
+    expect(result.revocation).toBe("revoked");
+    expect(standIn.grants.get(secrets.accessToken)?.revoked).toBe(true);
+    expect((await stored(connectorId)).tokens).toBeUndefined();
+  });
+
+  it("refuses RFC 7009's token= at Dropbox and Linear, so only their own form revokes", async () => {
+    for (const key of ["dropbox", "linear"]) {
+      const { connectorId } = await connect(key);
+      const { accessToken } = await openTokenSet(h.dataKeys, await stored(connectorId));
+      const response = await fetch(`${base}/${key}/revoke`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token: accessToken, token_type_hint: "access_token" }),
+      });
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(standIn.grants.get(accessToken)?.revoked).toBe(false);
+    }
+  });
+
+  it("refreshes an expired Slack token before revoking it, since auth.revoke needs a live one", async () => {
+    const { connectorId } = await connect("slack");
+    const old = await openTokenSet(h.dataKeys, await stored(connectorId));
+    clockShiftMs = 13 * 3600_000;
+    try {
+      const result = await access().disconnect("acme", connectorId, "alice");
+      expect(result.revocation).toBe("revoked");
+    } finally {
+      clockShiftMs = 0;
+    }
+    const grant = standIn.grants.get(old.accessToken);
+    expect(grant?.revoked).toBe(true);
+    expect(grant?.access).not.toBe(old.accessToken);
+    const slackCalls = standIn.seen.filter((r) => r.path.startsWith("/slack/") && r.kind);
+    expect(slackCalls.slice(-2).map((r) => [r.kind, r.refused])).toEqual([
+      ["refresh", undefined],
+      ["revocation", undefined],
+    ]);
   });
 });

@@ -26,7 +26,15 @@ export interface Spec {
   /** Extra header checks: name -> exact value. */
   headers?: Record<string, string>;
   success(ctx: Issued): Answer;
+  /** The answer to a refresh grant, where it differs from the code exchange's (Slack). */
+  refresh?: (ctx: Issued) => Answer;
   error: Answer;
+  /**
+   * The revocation endpoint's contract, where the provider has one: how it takes the token
+   * (rfc7009 form with client authentication, bearer access token and no body, a named field
+   * access_token=/refresh_token=, or ?token= on the URL) and what it answers.
+   */
+  revocation?: { takes: "rfc7009" | "bearer" | "field" | "query"; revoked?: Answer; refused?: Answer };
   expected: {
     metadata: Record<string, string>;
     scopes: string[];
@@ -60,6 +68,9 @@ export const form = (body: Record<string, string>, status = 200): Answer => ({
 export const oauthError = (status: number, error: string, description: string) =>
   json({ error, error_description: description }, status);
 
+/** An HTTP 200 with no body, the usual RFC 7009 success. */
+const EMPTY_200: Answer = { status: 200, contentType: "text/plain", body: "" };
+
 const google: Spec = {
   ...{ auth: "post", format: "form", pkce: true, iss: "https://accounts.google.com" },
   success: (t) =>
@@ -73,6 +84,7 @@ const google: Spec = {
       id_token: t.idToken,
     }),
   error: oauthError(400, "invalid_grant", "Bad Request"),
+  revocation: { takes: "rfc7009", revoked: EMPTY_200 },
   expected: {
     metadata: {},
     scopes: [
@@ -173,6 +185,7 @@ const salesforce: Spec = {
       issued_at: "1278448101416",
     }),
   error: oauthError(400, "invalid_grant", "authentication failure"),
+  revocation: { takes: "rfc7009", revoked: EMPTY_200 },
   expected: {
     metadata: {
       instanceUrl: "https://acme.my.salesforce.com",
@@ -210,8 +223,26 @@ export const specs: Record<string, Spec> = {
         enterprise: null,
         is_enterprise_install: false,
       }),
+    // A refresh answers the token set at the top level (docs.slack.dev/authentication/using-token-rotation).
+    refresh: (t) =>
+      json({
+        ok: true,
+        app_id: "A0KRD7HC3",
+        access_token: t.access,
+        token_type: "user",
+        scope: "channels:history,channels:read",
+        refresh_token: t.refresh,
+        expires_in: 43200,
+        team: { id: "T9TK3CUKW", name: "Acme" },
+      }),
     // Slack reports every failure as HTTP 200.
     error: json({ ok: false, error: "invalid_code" }),
+    // auth.revoke revokes the token that authenticates the call (Bearer), answering HTTP 200 either way.
+    revocation: {
+      takes: "bearer",
+      revoked: json({ ok: true, revoked: true }),
+      refused: json({ ok: false, error: "invalid_auth" }),
+    },
     expected: {
       metadata: { teamId: "T9TK3CUKW", teamName: "Acme", userId: "U1234", appId: "A0KRD7HC3" },
       scopes: ["channels:history", "channels:read"],
@@ -235,6 +266,8 @@ export const specs: Record<string, Spec> = {
         request_id: "req-1",
       }),
     error: json({ error: "invalid_grant", error_description: "Invalid code.", request_id: "req-2" }, 400),
+    // Like its token endpoint: HTTP Basic and a JSON body {token}.
+    revocation: { takes: "rfc7009", revoked: json({ request_id: "req-3" }) },
     expected: {
       metadata: {
         workspaceId: "ws-5f1c",
@@ -259,6 +292,15 @@ export const specs: Record<string, Spec> = {
         uid: "12345",
       }),
     error: oauthError(400, "invalid_grant", "code doesn't exist or has expired"),
+    // auth/token/revoke: the access token as Bearer, no body; answers JSON null.
+    revocation: {
+      takes: "bearer",
+      revoked: json(null as unknown as Json),
+      refused: json(
+        { error_summary: "invalid_access_token/..", error: { ".tag": "invalid_access_token" } },
+        401,
+      ),
+    },
     expected: {
       metadata: { accountId: "dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc", uid: "12345" },
       scopes: ["account_info.read", "files.content.read", "files.metadata.read", "sharing.read"],
@@ -277,6 +319,7 @@ export const specs: Record<string, Spec> = {
         token_type: "bearer",
       }),
     error: oauthError(400, "invalid_grant", "Auth code doesn't exist or is invalid for the client"),
+    revocation: { takes: "rfc7009", revoked: EMPTY_200 },
     expected: { metadata: {}, scopes: ["root_readonly"], expiresIn: 3600, refresh: true },
   },
   github: {
@@ -302,10 +345,12 @@ export const specs: Record<string, Spec> = {
     success: gitlabAnswer,
     error: gitlabError,
     expected: gitlabExpected,
+    revocation: { takes: "rfc7009", revoked: json({}) },
   },
   "gitlab-self-managed": {
     ...{ auth: "post", format: "form", pkce: true, params: { host: "gitlab.acme.io" } },
     ...{ success: gitlabAnswer, error: gitlabError, expected: gitlabExpected },
+    revocation: { takes: "rfc7009", revoked: json({}) },
   },
   linear: {
     ...{ auth: "post", format: "form", pkce: true },
@@ -320,6 +365,12 @@ export const specs: Record<string, Spec> = {
       }),
     error: oauthError(400, "invalid_grant", "Invalid authorization code"),
     expected: { metadata: {}, scopes: ["read", "write"], expiresIn: 86399, refresh: true },
+    // POST /oauth/revoke takes access_token= or refresh_token= (or Bearer); there is no `token` field.
+    revocation: {
+      takes: "field",
+      revoked: EMPTY_200,
+      refused: oauthError(400, "invalid_request", "Invalid token"),
+    },
   },
   salesforce,
   "salesforce-sandbox": salesforce,
@@ -335,6 +386,7 @@ export const specs: Record<string, Spec> = {
         api_url: "https://api.zoom.us",
       }),
     error: json({ reason: "Invalid authorization code", error: "invalid_request" }, 400),
+    revocation: { takes: "rfc7009", revoked: json({ status: "success" }) },
     expected: {
       metadata: { apiUrl: "https://api.zoom.us" },
       scopes: ["user:read:user", "meeting:read:list_meetings"],
@@ -353,6 +405,8 @@ export const specs: Record<string, Spec> = {
         expires_in: 1799,
       }),
     error: json({ error_description: "access_denied", error: "server_error" }, 401),
+    // oauth_revoke_token.do?token=..., no authentication (the answer is not documented).
+    revocation: { takes: "query", revoked: EMPTY_200 },
     expected: { metadata: {}, scopes: ["useraccount"], expiresIn: 1799, refresh: true },
   },
   snowflake: {

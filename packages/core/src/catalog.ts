@@ -13,6 +13,8 @@ export interface TemplateParam {
   description: string;
 }
 
+export type RevocationStyle = "rfc7009" | "bearer" | "field" | "query";
+
 export interface ProviderEntry {
   name: string;
   /** Provider documentation this entry follows. */
@@ -23,6 +25,15 @@ export interface ProviderEntry {
   authorizationUrl: string;
   tokenUrl: string;
   revocationUrl?: string;
+  /**
+   * How the revocation endpoint takes the token (default rfc7009):
+   * - rfc7009: form `token` + `token_type_hint`, with the client's authentication (RFC 7009 section 2.1);
+   * - bearer: the access token as `Authorization: Bearer`, no body (Dropbox auth/token/revoke, Slack
+   *   auth.revoke); it needs a live access token, so an expired one is refreshed first;
+   * - field: a form field named after the token's kind, `access_token=` or `refresh_token=` (Linear);
+   * - query: `?token=` on the URL, no client authentication (ServiceNow oauth_revoke_token.do).
+   */
+  revocationStyle?: RevocationStyle;
   /**
    * RFC 9207 issuer (may contain {param}): set only where the provider sends `iss` on its callback or
    * signs id_tokens with a fixed issuer. A callback `iss` must equal it; without it, id_tokens are not

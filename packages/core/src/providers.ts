@@ -183,8 +183,11 @@ export const providers: Catalog = {
     docs: "https://docs.slack.dev/authentication/installing-with-oauth",
     authorizationUrl: "https://slack.com/oauth/v2/authorize",
     tokenUrl: "https://slack.com/api/oauth.v2.access",
-    // Slack method, not RFC 7009: takes the token to revoke as `token`.
+    // Slack Web API method, not RFC 7009: it revokes the token that authenticates the call, passed as
+    // Bearer (https://docs.slack.dev/reference/methods/auth.revoke). With token rotation access tokens
+    // live 12 h, so an expired one is refreshed before revoking (disconnect.ts).
     revocationUrl: "https://slack.com/api/auth.revoke",
+    revocationStyle: "bearer",
     defaultScopes: ["channels:history", "channels:read", "groups:history", "groups:read", "users:read"],
     // User tokens: scopes go in user_scope, comma-separated; the token set sits under authed_user;
     // errors come as HTTP 200 {ok: false, error} (token-adapter.ts).
@@ -239,8 +242,10 @@ export const providers: Catalog = {
     docs: "https://developers.dropbox.com/oauth-guide",
     authorizationUrl: "https://www.dropbox.com/oauth2/authorize",
     tokenUrl: "https://api.dropboxapi.com/oauth2/token",
-    // Not RFC 7009: authenticated with the access token itself (Bearer), no body.
+    // Not RFC 7009: authenticated with the access token itself (Bearer), no body
+    // (https://www.dropbox.com/developers/documentation/http/documentation#auth-token-revoke).
     revocationUrl: "https://api.dropboxapi.com/2/auth/token/revoke",
+    revocationStyle: "bearer",
     defaultScopes: ["account_info.read", "files.metadata.read", "files.content.read", "sharing.read"],
     // Without token_access_type=offline Dropbox issues a short-lived token and no refresh token.
     authorizationParams: { token_access_type: "offline" },
@@ -311,7 +316,10 @@ export const providers: Catalog = {
     docs: "https://linear.app/developers/oauth-2-0-authentication",
     authorizationUrl: "https://linear.app/oauth/authorize",
     tokenUrl: "https://api.linear.app/oauth/token",
+    // Takes `access_token=` or `refresh_token=` (or Bearer), not RFC 7009's `token`
+    // (https://linear.app/developers/oauth-2-0-authentication, "Revoke an access token").
     revocationUrl: "https://api.linear.app/oauth/revoke",
+    revocationStyle: "field",
     defaultScopes: ["read"],
     scopeSeparator: ",",
   },
@@ -344,7 +352,10 @@ export const providers: Catalog = {
     authorizationUrl: "https://{instance}.service-now.com/oauth_auth.do",
     // Form-encoded only (a JSON body fails).
     tokenUrl: "https://{instance}.service-now.com/oauth_token.do",
+    // Documented as oauth_revoke_token.do?token=<access or refresh token>, "does not require
+    // authentication" (servicenow.com docs, t_RevokeOAuthToken).
     revocationUrl: "https://{instance}.service-now.com/oauth_revoke_token.do",
+    revocationStyle: "query",
     defaultScopes: ["useraccount"],
     templates: { instance: hostLabel("ServiceNow instance name: the acme in acme.service-now.com") },
   },

@@ -46,6 +46,7 @@ const FIELDS = new Set([
   "authorizationUrl",
   "tokenUrl",
   "revocationUrl",
+  "revocationStyle",
   "issuer",
   "sendsIss",
   "jwksUrl",
@@ -219,6 +220,11 @@ function checkIssuerAndIdentity(entry: ProviderEntry): Problem[] {
   if (entry.sendsIss !== undefined && typeof entry.sendsIss !== "boolean")
     problems.push("sendsIss is not boolean");
   if (entry.sendsIss && !entry.issuer) problems.push("sendsIss without an issuer");
+  if (entry.revocationStyle !== undefined) {
+    if (!["rfc7009", "bearer", "field", "query"].includes(entry.revocationStyle))
+      problems.push("unknown revocation style");
+    if (!entry.revocationUrl) problems.push("revocation style without a revocation URL");
+  }
   const identity = entry.identity;
   if (!identity) return problems;
   const path = /^[a-z_]+(\.[a-z_]+)*$/i;
@@ -319,6 +325,7 @@ describe("schema", () => {
     ["snake_case metadata name", { tokenResponse: { metadata: { team_id: "team.id" } } }],
     ["docs missing", { docs: "" }],
     ["sendsIss without an issuer", { sendsIss: true }],
+    ["revocation style without an endpoint", { revocationStyle: "bearer" }],
     [
       "identity endpoint over http",
       { identity: { source: "endpoint", url: "http://example.com/me", id: "id" } },
