@@ -251,7 +251,7 @@ export const specs: Record<string, Spec> = {
     },
   },
   notion: {
-    ...{ auth: "basic", format: "json", pkce: false, headers: { "notion-version": "2022-06-28" } },
+    ...{ auth: "basic", format: "json", pkce: false, headers: { "notion-version": "2026-03-11" } },
     success: (t) =>
       json({
         access_token: t.access,
@@ -395,7 +395,7 @@ export const specs: Record<string, Spec> = {
     },
   },
   servicenow: {
-    ...{ auth: "post", format: "form", pkce: true, params: { instance: "acme" } },
+    ...{ auth: "post", format: "form", pkce: true, params: { instance: "acme.service-now.com" } },
     success: (t) =>
       json({
         access_token: t.access,
@@ -410,7 +410,12 @@ export const specs: Record<string, Spec> = {
     expected: { metadata: {}, scopes: ["useraccount"], expiresIn: 1799, refresh: true },
   },
   snowflake: {
-    ...{ auth: "basic", format: "form", pkce: true, params: { account: "xy12345.us-east-2.aws" } },
+    ...{
+      auth: "basic",
+      format: "form",
+      pkce: true,
+      params: { account: "xy12345.us-east-2.aws.snowflakecomputing.com" },
+    },
     success: (t) =>
       json({
         access_token: t.access,
@@ -440,7 +445,7 @@ export const specs: Record<string, Spec> = {
     },
   },
   zendesk: {
-    ...{ auth: "post", format: "form", pkce: true, params: { subdomain: "acme" } },
+    ...{ auth: "post", format: "form", pkce: true, params: { subdomain: "acme.zendesk.com" } },
     success: (t) =>
       json({
         access_token: t.access,

@@ -7,10 +7,20 @@ import type { ConnectorConfig } from "./connectors.ts";
 import { fail } from "./errors.ts";
 
 export interface TemplateParam {
-  /** Anchored pattern every value must match, e.g. ^[a-z0-9][a-z0-9-]{0,62}$ */
+  /** Anchored pattern every (normalised) value must match, e.g. ^[a-z0-9][a-z0-9-]{0,62}$ */
   pattern: string;
   default?: string;
+  /** What the value is, for people: shown in error messages (never the pattern). */
   description: string;
+  /** A valid value, shown in error messages. */
+  example: string;
+  /**
+   * The provider's domains, for templates holding a whole host: a value ending in none of them gets
+   * the first appended, so `acme` and a pasted `acme.service-now.com` both mean the same host.
+   */
+  domains?: string[];
+  /** Short names for values (cloud: usgov means login.microsoftonline.us). */
+  aliases?: Record<string, string>;
 }
 
 export type RevocationStyle = "rfc7009" | "bearer" | "field" | "query";
@@ -128,16 +138,31 @@ export function checkEndpoint(url: string, allowLoopbackHttp: boolean, what = "e
 }
 
 /**
- * Whatever a template's own pattern says, a filled value is only lowercase letters, digits, dots and
- * hyphens, starting and ending with a letter or digit, with no empty label: such a value cannot end a
- * host (`/`, `#`, `?`, `@`, `:`, `%`) or climb a path (`..`), so no pattern mistake can move a request
- * to another host.
+ * Whatever a template's own pattern says, a filled value is only lowercase letters, digits, dots,
+ * hyphens and underscores (Snowflake account names), each label starting and ending with a letter or
+ * digit, with no empty label: such a value cannot end a host (`/`, `#`, `?`, `@`, `:`, `%`) or climb a
+ * path (`..`), so no pattern mistake can move a request to another host.
  */
-const SAFE_VALUE = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
+const SAFE_VALUE = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)*$/;
 const MAX_VALUE_LENGTH = 253;
 
 function templateOf(entry: ProviderEntry, name: string): TemplateParam | undefined {
   return entry.templates && Object.hasOwn(entry.templates, name) ? entry.templates[name] : undefined;
+}
+
+/**
+ * What people paste, in the form the pattern checks: host names are case-insensitive (lowercased),
+ * an alias becomes its value, and a host template completes a bare name with the provider's domain.
+ * Nothing else is changed (no trimming): a value with anything around it is refused, not guessed at.
+ */
+function normalizeValue(template: TemplateParam, value: string): string {
+  const lower = value.toLowerCase();
+  const aliased =
+    template.aliases && Object.hasOwn(template.aliases, lower) ? template.aliases[lower] : lower;
+  const domains = template.domains ?? [];
+  if (!aliased || !domains.length || domains.some((domain) => aliased.endsWith(domain)))
+    return aliased ?? lower;
+  return `${aliased}${domains[0]}`;
 }
 
 function isValidValue(template: TemplateParam, value: unknown): value is string {
@@ -149,7 +174,15 @@ function isValidValue(template: TemplateParam, value: unknown): value is string 
   );
 }
 
-/** Validates connector params against the provider's template patterns; unknown names are refused. */
+/** Names the parameter and shows what a valid value looks like (never the pattern). */
+function invalidValue(name: string, template: TemplateParam): string {
+  return `Provider parameter "${name}" is not valid: ${template.description}, for example "${template.example}"`;
+}
+
+/**
+ * Validates connector params against the provider's templates (after normalising them, see
+ * normalizeValue) and returns the normalised values; unknown names are refused.
+ */
 export function checkParams(
   entry: ProviderEntry,
   params: Record<string, string> = {},
@@ -157,22 +190,25 @@ export function checkParams(
   if (!params || typeof params !== "object" || Array.isArray(params)) {
     throw fail("invalid_request", "Provider parameters must be an object of strings");
   }
+  const checked: Record<string, string> = {};
   for (const [name, value] of Object.entries(params)) {
     const template = templateOf(entry, name);
     if (!template) throw fail("invalid_request", `Unknown provider parameter "${name}"`);
-    if (!isValidValue(template, value)) {
-      throw fail("invalid_request", `Provider parameter "${name}" does not match ${template.pattern}`);
-    }
+    const normalized = typeof value === "string" ? normalizeValue(template, value) : value;
+    if (!isValidValue(template, normalized)) throw fail("invalid_request", invalidValue(name, template));
+    checked[name] = normalized;
   }
-  return params;
+  return checked;
 }
 
 function fillTemplate(url: string, entry: ProviderEntry, params: Record<string, string>): string {
   return url.replace(/\{(\w+)\}/g, (_, name: string) => {
     const template = templateOf(entry, name);
     const value = Object.hasOwn(params, name) ? params[name] : template?.default;
-    if (!template || !isValidValue(template, value)) {
-      throw fail("oauth_not_configured", `Provider parameter "${name}" is missing or invalid`);
+    if (!template) throw fail("oauth_not_configured", `Provider parameter "${name}" is not defined`);
+    if (!isValidValue(template, value)) {
+      const example = `${template.description}, for example "${template.example}"`;
+      throw fail("oauth_not_configured", `Provider parameter "${name}" is missing or invalid: ${example}`);
     }
     return value;
   });

@@ -13,8 +13,19 @@ import type { Catalog, ProviderEntry, TemplateParam } from "./catalog.ts";
 /** One DNS label, lowercase (RFC 1123): what a subdomain or instance name may be. */
 const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
 
-function hostLabel(description: string): TemplateParam {
-  return { pattern: `^${LABEL}$`, description };
+/** A DNS name of two labels or more (any number), ending in an alphabetic or IDN (xn--) TLD. */
+const DOMAIN = `${LABEL}(?:\\.${LABEL})*\\.(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})`;
+
+function escaped(domain: string): string {
+  return domain.replaceAll(".", "\\.");
+}
+
+/**
+ * A whole host on the provider's own domain: `acme` or a pasted `acme.zendesk.com` (any case) both
+ * mean acme.zendesk.com, and nothing can name a host outside `domain`.
+ */
+function tenantHost(domain: string, description: string, example: string): TemplateParam {
+  return { pattern: `^${LABEL}${escaped(domain)}$`, domains: [domain], description, example };
 }
 
 const googleBase = {
@@ -50,8 +61,8 @@ function google(name: string, scopes: string[]): ProviderEntry {
 const microsoftBase = {
   family: "microsoft",
   docs: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow",
-  authorizationUrl: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
-  tokenUrl: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+  authorizationUrl: "https://{cloud}/{tenant}/oauth2/v2.0/authorize",
+  tokenUrl: "https://{cloud}/{tenant}/oauth2/v2.0/token",
   // No issuer: Entra sends no iss on the callback, and its id_token issuer names the user's tenant
   // (https://login.microsoftonline.com/{tid}/v2.0), unknown for common/organizations. Hence no openid
   // scope either. No revocation endpoint (sessions are revoked through Graph). Refresh tokens die
@@ -67,11 +78,28 @@ const microsoftBase = {
   },
   templates: {
     tenant: {
-      // common | organizations | consumers | a tenant GUID | a verified domain (lowercase, 2+ letter TLD).
+      // common | organizations | consumers | a tenant GUID | a verified domain of any length. GUIDs and
+      // domains are case-insensitive: values are lowercased first (catalog.ts normalizeValue).
       // Single-tenant apps must name their tenant: /common refuses them.
-      pattern: `^(?:common|organizations|consumers|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|${LABEL}(?:\\.${LABEL}){0,3}\\.[a-z]{2,63})$`,
+      pattern: `^(?:common|organizations|consumers|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|${DOMAIN})$`,
       default: "common",
-      description: "Entra ID tenant: common, organizations, consumers, a tenant id or a domain",
+      description:
+        "the Entra ID tenant: common, organizations, consumers, the tenant id (a GUID) or a verified domain",
+      example: "contoso.onmicrosoft.com",
+    },
+    cloud: {
+      // National clouds sign in on their own hosts
+      // (https://learn.microsoft.com/entra/identity-platform/authentication-national-cloud).
+      pattern:
+        "^(?:login\\.microsoftonline\\.com|login\\.microsoftonline\\.us|login\\.partner\\.microsoftonline\\.cn)$",
+      default: "login.microsoftonline.com",
+      aliases: {
+        global: "login.microsoftonline.com",
+        usgov: "login.microsoftonline.us",
+        china: "login.partner.microsoftonline.cn",
+      },
+      description: "the Microsoft cloud: global, usgov or china (or its login host)",
+      example: "usgov",
     },
   },
 } as const satisfies Partial<ProviderEntry>;
@@ -122,7 +150,22 @@ function gitlab(name: string, origin: string): ProviderEntry {
   };
 }
 
-function salesforce(name: string, origin: string): ProviderEntry {
+/**
+ * The Salesforce login host: login.salesforce.com, test.salesforce.com or a My Domain host
+ * (acme.my.salesforce.com, sandbox acme--dev.sandbox.my.salesforce.com, and the develop, scratch,
+ * demo, patch and trailblaze editions). A bare `acme` means acme.my.salesforce.com. Orgs that block
+ * login.salesforce.com sign in, and revoke, on their My Domain host.
+ */
+const salesforceHost = (fallback: string): TemplateParam => ({
+  pattern: `^(?:(?:login|test)\\.salesforce\\.com|${LABEL}(?:\\.(?:sandbox|develop|scratch|demo|patch|trailblaze))?\\.my\\.salesforce\\.com)$`,
+  default: fallback,
+  domains: [".my.salesforce.com", ".salesforce.com"],
+  description: "the Salesforce login host: login.salesforce.com, test.salesforce.com or the org's My Domain",
+  example: "acme.my.salesforce.com",
+});
+
+function salesforce(name: string, fallback: string): ProviderEntry {
+  const origin = "https://{host}";
   return {
     name,
     docs: "https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm",
@@ -141,6 +184,7 @@ function salesforce(name: string, origin: string): ProviderEntry {
     defaultScopes: ["api", "refresh_token"],
     // API calls go to the org's instance URL, which only the token response names.
     tokenResponse: { metadata: { instanceUrl: "instance_url", identityUrl: "id" } },
+    templates: { host: salesforceHost(fallback) },
   };
 }
 
@@ -220,7 +264,9 @@ export const providers: Catalog = {
     defaultScopes: [],
     authorizationParams: { owner: "user" },
     clientAuth: "client_secret_basic",
-    tokenRequest: { format: "json", headers: { "Notion-Version": "2022-06-28" } },
+    // Pinned to a current version (the refresh reference lists 2026-03-11; 2022-06-28 may be refused on
+    // refresh and revoke: https://developers.notion.com/reference/refresh-a-token).
+    tokenRequest: { format: "json", headers: { "Notion-Version": "2026-03-11" } },
     tokenResponse: {
       metadata: {
         workspaceId: "workspace_id",
@@ -306,7 +352,8 @@ export const providers: Catalog = {
         // A DNS host name only: lowercase labels and an alphabetic TLD, so no IP literal, port, path,
         // userinfo or single-label name (localhost). Served at the root of the host.
         pattern: `^(?=.{4,253}$)${LABEL}(?:\\.${LABEL})*\\.[a-z]{2,63}$`,
-        description: "Host name of the GitLab instance, e.g. gitlab.example.com",
+        description: "the host name of the GitLab instance",
+        example: "gitlab.example.com",
       },
     },
   },
@@ -324,8 +371,8 @@ export const providers: Catalog = {
     scopeSeparator: ",",
   },
 
-  salesforce: salesforce("Salesforce", "https://login.salesforce.com"),
-  "salesforce-sandbox": salesforce("Salesforce (sandbox)", "https://test.salesforce.com"),
+  salesforce: salesforce("Salesforce", "login.salesforce.com"),
+  "salesforce-sandbox": salesforce("Salesforce (sandbox)", "test.salesforce.com"),
 
   zoom: {
     name: "Zoom",
@@ -349,22 +396,30 @@ export const providers: Catalog = {
   servicenow: {
     name: "ServiceNow",
     docs: "https://www.servicenow.com/docs/csh?topicname=c_OAuthAuthorizationCodeFlow.html&version=latest",
-    authorizationUrl: "https://{instance}.service-now.com/oauth_auth.do",
+    authorizationUrl: "https://{instance}/oauth_auth.do",
     // Form-encoded only (a JSON body fails).
-    tokenUrl: "https://{instance}.service-now.com/oauth_token.do",
+    tokenUrl: "https://{instance}/oauth_token.do",
     // Documented as oauth_revoke_token.do?token=<access or refresh token>, "does not require
     // authentication" (servicenow.com docs, t_RevokeOAuthToken).
-    revocationUrl: "https://{instance}.service-now.com/oauth_revoke_token.do",
+    revocationUrl: "https://{instance}/oauth_revoke_token.do",
     revocationStyle: "query",
     defaultScopes: ["useraccount"],
-    templates: { instance: hostLabel("ServiceNow instance name: the acme in acme.service-now.com") },
+    // Instances with a custom URL keep their <name>.service-now.com host, which serves OAuth; a custom
+    // domain itself is refused, as it could name any host.
+    templates: {
+      instance: tenantHost(
+        ".service-now.com",
+        "the ServiceNow instance name or its service-now.com host",
+        "acme.service-now.com",
+      ),
+    },
   },
 
   snowflake: {
     name: "Snowflake",
     docs: "https://docs.snowflake.com/en/user-guide/oauth-custom",
-    authorizationUrl: "https://{account}.snowflakecomputing.com/oauth/authorize",
-    tokenUrl: "https://{account}.snowflakecomputing.com/oauth/token-request",
+    authorizationUrl: "https://{account}/oauth/authorize",
+    tokenUrl: "https://{account}/oauth/token-request",
     // refresh_token asks for a refresh token; connectors add session:role:<ROLE> (else the default
     // role). No revocation endpoint.
     defaultScopes: ["refresh_token"],
@@ -373,10 +428,14 @@ export const providers: Catalog = {
     identity: { source: "token_response", id: "username" },
     templates: {
       account: {
-        // orgname-accountname (underscores written as hyphens, as Snowflake's URLs do), or a legacy
-        // locator with its region (a hyphenated id) and cloud: xy12345, xy12345.us-east-2.aws.
-        pattern: `^${LABEL}(?:\\.[a-z]+(?:-[a-z0-9]+)+(?:\\.(?:aws|gcp|azure))?)?$`,
-        description: "Snowflake account identifier as in its URL: myorg-myaccount or xy12345.us-east-1",
+        // https://docs.snowflake.com/en/user-guide/admin-account-identifier: orgname-account_name
+        // (underscores allowed, case-insensitive) or a legacy locator with its region and cloud
+        // (xy12345, xy12345.us-east-2.aws), optionally .privatelink; China accounts are on
+        // snowflakecomputing.cn. A value without the domain gets snowflakecomputing.com.
+        pattern: `^[a-z0-9](?:[a-z0-9_-]{0,253}[a-z0-9])?(?:\\.[a-z]+(?:-[a-z0-9]+)+(?:\\.(?:aws|gcp|azure))?)?(?:\\.privatelink)?\\.snowflakecomputing\\.(?:com|cn)$`,
+        domains: [".snowflakecomputing.com", ".snowflakecomputing.cn"],
+        description: "the Snowflake account identifier as in its URL (or the whole host)",
+        example: "myorg-my_account",
       },
     },
   },
@@ -384,15 +443,17 @@ export const providers: Catalog = {
   zendesk: {
     name: "Zendesk",
     docs: "https://developer.zendesk.com/documentation/api-basics/authentication/oauth-pkce/",
-    authorizationUrl: "https://{subdomain}.zendesk.com/oauth/authorizations/new",
-    tokenUrl: "https://{subdomain}.zendesk.com/oauth/tokens",
+    authorizationUrl: "https://{subdomain}/oauth/authorizations/new",
+    tokenUrl: "https://{subdomain}/oauth/tokens",
     // No revocation URL: Zendesk revokes with DELETE /api/v2/oauth/tokens/{id} (not RFC 7009).
     defaultScopes: ["read"],
     identity: {
       source: "endpoint",
-      url: "https://{subdomain}.zendesk.com/api/v2/users/me",
+      url: "https://{subdomain}/api/v2/users/me",
       ...{ id: "user.id", email: "user.email", name: "user.name" },
     },
-    templates: { subdomain: hostLabel("Zendesk subdomain: the acme in acme.zendesk.com") },
+    templates: {
+      subdomain: tenantHost(".zendesk.com", "the Zendesk subdomain or its zendesk.com host", "acme"),
+    },
   },
 };

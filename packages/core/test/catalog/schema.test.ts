@@ -299,7 +299,7 @@ describe("schema", () => {
     authorizationUrl: "https://{tenant}.example.com/authorize",
     tokenUrl: "https://{tenant}.example.com/token",
     defaultScopes: ["read"],
-    templates: { tenant: { pattern: "^[a-z0-9]{1,20}$", description: "tenant" } },
+    templates: { tenant: { pattern: "^[a-z0-9]{1,20}$", description: "tenant", example: "acme" } },
   };
 
   it("accepts a well-formed entry", () => {
@@ -311,12 +311,18 @@ describe("schema", () => {
     ["endpoint with a fragment", { authorizationUrl: "https://example.com/authorize#x" }],
     ["endpoint with credentials", { tokenUrl: "https://user:pw@example.com/token" }],
     ["placeholder without a template", { tokenUrl: "https://{region}.example.com/token" }],
-    ["unanchored pattern", { templates: { tenant: { pattern: "[a-z0-9]+", description: "t" } } }],
+    [
+      "unanchored pattern",
+      { templates: { tenant: { pattern: "[a-z0-9]+", description: "t", example: "a" } } },
+    ],
     [
       "alternation outside the anchors",
-      { templates: { tenant: { pattern: "^acme|[a-z]+$", description: "t" } } },
+      { templates: { tenant: { pattern: "^acme|[a-z]+$", description: "t", example: "a" } } },
     ],
-    ["pattern accepting dots and slashes", { templates: { tenant: { pattern: "^.+$", description: "t" } } }],
+    [
+      "pattern accepting dots and slashes",
+      { templates: { tenant: { pattern: "^.+$", description: "t", example: "a" } } },
+    ],
     ["whitespace in a scope", { defaultScopes: ["read write"] }],
     ["reserved authorization parameter", { authorizationParams: { redirect_uri: "https://evil.com" } }],
     ["placeholder parameter value", { authorizationParams: { prompt: "None" } }],

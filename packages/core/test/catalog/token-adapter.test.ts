@@ -191,7 +191,7 @@ describe("tokenEndpointFetch", () => {
       accept: "application/json",
       "content-type": "application/json",
       authorization: "Basic Y2xpZW50OnNlY3JldA==",
-      "notion-version": "2022-06-28",
+      "notion-version": "2026-03-11",
     });
     expect(JSON.parse(init?.body as string)).toEqual({
       grant_type: "authorization_code",

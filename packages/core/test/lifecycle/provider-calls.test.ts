@@ -153,7 +153,7 @@ describe("revokeToken", () => {
       { allowLoopbackHttp: false, fetch },
     );
     expect(sent[0]?.headers.get("authorization")).toBe(`Basic ${btoa("client-1:secret-1")}`);
-    expect(sent[0]?.headers.get("notion-version")).toBe("2022-06-28");
+    expect(sent[0]?.headers.get("notion-version")).toBe("2026-03-11");
     expect(JSON.parse(sent[0]?.body ?? "")).toMatchObject({ token: "secret_x" });
   });
 });
