@@ -34,6 +34,8 @@ export interface ProviderEntry {
   /** URLs may contain {param} placeholders filled from the connector's validated params. */
   authorizationUrl: string;
   tokenUrl: string;
+  /** Where refresh grants go when not to the token URL (Figma). */
+  refreshUrl?: string;
   revocationUrl?: string;
   /**
    * How the revocation endpoint takes the token (default rfc7009):
@@ -64,7 +66,13 @@ export interface ProviderEntry {
   /** Default client_secret_post. */
   clientAuth?: "client_secret_post" | "client_secret_basic";
   /** Token request body format (default form) and fixed extra headers. */
-  tokenRequest?: { format?: "form" | "json"; headers?: Record<string, string> };
+  tokenRequest?: {
+    format?: "form" | "json";
+    headers?: Record<string, string>;
+    /** Fixed extra body fields of the code exchange, and of the refresh grant (Basecamp `type`). */
+    params?: Record<string, string>;
+    refreshParams?: Record<string, string>;
+  };
   tokenResponse?: {
     /** Dotted path of the user token set inside the response (Slack: `authed_user`). */
     tokenSetPath?: string;
@@ -96,7 +104,12 @@ export type Catalog = Record<string, ProviderEntry>;
 /** Endpoint replacements per provider key, for stand-ins (tests, demos); validated like the catalog. */
 export type ProviderOverrides = Record<
   string,
-  Partial<Pick<ProviderEntry, "authorizationUrl" | "tokenUrl" | "revocationUrl" | "issuer" | "jwksUrl">>
+  Partial<
+    Pick<
+      ProviderEntry,
+      "authorizationUrl" | "tokenUrl" | "refreshUrl" | "revocationUrl" | "issuer" | "jwksUrl"
+    >
+  >
 >;
 
 export interface CatalogOptions {
@@ -111,6 +124,7 @@ export interface ResolvedProvider {
   entry: ProviderEntry;
   authorizationUrl: string;
   tokenUrl: string;
+  refreshUrl?: string;
   revocationUrl?: string;
   issuer?: string;
   jwksUrl?: string;
@@ -140,10 +154,11 @@ export function checkEndpoint(url: string, allowLoopbackHttp: boolean, what = "e
 /**
  * Whatever a template's own pattern says, a filled value is only lowercase letters, digits, dots,
  * hyphens and underscores (Snowflake account names), each label starting and ending with a letter or
- * digit, with no empty label: such a value cannot end a host (`/`, `#`, `?`, `@`, `:`, `%`) or climb a
+ * digit, with no empty label, and at most a numeric port at the end (self-hosted Data Center): such a value cannot end a host (`/`, `#`, `?`, `@`, `:`, `%`) or climb a
  * path (`..`), so no pattern mistake can move a request to another host.
  */
-const SAFE_VALUE = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)*$/;
+const SAFE_VALUE =
+  /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)*(?::[0-9]{1,5})?$/;
 const MAX_VALUE_LENGTH = 253;
 
 function templateOf(entry: ProviderEntry, name: string): TemplateParam | undefined {
@@ -245,6 +260,7 @@ export function resolveProvider(connector: ConnectorConfig, options: CatalogOpti
     entry,
     authorizationUrl: endpoint(entry.authorizationUrl, "authorization URL") as string,
     tokenUrl: endpoint(entry.tokenUrl, "token URL") as string,
+    refreshUrl: endpoint(entry.refreshUrl, "refresh URL"),
     revocationUrl: endpoint(entry.revocationUrl, "revocation URL"),
     issuer: entry.issuer === undefined ? undefined : fillTemplate(entry.issuer, entry, params),
     jwksUrl: endpoint(entry.jwksUrl, "JWKS URL"),

@@ -188,6 +188,39 @@ function salesforce(name: string, fallback: string): ProviderEntry {
   };
 }
 
+/**
+ * Confluence / Jira Data Center as OAuth 2 provider (self-hosted): the instance host, a port allowed
+ * (https://host:8443). Scopes READ/WRITE/ADMIN; PKCE supported; no revocation endpoint.
+ */
+function dataCenter(name: string, docs: string): ProviderEntry {
+  return {
+    name,
+    docs,
+    authorizationUrl: "https://{host}/rest/oauth2/latest/authorize",
+    tokenUrl: "https://{host}/rest/oauth2/latest/token",
+    defaultScopes: ["READ"],
+    templates: {
+      host: {
+        pattern: `^(?=.{4,253}$)${LABEL}(?:\\.${LABEL})*\\.[a-z]{2,63}(?::[0-9]{1,5})?$`,
+        description: "the host name of the Data Center instance, with its port if not 443",
+        example: "confluence.example.com:8443",
+      },
+    },
+  };
+}
+
+/** Atlassian Government Cloud: 3LO on its own auth host and API audience. */
+function atlassianGov(name: string, scopes: string[]): ProviderEntry {
+  return {
+    name,
+    docs: "https://developer.atlassian.com/cloud/government/",
+    authorizationUrl: "https://auth.atlassian-us-gov-mod.com/authorize",
+    tokenUrl: "https://auth.atlassian-us-gov-mod.com/oauth/token",
+    defaultScopes: ["offline_access", "read:me", ...scopes],
+    authorizationParams: { audience: "api.atlassian-us-gov-mod.com", prompt: "consent" },
+  };
+}
+
 export const providers: Catalog = {
   "google-workspace": google("Google Workspace", [
     "admin.directory.user.readonly",
@@ -455,5 +488,317 @@ export const providers: Catalog = {
     templates: {
       subdomain: tenantHost(".zendesk.com", "the Zendesk subdomain or its zendesk.com host", "acme"),
     },
+  },
+
+  // ---- Enterprise-search sources (PROVIDERS.md, last table); sources per entry in docs/providers.md ----
+
+  "google-chat": google("Google Chat", ["chat.spaces.readonly", "chat.messages.readonly"]),
+
+  "confluence-data-center": dataCenter(
+    "Confluence Data Center",
+    "https://confluence.atlassian.com/doc/confluence-oauth-2-0-provider-api-1108196063.html",
+  ),
+  "jira-data-center": dataCenter(
+    "Jira Data Center",
+    "https://confluence.atlassian.com/adminjiraserver/jira-oauth-2-0-provider-api-1115659070.html",
+  ),
+
+  // Atlassian Government Cloud: same 3LO flow on its own hosts and audience (unverified: see docs).
+  "confluence-gov": atlassianGov("Confluence (Government Cloud)", [
+    "read:confluence-content.all",
+    "search:confluence",
+  ]),
+  "jira-gov": atlassianGov("Jira (Government Cloud)", ["read:jira-work", "read:jira-user"]),
+
+  hubspot: {
+    name: "HubSpot",
+    docs: "https://developers.hubspot.com/docs/api/oauth-quickstart-guide",
+    authorizationUrl: "https://app.hubspot.com/oauth/authorize",
+    tokenUrl: "https://api.hubapi.com/oauth/v1/token",
+    // No RFC 7009 endpoint (refresh tokens are deleted with DELETE /oauth/v1/refresh-tokens/{token}).
+    defaultScopes: ["oauth", "crm.objects.contacts.read", "crm.objects.companies.read"],
+    // The portal (hub) id, where the token response names it; else it comes from the token info API.
+    tokenResponse: { metadata: { portalId: "hub_id" } },
+  },
+
+  asana: {
+    name: "Asana",
+    docs: "https://developers.asana.com/docs/oauth",
+    authorizationUrl: "https://app.asana.com/-/oauth_authorize",
+    tokenUrl: "https://app.asana.com/-/oauth_token",
+    revocationUrl: "https://app.asana.com/-/oauth_revoke",
+    defaultScopes: ["default"],
+    // The token response names the user (data.gid, data.email, data.name).
+    identity: { source: "token_response", id: "data.gid", email: "data.email", name: "data.name" },
+  },
+
+  clickup: {
+    name: "ClickUp",
+    docs: "https://developer.clickup.com/docs/authentication",
+    authorizationUrl: "https://app.clickup.com/api",
+    tokenUrl: "https://api.clickup.com/api/v2/oauth/token",
+    // Tokens do not expire and there is no refresh or revocation endpoint; no scopes; no PKCE documented.
+    defaultScopes: [],
+    pkce: false,
+  },
+
+  airtable: {
+    name: "Airtable",
+    docs: "https://airtable.com/developers/web/api/oauth-reference",
+    authorizationUrl: "https://airtable.com/oauth2/v1/authorize",
+    tokenUrl: "https://airtable.com/oauth2/v1/token",
+    // PKCE is required; confidential clients authenticate with HTTP Basic; refresh tokens rotate.
+    defaultScopes: ["data.records:read", "schema.bases:read", "user.email:read"],
+    clientAuth: "client_secret_basic",
+    identity: {
+      source: "endpoint",
+      url: "https://api.airtable.com/v0/meta/whoami",
+      id: "id",
+      email: "email",
+    },
+  },
+
+  monday: {
+    name: "monday.com",
+    docs: "https://developer.monday.com/apps/docs/oauth",
+    authorizationUrl: "https://auth.monday.com/oauth2/authorize",
+    tokenUrl: "https://auth.monday.com/oauth2/token",
+    // Tokens do not expire (no refresh). PKCE is not supported; force_install_if_needed installs the
+    // app on the account when it is not yet.
+    defaultScopes: ["me:read", "boards:read", "docs:read"],
+    authorizationParams: { force_install_if_needed: "true" },
+    pkce: false,
+  },
+
+  figma: {
+    name: "Figma",
+    docs: "https://developers.figma.com/docs/rest-api/authentication/",
+    authorizationUrl: "https://www.figma.com/oauth",
+    tokenUrl: "https://api.figma.com/v1/oauth/token",
+    // Refresh grants go to their own endpoint; HTTP Basic; comma-separated scopes; no PKCE.
+    refreshUrl: "https://api.figma.com/v1/oauth/refresh",
+    defaultScopes: ["current_user:read", "file_content:read", "file_metadata:read"],
+    scopeSeparator: ",",
+    clientAuth: "client_secret_basic",
+    tokenResponse: { metadata: { userId: "user_id_string" } },
+    identity: { source: "token_response", id: "user_id_string" },
+    pkce: false,
+  },
+
+  intercom: {
+    name: "Intercom",
+    docs: "https://developers.intercom.com/docs/build-an-integration/learn-more/authentication/setting-up-oauth",
+    // Regional workspaces have their own app and API hosts (US, EU, Australia).
+    authorizationUrl: "https://app.{region}.com/oauth",
+    tokenUrl: "https://api.{region}.io/auth/eagle/token",
+    // Permissions are set on the app; tokens do not expire; no PKCE documented.
+    defaultScopes: [],
+    pkce: false,
+    templates: {
+      region: {
+        pattern: "^(?:intercom|eu\\.intercom|au\\.intercom)$",
+        default: "intercom",
+        aliases: { us: "intercom", eu: "eu.intercom", au: "au.intercom" },
+        description: "the Intercom region of the workspace: us, eu or au",
+        example: "eu",
+      },
+    },
+  },
+
+  egnyte: {
+    name: "Egnyte",
+    docs: "https://developers.egnyte.com/docs/read/Public_API_Authentication",
+    authorizationUrl: "https://{domain}/puboauth/token",
+    tokenUrl: "https://{domain}/puboauth/token",
+    // Long-lived tokens (no refresh, no revocation endpoint); no PKCE documented.
+    defaultScopes: ["Egnyte.filesystem", "Egnyte.user"],
+    pkce: false,
+    templates: { domain: tenantHost(".egnyte.com", "the Egnyte domain or its egnyte.com host", "acme") },
+  },
+
+  smartsheet: {
+    name: "Smartsheet",
+    docs: "https://developers.smartsheet.com/api/smartsheet/guides/advanced-topics/oauth",
+    // Regions: smartsheet.com (US), smartsheet.eu, smartsheet.au, smartsheetgov.com.
+    authorizationUrl: "https://app.{region}/b/authorize",
+    tokenUrl: "https://api.{region}/2.0/token",
+    defaultScopes: ["READ_SHEETS", "READ_USERS"],
+    pkce: false,
+    templates: {
+      region: {
+        pattern: "^(?:smartsheet\\.com|smartsheet\\.eu|smartsheet\\.au|smartsheetgov\\.com)$",
+        default: "smartsheet.com",
+        aliases: { us: "smartsheet.com", eu: "smartsheet.eu", au: "smartsheet.au", gov: "smartsheetgov.com" },
+        description: "the Smartsheet region: us, eu, au or gov",
+        example: "eu",
+      },
+    },
+  },
+
+  webex: {
+    name: "Webex",
+    docs: "https://developer.webex.com/docs/integrations",
+    authorizationUrl: "https://webexapis.com/v1/authorize",
+    tokenUrl: "https://webexapis.com/v1/access_token",
+    defaultScopes: ["spark:people_read", "spark:rooms_read", "spark:messages_read"],
+    identity: {
+      source: "endpoint",
+      url: "https://webexapis.com/v1/people/me",
+      ...{ id: "id", email: "emails.0", name: "displayName" },
+    },
+  },
+
+  discord: {
+    name: "Discord",
+    docs: "https://discord.com/developers/docs/topics/oauth2",
+    authorizationUrl: "https://discord.com/oauth2/authorize",
+    tokenUrl: "https://discord.com/api/oauth2/token",
+    revocationUrl: "https://discord.com/api/oauth2/token/revoke",
+    defaultScopes: ["identify", "email", "guilds"],
+    identity: {
+      source: "endpoint",
+      url: "https://discord.com/api/users/@me",
+      ...{ id: "id", email: "email", emailVerified: "verified", name: "username" },
+    },
+  },
+
+  bitbucket: {
+    name: "Bitbucket",
+    docs: "https://developer.atlassian.com/cloud/bitbucket/oauth-2/",
+    authorizationUrl: "https://bitbucket.org/site/oauth2/authorize",
+    tokenUrl: "https://bitbucket.org/site/oauth2/access_token",
+    // Scopes are set on the OAuth consumer; client authentication is HTTP Basic. Access tokens live 2 h.
+    defaultScopes: [],
+    clientAuth: "client_secret_basic",
+    identity: {
+      source: "endpoint",
+      url: "https://api.bitbucket.org/2.0/user",
+      id: "uuid",
+      name: "display_name",
+    },
+  },
+
+  miro: {
+    name: "Miro",
+    docs: "https://developers.miro.com/docs/getting-started-with-oauth",
+    authorizationUrl: "https://miro.com/oauth/authorize",
+    tokenUrl: "https://api.miro.com/v1/oauth/token",
+    // Scopes are set on the app. Refresh only for apps with expiring tokens.
+    defaultScopes: [],
+    pkce: false,
+  },
+
+  basecamp: {
+    name: "Basecamp",
+    docs: "https://github.com/basecamp/api/blob/master/sections/authentication.md",
+    authorizationUrl: "https://launchpad.37signals.com/authorization/new",
+    tokenUrl: "https://launchpad.37signals.com/authorization/token",
+    // Launchpad's pre-RFC flow: type=web_server on the authorization and token requests, type=refresh
+    // on refresh. No scopes; no PKCE.
+    defaultScopes: [],
+    authorizationParams: { type: "web_server" },
+    tokenRequest: { params: { type: "web_server" }, refreshParams: { type: "refresh" } },
+    pkce: false,
+    identity: {
+      source: "endpoint",
+      url: "https://launchpad.37signals.com/authorization.json",
+      ...{ id: "identity.id", email: "identity.email_address", name: "identity.first_name" },
+    },
+  },
+
+  front: {
+    name: "Front",
+    docs: "https://dev.frontapp.com/docs/oauth",
+    authorizationUrl: "https://app.frontapp.com/oauth/authorize",
+    tokenUrl: "https://app.frontapp.com/oauth/token",
+    defaultScopes: [],
+    clientAuth: "client_secret_basic",
+    pkce: false,
+  },
+
+  gong: {
+    name: "Gong",
+    docs: "https://help.gong.io/docs/create-an-app-for-gong",
+    authorizationUrl: "https://app.gong.io/oauth2/authorize",
+    tokenUrl: "https://app.gong.io/oauth2/generate-customer-token",
+    defaultScopes: ["api:calls:read:basic", "api:users:read"],
+    clientAuth: "client_secret_basic",
+    // API calls go to the customer's own base URL, named only in the token response.
+    tokenResponse: { metadata: { apiBaseUrl: "api_base_url_for_customer" } },
+    pkce: false,
+  },
+
+  wrike: {
+    name: "Wrike",
+    docs: "https://developers.wrike.com/oauth-20-authorization/",
+    authorizationUrl: "https://login.wrike.com/oauth2/authorize/v4",
+    tokenUrl: "https://login.wrike.com/oauth2/token",
+    defaultScopes: ["Default"],
+    // The account's API host (www.wrike.com or app-eu.wrike.com), named in the token response.
+    tokenResponse: { metadata: { host: "host" } },
+    pkce: false,
+  },
+
+  "zoho-desk": {
+    name: "Zoho Desk",
+    docs: "https://desk.zoho.com/DeskAPIDocument#OauthTokens",
+    // One accounts server per data centre (zoho.com, zoho.eu, zoho.in, ...).
+    authorizationUrl: "https://accounts.{dc}/oauth/v2/auth",
+    tokenUrl: "https://accounts.{dc}/oauth/v2/token",
+    revocationUrl: "https://accounts.{dc}/oauth/v2/token/revoke",
+    revocationStyle: "query",
+    defaultScopes: ["Desk.tickets.READ", "Desk.basic.READ", "Desk.articles.READ"],
+    scopeSeparator: ",",
+    // Without access_type=offline Zoho returns no refresh token; prompt=consent asks again.
+    authorizationParams: { access_type: "offline", prompt: "consent" },
+    tokenResponse: { metadata: { apiDomain: "api_domain" } },
+    pkce: false,
+    templates: {
+      dc: {
+        pattern:
+          "^(?:zoho\\.com|zoho\\.eu|zoho\\.in|zoho\\.com\\.au|zoho\\.jp|zohocloud\\.ca|zoho\\.sa|zoho\\.com\\.cn)$",
+        default: "zoho.com",
+        aliases: {
+          us: "zoho.com",
+          eu: "zoho.eu",
+          in: "zoho.in",
+          au: "zoho.com.au",
+          jp: "zoho.jp",
+          ca: "zohocloud.ca",
+          sa: "zoho.sa",
+          cn: "zoho.com.cn",
+        },
+        description: "the Zoho data centre: us, eu, in, au, jp, ca, sa or cn",
+        example: "eu",
+      },
+    },
+  },
+
+  shortcut: {
+    name: "Shortcut",
+    docs: "https://developer.shortcut.com/api/rest/v3",
+    authorizationUrl: "https://api.app.shortcut.com/oauth-authorization-code-flow/code",
+    tokenUrl: "https://api.app.shortcut.com/oauth-authorization-code-flow/token",
+    defaultScopes: ["openid"],
+    pkce: false,
+  },
+
+  productboard: {
+    name: "Productboard",
+    docs: "https://developer.productboard.com/reference/authentication",
+    authorizationUrl: "https://app.productboard.com/oauth2/authorize",
+    tokenUrl: "https://app.productboard.com/oauth2/token",
+    defaultScopes: ["product_hierarchy_data:read", "notes:read"],
+    pkce: false,
+  },
+
+  "help-scout": {
+    name: "Help Scout",
+    docs: "https://developer.helpscout.com/mailbox-api/overview/authentication/",
+    authorizationUrl: "https://secure.helpscout.net/authentication/authorizeClientApplication",
+    tokenUrl: "https://api.helpscout.net/v2/oauth2/token",
+    // Access tokens live 2 days; refresh tokens are single use. No scopes; no PKCE.
+    defaultScopes: [],
+    pkce: false,
   },
 };

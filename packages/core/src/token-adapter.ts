@@ -45,6 +45,18 @@ function plainBasic(headers: Record<string, string>): Record<string, string> {
   return { ...headers, authorization: `Basic ${utf8Base64(`${id}:${secret}`)}` };
 }
 
+/** Adds the entry's fixed body fields for this grant (code exchange or refresh); others unchanged. */
+function withParams(entry: ProviderEntry, init: RequestInit & { headers: Record<string, string> }) {
+  const { params, refreshParams } = entry.tokenRequest ?? {};
+  if (!params && !refreshParams) return init;
+  const form = new URLSearchParams(init.body as URLSearchParams | string);
+  const grant = form.get("grant_type");
+  const extra =
+    grant === "authorization_code" ? params : grant === "refresh_token" ? refreshParams : undefined;
+  for (const [name, value] of Object.entries(extra ?? {})) form.set(name, value);
+  return { ...init, body: form.toString() };
+}
+
 function jsonRequest(init: RequestInit & { headers: Record<string, string> }) {
   const form = new URLSearchParams(init.body as URLSearchParams | string);
   const headers = { ...init.headers, "content-type": "application/json" };
@@ -101,7 +113,8 @@ export function tokenEndpointFetch(entry: ProviderEntry, fetchImpl: typeof fetch
       ...init,
       headers: { ...plainBasic(init.headers), ...lowercaseKeys(entry.tokenRequest?.headers) },
     };
-    const request = entry.tokenRequest?.format === "json" ? jsonRequest(withHeaders) : withHeaders;
+    const withBody = withParams(entry, withHeaders);
+    const request = entry.tokenRequest?.format === "json" ? jsonRequest(withBody) : withBody;
     const response = await fetchImpl(url, { ...request, redirect: "manual" });
     const body = await readBody(response);
     if (!body) return new Response(null, { status: response.status >= 400 ? response.status : 502 });

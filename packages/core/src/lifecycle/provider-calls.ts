@@ -166,7 +166,7 @@ export async function refreshGrant(
   refreshToken: string,
   options: CallOptions,
 ): Promise<oauth.TokenEndpointResponse> {
-  const as = authorizationServer(provider);
+  const as = { ...authorizationServer(provider), token_endpoint: provider.refreshUrl ?? provider.tokenUrl };
   const oauthClient = { client_id: client.clientId };
   const response = await oauth.refreshTokenGrantRequest(
     as,

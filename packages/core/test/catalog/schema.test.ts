@@ -37,6 +37,33 @@ const EXPECTED_KEYS = [
   "servicenow",
   "snowflake",
   "zendesk",
+  // Enterprise-search sources (issue 12).
+  "google-chat",
+  "confluence-data-center",
+  "jira-data-center",
+  "confluence-gov",
+  "jira-gov",
+  "hubspot",
+  "asana",
+  "clickup",
+  "airtable",
+  "monday",
+  "figma",
+  "intercom",
+  "egnyte",
+  "smartsheet",
+  "webex",
+  "discord",
+  "bitbucket",
+  "miro",
+  "basecamp",
+  "front",
+  "gong",
+  "wrike",
+  "zoho-desk",
+  "shortcut",
+  "productboard",
+  "help-scout",
 ];
 
 const FIELDS = new Set([
@@ -45,6 +72,7 @@ const FIELDS = new Set([
   "family",
   "authorizationUrl",
   "tokenUrl",
+  "refreshUrl",
   "revocationUrl",
   "revocationStyle",
   "issuer",
@@ -61,7 +89,14 @@ const FIELDS = new Set([
   "templates",
   "identity",
 ]);
-const URL_FIELDS = ["authorizationUrl", "tokenUrl", "revocationUrl", "issuer", "jwksUrl"] as const;
+const URL_FIELDS = [
+  "authorizationUrl",
+  "tokenUrl",
+  "refreshUrl",
+  "revocationUrl",
+  "issuer",
+  "jwksUrl",
+] as const;
 /** Set by the service on every authorization URL; an entry must not try to set them. */
 const RESERVED = [
   "client_id",
@@ -154,6 +189,7 @@ function checkTemplates(entry: ProviderEntry): Problem[] {
       problems.push(`template ${name} default does not match its pattern`);
     }
     if (!template.description) problems.push(`template ${name} has no description`);
+    if (!template.example) problems.push(`template ${name} has no example`);
   }
   return problems;
 }
@@ -227,7 +263,7 @@ function checkIssuerAndIdentity(entry: ProviderEntry): Problem[] {
   }
   const identity = entry.identity;
   if (!identity) return problems;
-  const path = /^[a-z_]+(\.[a-z_]+)*$/i;
+  const path = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/i;
   if (!["token_response", "endpoint", "id_token"].includes(identity.source))
     problems.push("unknown identity source");
   if (identity.source === "endpoint") problems.push(...checkUrl(identity.url, "identity url"));
@@ -272,6 +308,10 @@ function validateEntry(key: string, entry: ProviderEntry): Problem[] {
 }
 
 describe("providers catalog", () => {
+  it("has at least 50 entries", () => {
+    expect(Object.keys(providers).length).toBeGreaterThanOrEqual(50);
+  });
+
   it("lists exactly PipesHub's per-user OAuth connectors", () => {
     expect(Object.keys(providers).sort()).toEqual([...EXPECTED_KEYS].sort());
   });
