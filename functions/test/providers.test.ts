@@ -118,12 +118,20 @@ async function refusal(
   if (format || !body) return format;
   if (body.grant_type !== "authorization_code" || body.redirect_uri !== callbackUrl)
     return "wrong grant or redirect_uri";
-  const client = clientRefusal(e, request, body);
+  const client = clientRefusal(e, request, body) ?? requiredFields(body, e.spec.requires?.exchange);
   if (client) return client;
   if (!e.spec.pkce) return "code_verifier" in body ? "unexpected code_verifier" : undefined;
   const verifier = body.code_verifier ?? "";
   const challenge = verifier && (await oauth.calculatePKCECodeChallenge(verifier));
   return challenge === e.challenge ? undefined : "code_verifier does not match the challenge";
+}
+
+/** Fixed fields a provider requires in the body (Basecamp's `type`). */
+function requiredFields(body: Record<string, string>, required: Record<string, string> = {}) {
+  const missing = Object.entries(required).filter(([name, value]) => body[name] !== value);
+  return missing.length
+    ? `body needs ${missing.map(([name, value]) => `${name}=${value}`).join(", ")}`
+    : undefined;
 }
 
 /** Notion validates its JSON body: nothing beyond the documented fields. */
@@ -195,11 +203,12 @@ function startStandIn(
     const expiresIn = e.spec.expected.expiresIn;
     const accessExpiresAt =
       expiresIn === undefined ? Number.POSITIVE_INFINITY : standInNow() + expiresIn * 1000;
+    const refresh = existing && e.spec.keepsRefreshToken ? existing.refresh : issued.refresh;
     const g: Grant = Object.assign(existing ?? { e, revoked: false }, {
-      ...{ access: issued.access, refresh: issued.refresh, accessExpiresAt },
+      ...{ access: issued.access, refresh, accessExpiresAt },
     });
     grants.set(issued.access, g);
-    grants.set(issued.refresh, g);
+    grants.set(refresh, g);
     return issued;
   };
   const exchange = async (request: IncomingMessage, body: Record<string, string> | undefined) => {
@@ -221,6 +230,10 @@ function startStandIn(
       : (formatRefusal(g.e, request, body) ??
         clientRefusal(g.e, request, body) ??
         strictJson(g.e, body, ["grant_type", "refresh_token"]) ??
+        requiredFields(body, g.e.spec.requires?.refresh) ??
+        (g.e.spec.refreshPath && !request.url?.startsWith(g.e.spec.refreshPath)
+          ? "not the refresh endpoint"
+          : undefined) ??
         (g.revoked || g.refresh !== body.refresh_token ? "refresh token revoked or replaced" : undefined));
     seen.push({ code: body.refresh_token ?? "", path: request.url ?? "", refused: why, kind: "refresh" });
     if (!g || why) return g?.revoked ? g.e.spec.error : oauthError(400, "invalid_request", why ?? "refused");
@@ -299,7 +312,11 @@ function overrides(): ProviderOverrides {
     // Endpoints only: the issuer stays the catalog's, so the iss a stand-in sends (the real
     // provider's) must match the catalog's issuer for the connect to succeed.
     const revocation = providers[key]?.revocationUrl ? { revocationUrl: `${root}/revoke` } : {};
-    return [key, { authorizationUrl: `${root}/authorize`, tokenUrl: `${root}/token`, ...revocation }];
+    const refresh = providers[key]?.refreshUrl ? { refreshUrl: `${root}/refresh` } : {};
+    return [
+      key,
+      { authorizationUrl: `${root}/authorize`, tokenUrl: `${root}/token`, ...revocation, ...refresh },
+    ];
   });
   return Object.fromEntries(entries);
 }
@@ -539,7 +556,11 @@ describe("refresh and revocation against each provider's stand-in", () => {
     expect(token.accessToken).toMatch(new RegExp(`^${key}-access-\\d+$`));
     expect(token.accessToken).not.toBe(before);
     const secrets = await openTokenSet(h.dataKeys, await stored(connectorId));
-    expect(secrets.refreshToken).toBe(token.accessToken.replace("-access-", "-refresh-"));
+    expect(secrets.refreshToken).toBe(
+      specs[key]?.keepsRefreshToken
+        ? before.replace("-access-", "-refresh-")
+        : token.accessToken.replace("-access-", "-refresh-"),
+    );
   });
 
   it.each(revoking)("revokes %s's grant in the provider's own form on disconnect", async (key) => {

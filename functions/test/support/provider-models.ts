@@ -28,6 +28,12 @@ export interface Spec {
   success(ctx: Issued): Answer;
   /** The answer to a refresh grant, where it differs from the code exchange's (Slack). */
   refresh?: (ctx: Issued) => Answer;
+  /** Refresh grants are only taken on this path (Figma's /v1/oauth/refresh); default the token path. */
+  refreshPath?: string;
+  /** A refresh answer carries no new refresh token: the old one stays valid (Figma). */
+  keepsRefreshToken?: boolean;
+  /** Fixed body fields the provider requires on the code exchange and on refresh (Basecamp `type`). */
+  requires?: { exchange?: Record<string, string>; refresh?: Record<string, string> };
   error: Answer;
   /**
    * The revocation endpoint's contract, where the provider has one: how it takes the token
@@ -195,6 +201,23 @@ const salesforce: Spec = {
     refresh: true,
   },
 };
+
+/** Confluence / Jira Data Center: a standard OAuth 2 provider on the instance host. */
+function dataCenter(host: string): Spec {
+  return {
+    ...{ auth: "post", format: "form", pkce: true, params: { host } },
+    success: (t) =>
+      json({
+        access_token: t.access,
+        refresh_token: t.refresh,
+        expires_in: 3600,
+        token_type: "bearer",
+        scope: "READ",
+      }),
+    error: oauthError(400, "invalid_grant", "Invalid authorization code"),
+    expected: { metadata: {}, scopes: ["READ"], expiresIn: 3600, refresh: true },
+  };
+}
 
 export const specs: Record<string, Spec> = {
   ...Object.fromEntries(
@@ -464,5 +487,263 @@ export const specs: Record<string, Spec> = {
       json({ access_token: t.access, token_type: "Bearer", expires_in: 3600, refresh_token: t.refresh }),
     error: oauthError(400, "invalid_grant", "grant request is invalid"),
     expected: { metadata: {}, scopes: ["read"], expiresIn: 3600, refresh: true },
+  },
+
+  // ---- Enterprise-search sources (issue 12) ----
+  "google-chat": google,
+  "confluence-data-center": dataCenter("wiki.acme.io:8443"),
+  "jira-data-center": dataCenter("jira.acme.io"),
+  "confluence-gov": atlassian,
+  "jira-gov": atlassian,
+  hubspot: {
+    ...{ auth: "post", format: "form", pkce: true },
+    success: (t) =>
+      json({
+        token_type: "bearer",
+        refresh_token: t.refresh,
+        access_token: t.access,
+        expires_in: 1800,
+        hub_id: 62515,
+      }),
+    // HubSpot's own error shape, no RFC 6749 `error` field.
+    error: json(
+      { status: "BAD_AUTH_CODE", message: "missing or unknown auth code", correlationId: "c-1" },
+      400,
+    ),
+    expected: {
+      metadata: { portalId: "62515" },
+      scopes: ["oauth", "crm.objects.contacts.read", "crm.objects.companies.read"],
+      expiresIn: 1800,
+      refresh: true,
+    },
+  },
+  asana: {
+    ...{ auth: "post", format: "form", pkce: true },
+    success: (t) =>
+      json({
+        ...{ access_token: t.access, expires_in: 3600, token_type: "bearer", refresh_token: t.refresh },
+        data: { id: 4673218951, gid: "4673218951", name: "Greg Sanchez", email: "gsanchez@example.com" },
+      }),
+    error: oauthError(400, "invalid_grant", "The code is invalid"),
+    expected: { metadata: {}, scopes: ["default"], expiresIn: 3600, refresh: true },
+    revocation: { takes: "rfc7009", revoked: EMPTY_200 },
+  },
+  clickup: {
+    ...{ auth: "post", format: "form", pkce: false },
+    success: (t) => json({ access_token: t.access, token_type: "Bearer" }),
+    error: json({ err: "Code already used", ECODE: "OAUTH_014" }, 400),
+    expected: { metadata: {}, scopes: [], refresh: false },
+  },
+  airtable: {
+    ...{ auth: "basic", format: "form", pkce: true },
+    success: (t) =>
+      json({
+        ...{ access_token: t.access, refresh_token: t.refresh, token_type: "Bearer" },
+        ...{ scope: "data.records:read schema.bases:read user.email:read", expires_in: 3600 },
+        refresh_expires_in: 5_184_000,
+      }),
+    error: oauthError(400, "invalid_grant", "Invalid code"),
+    expected: {
+      metadata: {},
+      scopes: ["data.records:read", "schema.bases:read", "user.email:read"],
+      expiresIn: 3600,
+      refresh: true,
+    },
+  },
+  monday: {
+    ...{ auth: "post", format: "form", pkce: false },
+    success: (t) =>
+      json({ access_token: t.access, token_type: "Bearer", scope: "me:read boards:read docs:read" }),
+    error: oauthError(400, "invalid_grant", "Invalid code"),
+    expected: { metadata: {}, scopes: ["me:read", "boards:read", "docs:read"], refresh: false },
+  },
+  figma: {
+    ...{ auth: "basic", format: "form", pkce: false, refreshPath: "/figma/refresh", keepsRefreshToken: true },
+    success: (t) =>
+      json({
+        ...{ user_id_string: "1234567890", access_token: t.access, token_type: "bearer" },
+        ...{ expires_in: 7_776_000, refresh_token: t.refresh },
+      }),
+    refresh: (t) => json({ access_token: t.access, token_type: "bearer", expires_in: 7_776_000 }),
+    error: json({ error: true, status: 400, message: "Invalid code" }, 400),
+    expected: {
+      metadata: { userId: "1234567890" },
+      scopes: ["current_user:read", "file_content:read", "file_metadata:read"],
+      expiresIn: 7_776_000,
+      refresh: true,
+    },
+  },
+  intercom: {
+    ...{ auth: "post", format: "form", pkce: false, params: { region: "eu.intercom" } },
+    success: (t) => json({ token_type: "Bearer", token: t.access, access_token: t.access }),
+    error: json({ type: "error.list", errors: [{ code: "unauthorized", message: "Invalid code" }] }, 401),
+    expected: { metadata: {}, scopes: [], refresh: false },
+  },
+  egnyte: {
+    ...{ auth: "post", format: "form", pkce: false, params: { domain: "acme.egnyte.com" } },
+    success: (t) => json({ access_token: t.access, token_type: "bearer" }),
+    error: oauthError(400, "invalid_grant", "Invalid authorization code"),
+    expected: { metadata: {}, scopes: ["Egnyte.filesystem", "Egnyte.user"], refresh: false },
+  },
+  smartsheet: {
+    ...{ auth: "post", format: "form", pkce: false, params: { region: "smartsheet.eu" } },
+    success: (t) =>
+      json({ access_token: t.access, token_type: "bearer", refresh_token: t.refresh, expires_in: 604_799 }),
+    error: json({ errorCode: 1004, message: "Invalid code", error: "invalid_grant" }, 400),
+    expected: { metadata: {}, scopes: ["READ_SHEETS", "READ_USERS"], expiresIn: 604_799, refresh: true },
+  },
+  webex: {
+    ...{ auth: "post", format: "form", pkce: true },
+    success: (t) =>
+      json({
+        ...{ access_token: t.access, expires_in: 1_209_599, refresh_token: t.refresh },
+        ...{
+          refresh_token_expires_in: 7_775_999,
+          token_type: "Bearer",
+          scope: "spark:people_read spark:rooms_read",
+        },
+      }),
+    error: json(
+      { message: "Invalid Authorization Code", errors: [{ description: "Invalid" }], trackingId: "x" },
+      400,
+    ),
+    expected: {
+      metadata: {},
+      scopes: ["spark:people_read", "spark:rooms_read"],
+      expiresIn: 1_209_599,
+      refresh: true,
+    },
+  },
+  discord: {
+    ...{ auth: "post", format: "form", pkce: true },
+    success: (t) =>
+      json({
+        ...{ access_token: t.access, token_type: "Bearer", expires_in: 604_800 },
+        ...{ refresh_token: t.refresh, scope: "identify email guilds" },
+      }),
+    error: oauthError(400, "invalid_grant", 'Invalid "code" in request.'),
+    expected: { metadata: {}, scopes: ["identify", "email", "guilds"], expiresIn: 604_800, refresh: true },
+    revocation: { takes: "rfc7009", revoked: json({}) },
+  },
+  bitbucket: {
+    ...{ auth: "basic", format: "form", pkce: true },
+    // Granted scopes come as `scopes`, not RFC 6749's `scope`.
+    success: (t) =>
+      json({
+        ...{ access_token: t.access, scopes: "repository account", expires_in: 7200 },
+        ...{ refresh_token: t.refresh, token_type: "bearer", state: "authorization_code" },
+      }),
+    error: oauthError(400, "invalid_grant", "The authorization code is invalid"),
+    expected: { metadata: {}, scopes: [], expiresIn: 7200, refresh: true },
+  },
+  miro: {
+    ...{ auth: "post", format: "form", pkce: false },
+    success: (t) =>
+      json({
+        user_id: "3458764",
+        team_id: "3074457",
+        access_token: t.access,
+        scope: "boards:read",
+        token_type: "bearer",
+      }),
+    error: json({ status: 400, code: "invalidParameters", message: "Invalid code", type: "error" }, 400),
+    expected: { metadata: {}, scopes: ["boards:read"], refresh: false },
+  },
+  basecamp: {
+    ...{ auth: "post", format: "form", pkce: false },
+    requires: { exchange: { type: "web_server" }, refresh: { type: "refresh" } },
+    // No token_type in Launchpad's answer.
+    success: (t) => json({ access_token: t.access, expires_in: 1_209_600, refresh_token: t.refresh }),
+    error: json({ error: "authorization_expired" }, 400),
+    expected: { metadata: {}, scopes: [], expiresIn: 1_209_600, refresh: true },
+  },
+  front: {
+    ...{ auth: "basic", format: "form", pkce: false },
+    // Front names an absolute expiry (expires_at), not expires_in.
+    success: (t) =>
+      json({
+        access_token: t.access,
+        refresh_token: t.refresh,
+        expires_at: 1_900_000_000,
+        token_type: "Bearer",
+      }),
+    error: json({ _error: { status: 400, title: "Bad request", message: "Invalid code" } }, 400),
+    expected: { metadata: {}, scopes: [], refresh: true },
+  },
+  gong: {
+    ...{ auth: "basic", format: "form", pkce: false },
+    success: (t) =>
+      json({
+        ...{ access_token: t.access, refresh_token: t.refresh, scope: "api:calls:read:basic api:users:read" },
+        ...{
+          token_type: "bearer",
+          expires_in: 86_400,
+          api_base_url_for_customer: "https://us-12345.api.gong.io",
+        },
+      }),
+    error: oauthError(400, "invalid_grant", "Invalid authorization code"),
+    expected: {
+      metadata: { apiBaseUrl: "https://us-12345.api.gong.io" },
+      scopes: ["api:calls:read:basic", "api:users:read"],
+      expiresIn: 86_400,
+      refresh: true,
+    },
+  },
+  wrike: {
+    ...{ auth: "post", format: "form", pkce: false },
+    success: (t) =>
+      json({
+        access_token: t.access,
+        refresh_token: t.refresh,
+        token_type: "bearer",
+        host: "app-eu.wrike.com",
+        expires_in: 3600,
+      }),
+    error: oauthError(400, "invalid_grant", "Invalid authorization code"),
+    expected: { metadata: { host: "app-eu.wrike.com" }, scopes: ["Default"], expiresIn: 3600, refresh: true },
+  },
+  "zoho-desk": {
+    ...{ auth: "post", format: "form", pkce: false, params: { dc: "zoho.eu" } },
+    success: (t) =>
+      json({
+        ...{ access_token: t.access, refresh_token: t.refresh, api_domain: "https://www.zohoapis.eu" },
+        ...{ token_type: "Bearer", expires_in: 3600 },
+      }),
+    // Zoho reports errors as HTTP 200 {error}.
+    error: json({ error: "invalid_code" }),
+    expected: {
+      metadata: { apiDomain: "https://www.zohoapis.eu" },
+      scopes: ["Desk.tickets.READ", "Desk.basic.READ", "Desk.articles.READ"],
+      expiresIn: 3600,
+      refresh: true,
+    },
+    // POST /oauth/v2/token/revoke?token=<refresh token>.
+    revocation: { takes: "query", revoked: json({ status: "success" }) },
+  },
+  shortcut: {
+    ...{ auth: "post", format: "form", pkce: false },
+    success: (t) =>
+      json({ access_token: t.access, token_type: "Bearer", refresh_token: t.refresh, expires_in: 3600 }),
+    error: oauthError(400, "invalid_grant", "Invalid code"),
+    expected: { metadata: {}, scopes: ["openid"], expiresIn: 3600, refresh: true },
+  },
+  productboard: {
+    ...{ auth: "post", format: "form", pkce: false },
+    success: (t) =>
+      json({ access_token: t.access, refresh_token: t.refresh, token_type: "bearer", expires_in: 86_400 }),
+    error: oauthError(400, "invalid_grant", "Invalid code"),
+    expected: {
+      metadata: {},
+      scopes: ["product_hierarchy_data:read", "notes:read"],
+      expiresIn: 86_400,
+      refresh: true,
+    },
+  },
+  "help-scout": {
+    ...{ auth: "post", format: "form", pkce: false },
+    success: (t) =>
+      json({ refresh_token: t.refresh, token_type: "bearer", access_token: t.access, expires_in: 172_800 }),
+    error: oauthError(400, "invalid_grant", "Invalid code"),
+    expected: { metadata: {}, scopes: [], expiresIn: 172_800, refresh: true },
   },
 };

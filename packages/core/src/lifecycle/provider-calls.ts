@@ -212,7 +212,7 @@ function styledRevocation(style: RevocationStyle, revocationUrl: string, token: 
     return { url, init: { method: "POST", headers, body } };
   }
   url.searchParams.set("token", token.value);
-  return { url, init: { method: "GET" } };
+  return { url, init: { method: "POST" } };
 }
 
 /** Slack-style HTTP 200 `{ok: false, error}` as the HTTP 400 OAuth error it stands for. */
