@@ -12,6 +12,7 @@ import type { ClientCredentials } from "../oauth.ts";
 import { openTokenSet } from "../tokens.ts";
 import { type ConnectorKey, clientOf, type LifecycleContext, loadConnector, underLease } from "./context.ts";
 import {
+  type CallOptions,
   callWithRetries,
   providerErrorCode,
   refreshGrant,
@@ -58,6 +59,14 @@ async function withLeaseIfPossible<T>(ctx: LifecycleContext, key: ConnectorKey, 
   }
 }
 
+/** One provider call with the context's retry policy, timeouts and fetch. */
+function withRetries<T>(ctx: LifecycleContext, attempt: (options: CallOptions) => Promise<T>) {
+  return callWithRetries(
+    (fetchImpl) => attempt({ allowLoopbackHttp: ctx.catalog.allowLoopbackHttp, fetch: fetchImpl }),
+    { policy: ctx.timing, sleep: ctx.sleep, fetch: ctx.fetch },
+  );
+}
+
 /**
  * The tokens to try, in order. Where the endpoint takes any token, the refresh token first (revoking
  * it ends the grant, RFC 7009 section 2.1), then the access token. A bearer-style endpoint (Slack,
@@ -82,13 +91,8 @@ async function candidates(
   const expiresAt = record.tokens?.expiresAt ? Date.parse(record.tokens.expiresAt) : undefined;
   const refreshToken = secrets.refreshToken;
   if (expiresAt === undefined || expiresAt > ctx.now() || !refreshToken) return [access];
-  const refreshed = await callWithRetries(
-    (fetchImpl) =>
-      refreshGrant(provider, client, refreshToken, {
-        allowLoopbackHttp: ctx.catalog.allowLoopbackHttp,
-        fetch: fetchImpl,
-      }),
-    { policy: ctx.timing, sleep: ctx.sleep, fetch: ctx.fetch },
+  const refreshed = await withRetries(ctx, (options) =>
+    refreshGrant(provider, client, refreshToken, options),
   );
   if (!refreshed.ok) {
     ctx.log.warn("refresh before revocation failed", {
@@ -108,14 +112,7 @@ async function revokeStored(ctx: LifecycleContext, record: ConnectorRecord): Pro
     if (!provider.revocationUrl) return "not_supported";
     const client = await clientOf(ctx, record);
     for (const token of await candidates(ctx, record, provider, client)) {
-      const outcome = await callWithRetries(
-        (fetchImpl) =>
-          revokeToken(provider, client, token, {
-            allowLoopbackHttp: ctx.catalog.allowLoopbackHttp,
-            fetch: fetchImpl,
-          }),
-        { policy: ctx.timing, sleep: ctx.sleep, fetch: ctx.fetch },
-      );
+      const outcome = await withRetries(ctx, (options) => revokeToken(provider, client, token, options));
       if (outcome.ok) return "revoked";
       const { failure, attempts, error } = outcome;
       ctx.log.warn("revocation failed", {
