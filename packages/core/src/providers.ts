@@ -213,7 +213,7 @@ function dataCenter(name: string, docs: string): ProviderEntry {
 function atlassianGov(name: string, scopes: string[]): ProviderEntry {
   return {
     name,
-    docs: "https://developer.atlassian.com/cloud/government/",
+    docs: "https://developer.atlassian.com/platform/framework/agc/guides/manage-3lo-apps",
     authorizationUrl: "https://auth.atlassian-us-gov-mod.com/authorize",
     tokenUrl: "https://auth.atlassian-us-gov-mod.com/oauth/token",
     defaultScopes: ["offline_access", "read:me", ...scopes],

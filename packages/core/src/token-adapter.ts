@@ -84,6 +84,24 @@ function keptMetadata(entry: ProviderEntry, body: Record<string, unknown>): Reco
   return metadata;
 }
 
+/**
+ * True when an id_token names the entry's issuer without its scheme: Google documents id_tokens with
+ * `iss` `accounts.google.com` as well as `https://accounts.google.com`. Such an id_token is dropped
+ * rather than failing an exchange whose access token is fine; any other issuer is still refused by
+ * oauth4webapi's check.
+ */
+function schemelessIssuer(issuer: string, idToken: unknown): boolean {
+  if (typeof idToken !== "string" || !issuer.startsWith("https://")) return false;
+  try {
+    const payload = idToken.split(".")[1] ?? "";
+    const claims: unknown = JSON.parse(atob(payload.replaceAll("-", "+").replaceAll("_", "/")));
+    const iss = (claims as { iss?: unknown } | null)?.iss;
+    return iss === issuer.slice("https://".length);
+  } catch {
+    return false;
+  }
+}
+
 /** Rewrites a provider's token response into a standard one (status, JSON, token set, metadata). */
 export function normalizeTokenBody(entry: ProviderEntry, status: number, body: Record<string, unknown>) {
   const failed = body.ok === false || (typeof body.error === "string" && status < 400);
@@ -95,7 +113,7 @@ export function normalizeTokenBody(entry: ProviderEntry, status: number, body: R
   }
   const path = entry.tokenResponse?.tokenSetPath;
   const tokenSet = { ...((path ? at(body, path) : body) as Record<string, unknown> | undefined) };
-  if (!entry.issuer) delete tokenSet.id_token;
+  if (!entry.issuer || schemelessIssuer(entry.issuer, tokenSet.id_token)) delete tokenSet.id_token;
   // Older Linear apps list granted scopes as an array; RFC 6749 section 5.1 makes it one string.
   if (Array.isArray(tokenSet.scope))
     tokenSet.scope = tokenSet.scope.filter((s) => typeof s === "string").join(" ");

@@ -130,6 +130,20 @@ describe("normalizeTokenBody", () => {
     });
   });
 
+  it("drops a Google id_token naming the scheme-less accounts.google.com, keeps one naming the issuer", () => {
+    const jwt = (iss: string) =>
+      `h.${btoa(JSON.stringify({ iss, sub: "1" }))
+        .replaceAll("=", "")
+        .replaceAll("+", "-")
+        .replaceAll("/", "_")}.s`;
+    const body = (iss: string) => ({ access_token: "a", token_type: "Bearer", id_token: jwt(iss) });
+    expect(normalizeTokenBody(entry("gmail"), 200, body("accounts.google.com")).body).not.toHaveProperty(
+      "id_token",
+    );
+    const kept = normalizeTokenBody(entry("gmail"), 200, body("https://accounts.google.com")).body;
+    expect(kept).toHaveProperty("id_token", jwt("https://accounts.google.com"));
+  });
+
   it("drops an id_token when the entry has no issuer to validate it against", () => {
     const body = { access_token: "a", token_type: "Bearer", id_token: "h.p.s" };
     expect(normalizeTokenBody(entry("outlook"), 200, body).body).not.toHaveProperty("id_token");
