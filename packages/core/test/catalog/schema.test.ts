@@ -190,6 +190,15 @@ function checkTemplates(entry: ProviderEntry): Problem[] {
     }
     if (!template.description) problems.push(`template ${name} has no description`);
     if (!template.example) problems.push(`template ${name} has no example`);
+    for (const [alias, value] of Object.entries(template.aliases ?? {})) {
+      if (!pattern.test(value)) problems.push(`template ${name} alias ${alias} names an invalid value`);
+    }
+    for (const domain of template.domains ?? []) {
+      if (!/^(\.[a-z0-9-]+){2,}$/.test(domain))
+        problems.push(`template ${name} domain ${domain} is not a .domain`);
+      if (!pattern.test(`acme${domain}`) && !pattern.test(`login${domain}`))
+        problems.push(`template ${name} refuses its own domain ${domain}`);
+    }
   }
   return problems;
 }
@@ -371,6 +380,14 @@ describe("schema", () => {
     ["snake_case metadata name", { tokenResponse: { metadata: { team_id: "team.id" } } }],
     ["docs missing", { docs: "" }],
     ["sendsIss without an issuer", { sendsIss: true }],
+    [
+      "alias naming an invalid value",
+      {
+        templates: {
+          tenant: { pattern: "^[a-z0-9]{1,20}$", description: "t", example: "a", aliases: { x: "a.b" } },
+        },
+      },
+    ],
     ["revocation style without an endpoint", { revocationStyle: "bearer" }],
     [
       "identity endpoint over http",
