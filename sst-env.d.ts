@@ -6,6 +6,10 @@
 
 declare module "sst" {
   export interface Resource {
+    "AcceptRelayedCallbacksWithoutIss": {
+      "type": "sst.sst.Secret"
+      "value": string
+    }
     "Api": {
       "type": "sst.aws.ApiGatewayV2"
       "url": string
@@ -19,6 +23,7 @@ declare module "sst" {
       "hs256Secret": string
       "issuer": string
       "jwksUrl": string
+      "maxTokenAge": string
       "type": "sst.sst.Linkable"
     }
     "AuthAudience": {
@@ -34,6 +39,10 @@ declare module "sst" {
       "value": string
     }
     "AuthJwksUrl": {
+      "type": "sst.sst.Secret"
+      "value": string
+    }
+    "AuthMaxTokenAge": {
       "type": "sst.sst.Secret"
       "value": string
     }
@@ -82,6 +91,7 @@ declare module "sst" {
       "type": "sst.sst.Linkable"
     }
     "WebApp": {
+      "acceptRelayWithoutIss": string
       "errorPath": string
       "origins": string
       "successPath": string

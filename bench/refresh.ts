@@ -19,6 +19,7 @@ import {
 import {
   completeConnect,
   createTokenAccess,
+  DEFAULT_CONNECT_TIMING,
   defineConnectors,
   providers,
   startConnect,
@@ -67,7 +68,8 @@ async function setUp() {
   };
   await defineConnectors({ connectors, dataKeys, catalog }, [definition], "bench", Date.now());
   const connect = {
-    ...{ connectors, dataKeys, catalog, now: () => Date.now(), log: silent },
+    ...{ connectors, dataKeys, catalog, now: () => Date.now(), sleep, log: silent },
+    timing: DEFAULT_CONNECT_TIMING,
     flows: dynamoFlowStore(services.dynamo, services.tableName),
     stateMac: kmsStateMac(services.kms, services.stateKeyId),
     settings: {

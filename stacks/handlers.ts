@@ -31,14 +31,16 @@ export const handlers = {
     stateKey: ["kms:GenerateMac"],
     settings: ["WebApp", "PublicApi", "Auth"],
   },
-  // Finishes a flow: verifies the state, consumes the flow, opens the client secret, seals the tokens.
+  // Finishes a flow: verifies the state (and a relay's bearer), consumes the flow, opens the client
+  // secret, seals the tokens.
   Callback: {
     route: "GET /connectors/oauth/callback",
     handler: "functions/src/callback.handler",
     table: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
     stateKey: ["kms:VerifyMac"],
     dataKey: ["kms:GenerateDataKey", "kms:Decrypt"],
-    settings: ["WebApp", "PublicApi"],
+    // Auth: a relayed callback's bearer token must be the initiator's.
+    settings: ["WebApp", "PublicApi", "Auth"],
   },
   // Legacy Google code exchange: opens the client secret, seals the tokens.
   GetTokenFromCode: {

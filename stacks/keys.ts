@@ -16,16 +16,17 @@
 const conditions = {
   stateKey: [{ test: "StringEquals", variable: "kms:MacAlgorithm", values: ["HMAC_SHA_256"] }],
   dataKey: [
-    // The encryption context has no keys but these three...
+    // The encryption context has no keys but these four (config: the configuration digest)...
     {
       test: "ForAllValues:StringEquals",
       variable: "kms:EncryptionContextKeys",
-      values: ["orgId", "connectorId", "purpose"],
+      values: ["orgId", "connectorId", "purpose", "config"],
     },
     // ...and cannot be omitted (ForAllValues alone also matches a request without any context)...
     { test: "Null", variable: "kms:EncryptionContextKeys", values: ["false"] },
     { test: "Null", variable: "kms:EncryptionContext:orgId", values: ["false"] },
     { test: "Null", variable: "kms:EncryptionContext:connectorId", values: ["false"] },
+    { test: "Null", variable: "kms:EncryptionContext:config", values: ["false"] },
     // ...and names one of the two purposes the code seals.
     { test: "StringEquals", variable: "kms:EncryptionContext:purpose", values: ["client-secret", "tokens"] },
   ],

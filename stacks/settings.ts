@@ -20,6 +20,8 @@ export function createSettings() {
       origins,
       successPath: setting("SuccessPath", "").apply((value) => checkPath("SuccessPath", value)),
       errorPath: setting("ErrorPath", "").apply((value) => checkPath("ErrorPath", value)),
+      // "true" accepts relayed callbacks without iss when they carry the initiator's bearer (README).
+      acceptRelayWithoutIss: setting("AcceptRelayedCallbacksWithoutIss", ""),
     },
   });
 
@@ -35,6 +37,7 @@ export function createSettings() {
       jwksUrl: verification.jwksUrl,
       issuer: setting("AuthIssuer", ""),
       audience: setting("AuthAudience", ""),
+      maxTokenAge: setting("AuthMaxTokenAge", ""),
     },
   });
 

@@ -1,5 +1,13 @@
+import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authorize, demoConnector, type Harness, OTHER_APP_ORIGIN, startHarness } from "./support/harness.ts";
+import {
+  authorize,
+  demoConnector,
+  type Harness,
+  JWT_SECRET,
+  OTHER_APP_ORIGIN,
+  startHarness,
+} from "./support/harness.ts";
 
 let h: Harness;
 
@@ -95,5 +103,33 @@ describe("authorize access rules", () => {
     expect(params.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect([...params.values()].some((v) => v === "" || v === "None" || v === "undefined")).toBe(false);
     expect((response.body.state as string).length).toBeLessThanOrEqual(512);
+  });
+
+  it("refuses JWTs without exp, too old, issued in the future or naming oversized ids, never as an outage", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (claims: Record<string, unknown>) =>
+      new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(JWT_SECRET));
+    const base = { sub: "alice", orgId: "acme", role: "admin" };
+    const refused = {
+      "no exp": await sign({ ...base, iat: now }),
+      "no iat": await sign({ ...base, exp: now + 600 }),
+      "older than 24 h": await sign({ ...base, iat: now - 24 * 3600 - 60, exp: now + 600 }),
+      "issued in the future": await sign({ ...base, iat: now + 120, exp: now + 600 }),
+      "2,100-character orgId": await sign({ ...base, orgId: "o".repeat(2100), iat: now, exp: now + 600 }),
+      "257-character user id": await sign({ ...base, sub: "u".repeat(257), iat: now, exp: now + 600 }),
+    };
+    for (const [why, jwt] of Object.entries(refused)) {
+      const response = await authorize(h, "team-1", jwt);
+      expect({ why, status: response.status, code: errorCode(response.body) }).toEqual({
+        why,
+        status: 401,
+        code: "unauthorized",
+      });
+    }
+    // Within the clock tolerance, and a day-old token just under the limit, are accepted.
+    const fine = await sign({ ...base, iat: now + 2, exp: now + 600 });
+    expect((await authorize(h, "team-1", fine)).status).toBe(200);
+    const old = await sign({ ...base, iat: now - 24 * 3600 + 60, exp: now + 600 });
+    expect((await authorize(h, "team-1", old)).status).toBe(200);
   });
 });

@@ -27,6 +27,11 @@ beforeAll(async () => {
     { ...google, connectorId: "googleWorkspace", orgId: "acme", scopes: ["openid", "email"] },
     { ...google, connectorId: "workspace-2", orgId: "acme", scopes: ["openid", "email"] },
     {
+      ...google,
+      ...{ connectorId: "bobs-workspace", orgId: "acme", scope: "personal", createdBy: "bob" },
+      scopes: ["openid", "email"],
+    },
+    {
       provider: "slack",
       scope: "team",
       createdBy: "alice",
@@ -52,6 +57,18 @@ async function post(body: unknown, token?: string) {
 const admin = (email = "alice@example.com") => h.token({ sub: "alice", orgId: "acme", role: "admin", email });
 
 describe("getTokenFromCode", () => {
+  it("refuses another admin's code on a member's personal connector: 403, no exchange, nothing stored", async () => {
+    const code = await popupCode(h);
+    const before = tokenRequests(h).length;
+    const response = await post({ code, connectorId: "bobs-workspace" }, await admin());
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe("forbidden");
+    expect(tokenRequests(h).length).toBe(before);
+    const stored = await h.connectors.get("acme", "bobs-workspace");
+    expect(stored?.status).toBe("not_connected");
+    expect(stored?.tokens).toBeUndefined();
+  });
+
   it("stores the tokens and answers with PipesHub's connector fields when an admin posts a code", async () => {
     const response = await post({ code: await popupCode(h) }, await admin());
     expect(response.status).toBe(200);
@@ -64,6 +81,7 @@ describe("getTokenFromCode", () => {
       isAuthenticated: true,
       provider: "google-workspace",
       lastUpdatedBy: "alice",
+      connectedAccount: { id: "alice", email: "alice@example.com", emailVerified: true },
     });
     expect(Number.isNaN(Date.parse(connector.createdAt))).toBe(false);
     expect(JSON.stringify(response.body)).not.toMatch(/secret|access_token|refresh/i);

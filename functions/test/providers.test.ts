@@ -313,10 +313,12 @@ function overrides(): ProviderOverrides {
     // provider's) must match the catalog's issuer for the connect to succeed.
     const revocation = providers[key]?.revocationUrl ? { revocationUrl: `${root}/revoke` } : {};
     const refresh = providers[key]?.refreshUrl ? { refreshUrl: `${root}/refresh` } : {};
-    return [
-      key,
-      { authorizationUrl: `${root}/authorize`, tokenUrl: `${root}/token`, ...revocation, ...refresh },
-    ];
+    // Identity endpoints stay on the stand-in too (no request leaves 127.0.0.1); it does not model
+    // them, so the account is left unrecorded (best effort, identity.ts).
+    const identity =
+      providers[key]?.identity?.source === "endpoint" ? { identityUrl: `${root}/identity` } : {};
+    const urls = { authorizationUrl: `${root}/authorize`, tokenUrl: `${root}/token` };
+    return [key, { ...urls, ...revocation, ...refresh, ...identity }];
   });
   return Object.fromEntries(entries);
 }

@@ -31,11 +31,14 @@ const logStreams = (name: string) =>
 
 const MAC_CONDITION = { StringEquals: { "kms:MacAlgorithm": ["HMAC_SHA_256"] } };
 const CONTEXT_CONDITION = {
-  "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": ["orgId", "connectorId", "purpose"] },
+  "ForAllValues:StringEquals": {
+    "kms:EncryptionContextKeys": ["orgId", "connectorId", "purpose", "config"],
+  },
   Null: {
     "kms:EncryptionContextKeys": ["false"],
     "kms:EncryptionContext:orgId": ["false"],
     "kms:EncryptionContext:connectorId": ["false"],
+    "kms:EncryptionContext:config": ["false"],
   },
   StringEquals: { "kms:EncryptionContext:purpose": ["client-secret", "tokens"] },
 };
@@ -358,7 +361,7 @@ describe("sst.config.ts", () => {
     const links = Object.fromEntries(ci.builds.map((b) => [b.functionID, Object.keys(b.links).sort()]));
     expect(links).toEqual({
       Authorize: ["Auth", "PublicApi", "StateKey", "Table", "WebApp"],
-      Callback: ["DataKey", "PublicApi", "StateKey", "Table", "WebApp"],
+      Callback: ["Auth", "DataKey", "PublicApi", "StateKey", "Table", "WebApp"],
       GetTokenFromCode: ["Auth", "DataKey", "Table"],
       KeepAlive: ["DataKey", "Table"],
     });

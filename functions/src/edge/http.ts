@@ -34,6 +34,8 @@ export const STATUS: Record<ErrorCode, number> = {
   provider_error: 502,
   dependency_unavailable: 503,
   conflict: 409,
+  // The caller holds the maximum of pending (unfinished) connect flows; they expire with their state.
+  too_many_pending_flows: 429,
   // A person must connect the connector (again); no retry helps.
   not_connected: 409,
   needs_reauth: 409,

@@ -28,12 +28,14 @@ export function linkedSettings(): Settings {
       APP_ORIGINS: Resource.WebApp.origins,
       SUCCESS_PATH: Resource.WebApp.successPath,
       ERROR_PATH: Resource.WebApp.errorPath,
+      ACCEPT_RELAYED_CALLBACKS_WITHOUT_ISS: Resource.WebApp.acceptRelayWithoutIss,
     }),
     ...(has("Auth") && {
       AUTH_HS256_SECRET: Resource.Auth.hs256Secret,
       AUTH_JWKS_URL: Resource.Auth.jwksUrl,
       AUTH_ISSUER: Resource.Auth.issuer,
       AUTH_AUDIENCE: Resource.Auth.audience,
+      AUTH_MAX_TOKEN_AGE: Resource.Auth.maxTokenAge,
     }),
   });
 }

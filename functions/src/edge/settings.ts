@@ -6,10 +6,14 @@ import {
   type AuthSettings,
   type ConnectSettings,
   configError,
+  DEFAULT_MAX_PENDING_FLOWS,
+  DEFAULT_MAX_TOKEN_AGE_SECONDS,
+  durationSetting,
   type Env,
   flagSetting,
   type ProviderOverrides,
   providerOverridesSetting,
+  providers,
   requiredSetting,
 } from "@connector-oauth/core";
 
@@ -17,8 +21,21 @@ import {
 export type Need = "stateKey" | "dataKey" | "connect" | "auth";
 export const ALL_NEEDS: readonly Need[] = ["stateKey", "dataKey", "connect", "auth"];
 
+/** Deadlines of the AWS calls and of the callback (see ConnectTiming, docs/reliability.md). */
+export interface Timeouts {
+  /** One AWS SDK attempt (connection and response), AWS_ATTEMPT_TIMEOUT_MS, default 2000. */
+  awsAttemptMs: number;
+  /** AWS SDK attempts per call, AWS_MAX_ATTEMPTS (the SDK's own setting), default 2. */
+  awsMaxAttempts: number;
+  /** The code exchange at the provider, TOKEN_EXCHANGE_TIMEOUT_MS, default 8000. */
+  exchangeMs: number;
+  /** The whole callback, CALLBACK_BUDGET_MS, default 13000 (the function timeout is 15 s). */
+  budgetMs: number;
+}
+
 export interface Settings {
   tableName: string;
+  timeouts: Timeouts;
   stateKeyId?: string;
   dataKeyId?: string;
   connect?: ConnectSettings;
@@ -77,6 +94,25 @@ function auth(env: Env): AuthSettings {
     jwksUrl,
     issuer: env.AUTH_ISSUER || undefined,
     audience: env.AUTH_AUDIENCE || undefined,
+    maxTokenAgeSeconds: durationSetting(env, "AUTH_MAX_TOKEN_AGE", DEFAULT_MAX_TOKEN_AGE_SECONDS),
+  };
+}
+
+/** A whole number setting of at least `min`, or `fallback` when unset. */
+function countSetting(env: Env, name: string, fallback: number, min = 1): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) configError(name, `must be a whole number >= ${min}`);
+  return value;
+}
+
+function timeouts(env: Env): Timeouts {
+  return {
+    awsAttemptMs: countSetting(env, "AWS_ATTEMPT_TIMEOUT_MS", 2_000, 50),
+    awsMaxAttempts: countSetting(env, "AWS_MAX_ATTEMPTS", 2),
+    exchangeMs: countSetting(env, "TOKEN_EXCHANGE_TIMEOUT_MS", 8_000, 100),
+    budgetMs: countSetting(env, "CALLBACK_BUDGET_MS", 13_000, 100),
   };
 }
 
@@ -87,18 +123,22 @@ function connect(env: Env): ConnectSettings {
     redirectUri: `${apiUrl}/connectors/oauth/callback`,
     successPath: appPath(env, "SUCCESS_PATH", DEFAULT_SUCCESS_PATH),
     errorPath: appPath(env, "ERROR_PATH", DEFAULT_ERROR_PATH),
+    acceptRelayWithoutIss: flagSetting(env, "ACCEPT_RELAYED_CALLBACKS_WITHOUT_ISS"),
+    maxPendingFlows: countSetting(env, "MAX_PENDING_FLOWS", DEFAULT_MAX_PENDING_FLOWS),
   };
 }
 
 /** Reads and validates the settings a function needs; throws an Error naming the first bad one. */
 export function loadSettings(env: Env, needs: readonly Need[] = ALL_NEEDS): Settings {
+  const allowLoopbackHttp = flagSetting(env, "ALLOW_LOOPBACK_HTTP");
   return {
     tableName: requiredSetting(env, "TABLE_NAME"),
+    timeouts: timeouts(env),
     stateKeyId: needs.includes("stateKey") ? requiredSetting(env, "STATE_KEY_ID") : undefined,
     dataKeyId: needs.includes("dataKey") ? requiredSetting(env, "DATA_KEY_ID") : undefined,
     connect: needs.includes("connect") ? connect(env) : undefined,
     auth: needs.includes("auth") ? auth(env) : undefined,
-    allowLoopbackHttp: flagSetting(env, "ALLOW_LOOPBACK_HTTP"),
-    providerOverrides: providerOverridesSetting(env),
+    allowLoopbackHttp,
+    providerOverrides: providerOverridesSetting(env, { catalog: providers, allowLoopbackHttp }),
   };
 }

@@ -2,6 +2,12 @@
  * DynamoDB adapters for connectors and flows: one table, single-item conditional writes only
  * (no transactions: dynalite has none, and none are needed).
  *
+ * A conditional write retried by the SDK after a lost reply fails its own condition. So each one
+ * writes an id of its own with the item (`attempt`, `holder`, `finishId`, `tokensWrite`) and, on
+ * ConditionalCheckFailed, reads the item back (consistent read) to tell its own earlier success
+ * from someone else's write. (ReturnValuesOnConditionCheckFailure would save that read on real
+ * DynamoDB, but dynalite lacks it; the read-back works on both.)
+ *
  * Items:
  *   connector  pk "ORG#<orgId>"   sk "CONNECTOR#<connectorId>"  config, status, version, tokens
  *              (the sealed refresh token sits in its own attribute `refreshToken`, so a token set
@@ -9,7 +15,10 @@
  *   flow       pk "FLOW#<nonce>"   sk "FLOW"                    flow record, `ttl` (epoch seconds)
  *   lease      pk "ORG#<orgId>"   sk "LEASE#<connectorId>"      refresh lease (leases.ts)
  */
+
+import { randomUUID } from "node:crypto";
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
@@ -32,6 +41,9 @@ const toAttributes = (value: Item) => marshall(value, { removeUndefinedValues: t
 const connectorKey = (orgId: string, connectorId: string) =>
   toAttributes({ pk: `ORG#${orgId}`, sk: `CONNECTOR#${connectorId}` });
 const flowKey = (nonce: string) => toAttributes({ pk: `FLOW#${nonce}`, sk: "FLOW" });
+const slotsKey = (orgId: string, userId: string) =>
+  toAttributes({ pk: `ORG#${orgId}`, sk: `PENDING#${userId}` });
+const epochSeconds = (ms: number) => Math.ceil(ms / 1000);
 
 /** Runs one DynamoDB call; a failed condition resolves `undefined`, any other failure is a 503. */
 async function call<T>(run: () => Promise<T>): Promise<T | undefined> {
@@ -46,7 +58,7 @@ async function call<T>(run: () => Promise<T>): Promise<T | undefined> {
 
 function toConnector(item: Item | undefined): ConnectorRecord | undefined {
   if (!item) return undefined;
-  const { pk: _pk, sk: _sk, refreshToken, ...record } = item;
+  const { pk: _pk, sk: _sk, refreshToken, tokensWrite: _w, ...record } = item;
   const connector = record as unknown as ConnectorRecord;
   if (connector.tokens && refreshToken) connector.tokens.refresh = refreshToken as Sealed;
   return connector;
@@ -75,21 +87,22 @@ function updateOf(set: Item, options: { remove?: string[]; raw?: string[] } = {}
 
 const OPTIONAL_CONFIG = ["name", "scopes", "params", "endpoints", "redirectUri", "isEnabled"];
 
+/** One item by key, consistent read, unmarshalled. */
+async function readItem(client: DynamoDBClient, tableName: string, key: Record<string, AttributeValue>) {
+  const command = new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true });
+  const result = await call(() => client.send(command));
+  return result?.Item && (unmarshall(result.Item) as Item);
+}
+
 export function dynamoConnectorStore(client: DynamoDBClient, tableName: string): ConnectorStore {
   return {
     async get(orgId, connectorId) {
-      const command = new GetItemCommand({
-        TableName: tableName,
-        Key: connectorKey(orgId, connectorId),
-        ConsistentRead: true,
-      });
-      const result = await call(() => client.send(command));
-      return toConnector(result?.Item && unmarshall(result.Item));
+      return toConnector(await readItem(client, tableName, connectorKey(orgId, connectorId)));
     },
 
     async list(orgId) {
       const records: ConnectorRecord[] = [];
-      let start: Record<string, import("@aws-sdk/client-dynamodb").AttributeValue> | undefined;
+      let start: Record<string, AttributeValue> | undefined;
       do {
         const command = new QueryCommand({
           TableName: tableName,
@@ -143,8 +156,9 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
 
     async saveTokens(input: SaveTokensInput) {
       const { refresh, ...tokens } = input.tokens;
+      const tokensWrite = randomUUID();
       const update = updateOf(
-        { tokens, refreshToken: refresh },
+        { tokens, refreshToken: refresh, tokensWrite, connectFlow: input.flow },
         {
           raw: [
             "#status = :authenticated",
@@ -173,8 +187,10 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
         ReturnValues: "ALL_NEW",
       });
       const result = await call(() => client.send(command));
-      if (!result) throw fail("conflict", "The connector changed or was removed while connecting");
-      return toConnector(result.Attributes && unmarshall(result.Attributes)) as ConnectorRecord;
+      if (result) return toConnector(result.Attributes && unmarshall(result.Attributes)) as ConnectorRecord;
+      const current = await readItem(client, tableName, connectorKey(input.orgId, input.connectorId));
+      if (current?.tokensWrite === tokensWrite) return toConnector(current) as ConnectorRecord;
+      throw fail("conflict", "The connector changed or was removed while connecting");
     },
 
     async delete(orgId, connectorId) {
@@ -221,7 +237,7 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
     },
 
     async *listAuthenticated() {
-      let start: Record<string, import("@aws-sdk/client-dynamodb").AttributeValue> | undefined;
+      let start: Record<string, AttributeValue> | undefined;
       do {
         const command = new ScanCommand({
           TableName: tableName,
@@ -243,62 +259,160 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
 
 function toFlow(item: Item | undefined): FlowRecord | undefined {
   if (!item) return undefined;
-  const { pk: _pk, sk: _sk, ttl: _ttl, ...flow } = item;
+  const { pk: _pk, sk: _sk, ttl: _ttl, attempt: _a, finishId: _f, ...flow } = item;
   return flow as unknown as FlowRecord;
 }
 
-export function dynamoFlowStore(client: DynamoDBClient, tableName: string): FlowStore {
-  const get = async (nonce: string) => {
-    const command = new GetItemCommand({ TableName: tableName, Key: flowKey(nonce), ConsistentRead: true });
-    const result = await call(() => client.send(command));
-    return toFlow(result?.Item && unmarshall(result.Item));
-  };
-  return {
-    get,
+/** At most this many read-modify-write rounds on a user's slots item under contention, with a short
+ * random pause between rounds so that concurrent authorizes of one user spread out. */
+const SLOT_ROUNDS = 8;
+const SLOT_BACKOFF_MS = 20;
 
-    async create(flow) {
-      const ttl = Math.floor(flow.expiresAt / 1000) + FLOW_RETENTION_SECONDS;
+export function dynamoFlowStore(client: DynamoDBClient, tableName: string): FlowStore {
+  const read = (nonce: string) => readItem(client, tableName, flowKey(nonce));
+
+  /** Which of these flows are still pending (consistent reads, in parallel: GetItem is the one read
+   * action the authorize function is granted). A slot whose flow was never written (its PutItem
+   * failed) counts as pending: it expires with its state. */
+  async function stillPending(nonces: string[]): Promise<Set<string>> {
+    const statuses = await Promise.all(
+      nonces.map(async (nonce) => {
+        const command = new GetItemCommand({
+          TableName: tableName,
+          Key: flowKey(nonce),
+          ConsistentRead: true,
+          ProjectionExpression: "#status",
+          ExpressionAttributeNames: { "#status": "status" },
+        });
+        const result = await call(() => client.send(command));
+        return result?.Item ? (unmarshall(result.Item).status as string) : "pending";
+      }),
+    );
+    return new Set(nonces.filter((_, i) => statuses[i] === "pending"));
+  }
+
+  /**
+   * Takes one of the user's slots for `flow`: read the slots item, drop expired slots (and, when
+   * full, slots of flows no longer pending), write it back conditioned on the version read. A
+   * retry that finds its own nonce in the slots after a lost reply is done.
+   */
+  async function reserveSlot(flow: FlowRecord, maxPending: number, now: number) {
+    const key = slotsKey(flow.orgId, flow.userId);
+    for (let round = 0; round < SLOT_ROUNDS; round++) {
+      if (round > 0)
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * SLOT_BACKOFF_MS * round));
+      const item = await readItem(client, tableName, key);
+      const slots = (item?.slots ?? {}) as Record<string, number>;
+      if (flow.nonce in slots) return;
+      let live = Object.entries(slots).filter(([, expiresAt]) => expiresAt > now);
+      if (live.length >= maxPending) {
+        const pending = await stillPending(live.map(([nonce]) => nonce));
+        live = live.filter(([nonce]) => pending.has(nonce));
+      }
+      if (live.length >= maxPending)
+        throw fail(
+          "too_many_pending_flows",
+          `You have ${maxPending} unfinished connects; finish or wait for them`,
+        );
+      const next = Object.fromEntries([...live, [flow.nonce, flow.expiresAt]]);
+      const version = (item?.version as number | undefined) ?? 0;
       const command = new PutItemCommand({
         TableName: tableName,
-        Item: toAttributes({ ...flow, ...{ pk: `FLOW#${flow.nonce}`, sk: "FLOW", ttl } }),
+        Item: toAttributes({
+          ...unmarshall(key),
+          ...{ slots: next, version: version + 1 },
+          ttl: epochSeconds(Math.max(...Object.values(next))),
+        }),
+        ConditionExpression: version === 0 ? "attribute_not_exists(pk)" : "version = :version",
+        ExpressionAttributeValues: version === 0 ? undefined : toAttributes({ ":version": version }),
+      });
+      if (await call(() => client.send(command))) return;
+    }
+    throw fail("dependency_unavailable", "Too many connects started at once; try again");
+  }
+
+  /** One conditional flow update; on a failed condition, whether the item now shows `mine`. */
+  async function updateFlow(command: UpdateItemCommand, nonce: string, mine: (item: Item) => boolean) {
+    const result = await call(() => client.send(command));
+    if (result) return result.Attributes ? unmarshall(result.Attributes) : {};
+    const current = await read(nonce);
+    return current && mine(current) ? current : undefined;
+  }
+
+  return {
+    get: async (nonce) => toFlow(await read(nonce)),
+
+    async create(flow, { maxPending, now }) {
+      await reserveSlot(flow, maxPending, now);
+      const attempt = randomUUID();
+      const command = new PutItemCommand({
+        TableName: tableName,
+        Item: toAttributes({
+          ...flow,
+          ...{ pk: `FLOW#${flow.nonce}`, sk: "FLOW", attempt, ttl: epochSeconds(flow.expiresAt) },
+        }),
         ConditionExpression: "attribute_not_exists(pk)",
       });
-      if (!(await call(() => client.send(command)))) throw fail("conflict", "A flow with this nonce exists");
+      if (await call(() => client.send(command))) return;
+      if ((await read(flow.nonce))?.attempt !== attempt)
+        throw fail("conflict", "A flow with this nonce exists");
     },
 
-    async consume(nonce, now) {
+    async consume(nonce, holder, now, leaseMs) {
       const command = new UpdateItemCommand({
         TableName: tableName,
         Key: flowKey(nonce),
-        UpdateExpression: "SET #status = :exchanging, consumedAt = :now",
+        UpdateExpression:
+          "SET #status = :exchanging, consumedAt = :now, holder = :holder, leaseUntil = :until, #ttl = :ttl",
         ConditionExpression: "#status = :pending",
-        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeNames: { "#status": "status", "#ttl": "ttl" },
         ExpressionAttributeValues: toAttributes({
-          ":exchanging": "exchanging",
-          ":pending": "pending",
-          ":now": now,
+          ...{ ":exchanging": "exchanging", ":pending": "pending", ":now": now, ":holder": holder },
+          ...{ ":until": now + leaseMs, ":ttl": epochSeconds(now) + FLOW_RETENTION_SECONDS },
         }),
         ReturnValues: "ALL_NEW",
       });
-      const result = await call(() => client.send(command));
-      if (result?.Attributes)
-        return { status: "consumed", flow: toFlow(unmarshall(result.Attributes)) as FlowRecord };
-      const existing = await get(nonce);
-      return existing ? { status: "already", flow: existing } : { status: "missing" };
+      const consumed = await updateFlow(command, nonce, (item) => item.holder === holder);
+      if (consumed) return { status: "consumed", flow: toFlow(consumed) as FlowRecord };
+      const existing = await read(nonce);
+      return existing ? { status: "already", flow: toFlow(existing) as FlowRecord } : { status: "missing" };
     },
 
-    async finish(nonce, outcome, now) {
+    async release(flow, holder) {
       const command = new UpdateItemCommand({
         TableName: tableName,
-        Key: flowKey(nonce),
-        UpdateExpression: `SET #status = :status, finishedAt = :now${outcome.error ? ", #error = :error" : ""}`,
-        ConditionExpression: "#status = :exchanging",
-        ExpressionAttributeNames: { "#status": "status", ...(outcome.error ? { "#error": "error" } : {}) },
+        Key: flowKey(flow.nonce),
+        UpdateExpression: "SET #status = :pending, #ttl = :ttl REMOVE holder, leaseUntil, consumedAt",
+        ConditionExpression: "#status = :exchanging AND holder = :holder",
+        ExpressionAttributeNames: { "#status": "status", "#ttl": "ttl" },
         ExpressionAttributeValues: toAttributes({
-          ...{ ":status": outcome.status, ":now": now, ":exchanging": "exchanging", ":error": outcome.error },
+          ...{ ":pending": "pending", ":exchanging": "exchanging", ":holder": holder },
+          ":ttl": epochSeconds(flow.expiresAt),
         }),
       });
       await call(() => client.send(command));
+    },
+
+    async finish(nonce, outcome, now, by) {
+      const finishId = randomUUID();
+      const guard =
+        "holder" in by
+          ? " AND holder = :holder"
+          : "leaseExpired" in by
+            ? " AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now)"
+            : "";
+      const command = new UpdateItemCommand({
+        TableName: tableName,
+        Key: flowKey(nonce),
+        UpdateExpression: `SET #status = :status, finishedAt = :now, finishId = :finishId${outcome.error ? ", #error = :error" : ""}`,
+        ConditionExpression: `#status = :exchanging${guard}`,
+        ExpressionAttributeNames: { "#status": "status", ...(outcome.error ? { "#error": "error" } : {}) },
+        ExpressionAttributeValues: toAttributes({
+          ...{ ":status": outcome.status, ":now": now, ":exchanging": "exchanging", ":error": outcome.error },
+          ...{ ":finishId": finishId, ":holder": "holder" in by ? by.holder : undefined },
+        }),
+      });
+      return (await updateFlow(command, nonce, (item) => item.finishId === finishId)) !== undefined;
     },
   };
 }

@@ -43,7 +43,8 @@ function present(value: Uint8Array | undefined): Bytes {
 
 /** The encryption context as KMS takes it (a string map); it is not secret and is logged by CloudTrail. */
 function kmsContext(context: EncryptionContext): Record<string, string> {
-  return { orgId: context.orgId, connectorId: context.connectorId, purpose: context.purpose };
+  const { orgId, connectorId, purpose, config } = context;
+  return { orgId, connectorId, purpose, config };
 }
 
 /** StateMac over KMS GenerateMac / VerifyMac (HMAC_SHA_256) with the HMAC key `keyId`. */

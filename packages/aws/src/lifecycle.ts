@@ -43,11 +43,12 @@ export function workerSettings(env: Env): WorkerSettings {
   const margin = env.TOKEN_REFRESH_MARGIN_SECONDS?.trim();
   if (margin && !/^\d{1,5}$/.test(margin))
     configError("TOKEN_REFRESH_MARGIN_SECONDS", "must be a number of seconds");
+  const allowLoopbackHttp = flagSetting(env, "ALLOW_LOOPBACK_HTTP");
   return {
     tableName: requiredSetting(env, "TABLE_NAME"),
     dataKeyId: requiredSetting(env, "DATA_KEY_ID"),
-    allowLoopbackHttp: flagSetting(env, "ALLOW_LOOPBACK_HTTP"),
-    providerOverrides: providerOverridesSetting(env),
+    allowLoopbackHttp,
+    providerOverrides: providerOverridesSetting(env, { catalog: providers, allowLoopbackHttp }),
     marginMs: margin ? Number(margin) * 1000 : undefined,
   };
 }

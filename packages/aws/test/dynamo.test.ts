@@ -9,7 +9,7 @@ let services: LocalServices;
 let store: ReturnType<typeof dynamoConnectorStore>;
 let flows: ReturnType<typeof dynamoFlowStore>;
 
-const sealed = (tag: string) => ({ v: 1 as const, edk: `edk-${tag}`, iv: `iv-${tag}`, ct: `ct-${tag}` });
+const sealed = (tag: string) => ({ v: 2 as const, edk: `edk-${tag}`, iv: `iv-${tag}`, ct: `ct-${tag}` });
 const config = (connectorId: string, extra: Partial<ConnectorConfig> = {}): ConnectorConfig => ({
   connectorId,
   orgId: "acme",
@@ -127,21 +127,89 @@ describe("dynamoFlowStore", () => {
     expiresAt: 601_000,
   });
 
+  const limit = { maxPending: 20, now: 2_000 };
+  const ttlOf = async (pk: string) => {
+    const scan = await services.dynamo.send(new ScanCommand({ TableName: services.tableName }));
+    return Number(scan.Items?.find((i) => i.pk?.S === pk)?.ttl?.N);
+  };
+
   it("lets exactly one of 20 concurrent consumers take a flow", async () => {
-    await flows.create(flow("n1"));
-    const results = await Promise.all(Array.from({ length: 20 }, () => flows.consume("n1", 5_000)));
+    await flows.create(flow("n1"), limit);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => flows.consume("n1", `holder-${i}`, 5_000, 30_000)),
+    );
     expect(results.filter((r) => r.status === "consumed")).toHaveLength(1);
     expect(results.filter((r) => r.status === "already")).toHaveLength(19);
-    await flows.finish("n1", { status: "succeeded" }, 6_000);
+    const holder = (await flows.get("n1"))?.holder as string;
+    expect(await flows.finish("n1", { status: "succeeded" }, 6_000, { holder: "someone-else" })).toBe(false);
+    expect(await flows.finish("n1", { status: "succeeded" }, 6_000, { holder })).toBe(true);
     expect((await flows.get("n1"))?.status).toBe("succeeded");
-    expect((await flows.consume("missing", 5_000)).status).toBe("missing");
+    expect((await flows.consume("missing", "h", 5_000, 30_000)).status).toBe("missing");
   });
 
-  it("refuses a second flow with the same nonce and stores a TTL past the expiry", async () => {
-    await flows.create(flow("n2"));
-    expect(isServiceError(await flows.create(flow("n2")).catch((e: unknown) => e), "conflict")).toBe(true);
-    const scan = await services.dynamo.send(new ScanCommand({ TableName: services.tableName }));
-    const item = scan.Items?.find((i) => i.pk?.S === "FLOW#n2");
-    expect(Number(item?.ttl?.N)).toBeGreaterThan(601);
+  it("refuses a second flow with the same nonce; a pending flow expires with its state", async () => {
+    await flows.create(flow("n2"), limit);
+    expect(isServiceError(await flows.create(flow("n2"), limit).catch((e: unknown) => e), "conflict")).toBe(
+      true,
+    );
+    expect(await ttlOf("FLOW#n2")).toBe(601);
+    await flows.consume("n2", "h2", 5_000, 30_000);
+    expect(await ttlOf("FLOW#n2")).toBe(5 + 24 * 3600);
+  });
+
+  it("settles an exchanging flow for others only after its lease, and hands a flow back", async () => {
+    await flows.create(flow("n3"), limit);
+    await flows.consume("n3", "h3", 10_000, 30_000);
+    const failed = { status: "failed" as const, error: "token_exchange_failed" as const };
+    expect(await flows.finish("n3", failed, 39_999, { leaseExpired: true })).toBe(false);
+    expect(await flows.finish("n3", failed, 40_000, { leaseExpired: true })).toBe(true);
+    expect(await flows.get("n3")).toMatchObject({ status: "failed", error: "token_exchange_failed" });
+    await flows.create(flow("n4"), limit);
+    const consumed = await flows.consume("n4", "h4", 10_000, 30_000);
+    await flows.release(flow("n4"), "not-h4");
+    expect((await flows.get("n4"))?.status).toBe("exchanging");
+    await flows.release(consumed.status === "consumed" ? consumed.flow : flow("n4"), "h4");
+    expect(await flows.get("n4")).toMatchObject({ status: "pending" });
+    expect((await flows.get("n4"))?.holder).toBeUndefined();
+    expect(await ttlOf("FLOW#n4")).toBe(601);
+  });
+
+  it("holds at most maxPending pending flows per user; consumed and expired flows free their slots", async () => {
+    const mine = (nonce: string, expiresAt = 601_000) => ({ ...flow(nonce), userId: "bob", expiresAt });
+    const three = { maxPending: 3, now: 2_000 };
+    await flows.create(mine("b1"), three);
+    await flows.create(mine("b2", 3_000), three);
+    await flows.create(mine("b3"), three);
+    const refused = await flows.create(mine("b4"), three).catch((e: unknown) => e);
+    expect(isServiceError(refused, "too_many_pending_flows")).toBe(true);
+    expect(await flows.get("b4")).toBeUndefined();
+    // Another user is not affected.
+    await flows.create({ ...flow("c1"), userId: "carol" }, three);
+    // b2's state expires at 3 000: its slot is free afterwards.
+    await flows.create(mine("b4"), { maxPending: 3, now: 3_000 });
+    expect(
+      isServiceError(
+        await flows.create(mine("b5"), three).catch((e: unknown) => e),
+        "too_many_pending_flows",
+      ),
+    ).toBe(true);
+    // A consumed flow is no longer pending.
+    await flows.consume("b1", "h", 4_000, 30_000);
+    await flows.create(mine("b5"), { maxPending: 3, now: 4_000 });
+    expect((await flows.get("b5"))?.status).toBe("pending");
+  });
+
+  it("keeps the limit when many flows for one user start at once", async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) =>
+        flows.create({ ...flow(`d${i}`), userId: "dave" }, { maxPending: 5, now: 2_000 }),
+      ),
+    );
+    const created = results.filter((r) => r.status === "fulfilled").length;
+    const refused = results.filter(
+      (r) => r.status === "rejected" && isServiceError(r.reason, "too_many_pending_flows"),
+    ).length;
+    expect(created).toBe(5);
+    expect(refused).toBe(3);
   });
 });

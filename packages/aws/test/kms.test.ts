@@ -14,7 +14,7 @@ interface Target {
   dataKeyId: string;
 }
 
-const context: EncryptionContext = { orgId: "org-1", connectorId: "conn-1", purpose: "tokens" };
+const context: EncryptionContext = { orgId: "org-1", connectorId: "conn-1", purpose: "tokens", config: "d1" };
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
 const motoAvailable = spawnSync("python3", ["-c", "import moto.server"], { stdio: "ignore" }).status === 0;

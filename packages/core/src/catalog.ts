@@ -4,6 +4,7 @@
  * (authorization URL in oauth.ts, token request/response in token-adapter.ts).
  */
 import type { ConnectorConfig } from "./connectors.ts";
+import { assertPublicHost } from "./endpoint-safety.ts";
 import { fail } from "./errors.ts";
 
 export interface TemplateParam {
@@ -52,10 +53,25 @@ export interface ProviderEntry {
    * kept (token-adapter.ts), since nothing could validate them.
    */
   issuer?: string;
-  /** the provider sends `iss` on every authorization response, RFC 9207 */
-  sendsIss?: boolean;
   /** JWKS for verifying id_tokens (legacy code exchange). */
   jwksUrl?: string;
+  /** The provider sends `iss` on every authorization response (RFC 9207): a callback without it is refused. */
+  sendsIss?: boolean;
+  /** Who consented (SPEC 2.2), read after the code exchange; never a secret. */
+  identity?: {
+    /** token_response: paths in the raw token response; endpoint: GET `url` with the new access token
+     * as Bearer, JSON answer; id_token: claims of the verified id_token (needs issuer and jwksUrl). */
+    source: "token_response" | "endpoint" | "id_token";
+    /** endpoint only; may contain {param} placeholders like the other URLs. */
+    url?: string;
+    headers?: Record<string, string>;
+    /** Dotted paths in the answer. */
+    id: string;
+    email?: string;
+    /** Dotted path of a boolean, or true where the provider only returns verified addresses (cite it). */
+    emailVerified?: string | true;
+    name?: string;
+  };
   defaultScopes: string[];
   /** Name of the scope parameter (Slack user scopes: `user_scope`). Default `scope`. */
   scopeParam?: string;
@@ -82,21 +98,6 @@ export interface ProviderEntry {
   /** Default true: S256 PKCE. */
   pkce?: boolean;
   templates?: Record<string, TemplateParam>;
-  /** Who consented (SPEC 2.2), read after the code exchange; never a secret. */
-  identity?: {
-    /** token_response: paths in the raw token response; endpoint: GET `url` with the new access token
-     * as Bearer, JSON answer; id_token: claims of the verified id_token (needs issuer and jwksUrl). */
-    source: "token_response" | "endpoint" | "id_token";
-    /** endpoint only; may contain {param} placeholders like the other URLs. */
-    url?: string;
-    headers?: Record<string, string>;
-    /** Dotted paths in the answer. */
-    id: string;
-    email?: string;
-    /** Dotted path of a boolean, or true where the provider only returns verified addresses (cite it). */
-    emailVerified?: string | true;
-    name?: string;
-  };
 }
 
 export type Catalog = Record<string, ProviderEntry>;
@@ -108,7 +109,10 @@ export type ProviderOverrides = Record<
     Pick<
       ProviderEntry,
       "authorizationUrl" | "tokenUrl" | "refreshUrl" | "revocationUrl" | "issuer" | "jwksUrl"
-    >
+    > & {
+      /** Replaces the identity endpoint's URL (identity source `endpoint`). */
+      identityUrl: string;
+    }
   >
 >;
 
@@ -128,6 +132,10 @@ export interface ResolvedProvider {
   revocationUrl?: string;
   issuer?: string;
   jwksUrl?: string;
+  /** A callback without `iss` is refused (RFC 9207). */
+  sendsIss: boolean;
+  /** The identity endpoint, filled and checked (identity source `endpoint`). */
+  identityUrl?: string;
   pkce: boolean;
   scopes: string[];
 }
@@ -135,7 +143,8 @@ export interface ResolvedProvider {
 export const CUSTOM_PROVIDER = "oauth2";
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
-/** Throws unless `url` is https (or loopback http when allowed), with no credentials or fragment. */
+/** Throws unless `url` is https (or loopback http when allowed) to a public host (endpoint-safety.ts),
+ * with no credentials or fragment. */
 export function checkEndpoint(url: string, allowLoopbackHttp: boolean, what = "endpoint"): string {
   let parsed: URL;
   try {
@@ -148,6 +157,7 @@ export function checkEndpoint(url: string, allowLoopbackHttp: boolean, what = "e
   if ((parsed.protocol !== "https:" && !loopbackHttp) || parsed.username || parsed.password || parsed.hash) {
     throw fail("oauth_not_configured", `The provider ${what} must be an https URL`);
   }
+  assertPublicHost(parsed, allowLoopbackHttp, what);
   return parsed.href;
 }
 
@@ -234,11 +244,23 @@ export function providerEntry(connector: Pick<ConnectorConfig, "provider" | "end
   if (connector.provider === CUSTOM_PROVIDER) {
     const endpoints = connector.endpoints;
     if (!endpoints) throw fail("oauth_not_configured", "A custom OAuth connector needs endpoints");
+    const { userinfoUrl, ...urls } = endpoints;
     return {
-      ...endpoints,
+      ...urls,
       name: "Custom OAuth 2.0",
       docs: "RFC 6749",
       defaultScopes: [],
+      // An OpenID Connect UserInfo endpoint (OpenID Connect Core 1.0 section 5.3): standard claims.
+      identity: userinfoUrl
+        ? {
+            source: "endpoint",
+            url: userinfoUrl,
+            id: "sub",
+            email: "email",
+            emailVerified: "email_verified",
+            name: "name",
+          }
+        : undefined,
     } satisfies ProviderEntry;
   }
   const entry = Object.hasOwn(catalog, connector.provider) ? catalog[connector.provider] : undefined;
@@ -249,7 +271,8 @@ export function providerEntry(connector: Pick<ConnectorConfig, "provider" | "end
 /** Resolves a connector's provider: endpoints filled, overridden and checked; scopes chosen. */
 export function resolveProvider(connector: ConnectorConfig, options: CatalogOptions): ResolvedProvider {
   const base = providerEntry(connector, options.catalog);
-  const entry = { ...base, ...options.overrides?.[connector.provider] };
+  const { identityUrl, ...replaced } = options.overrides?.[connector.provider] ?? {};
+  const entry = { ...base, ...replaced };
   const params = checkParams(entry, connector.params);
   const endpoint = (url: string | undefined, what: string) =>
     url === undefined
@@ -264,6 +287,11 @@ export function resolveProvider(connector: ConnectorConfig, options: CatalogOpti
     revocationUrl: endpoint(entry.revocationUrl, "revocation URL"),
     issuer: entry.issuer === undefined ? undefined : fillTemplate(entry.issuer, entry, params),
     jwksUrl: endpoint(entry.jwksUrl, "JWKS URL"),
+    sendsIss: entry.sendsIss === true,
+    identityUrl:
+      entry.identity?.source === "endpoint"
+        ? endpoint(identityUrl ?? entry.identity.url, "identity URL")
+        : undefined,
     pkce: entry.pkce !== false,
     scopes: connector.scopes?.length ? connector.scopes : entry.defaultScopes,
   };

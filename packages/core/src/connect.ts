@@ -1,20 +1,48 @@
 /**
  * The connect flow: start (authorize endpoint) and complete (callback endpoint).
  * Order of checks on the callback: duplicated parameters, state structure and MAC (no storage or
- * provider touched before), expiry (checked here, not left to DynamoDB TTL), single-use consumption
- * (one conditional write), then the provider's response (iss, error), the code exchange with the
- * flow's PKCE verifier, sealing and storing the tokens, and recording the outcome for replays.
+ * provider touched before), the bound return origin still configured, expiry (checked here, not
+ * left to DynamoDB TTL), the flow read, the relay's bearer (must be the initiator, identity.ts), the
+ * provider's response (iss, iss.ts; error), opening the PKCE verifier (bound to the flow's snapshot)
+ * and client secret, single-use consumption (one conditional write), the code exchange, the
+ * consenting account (personal connectors: the initiator's), sealing and storing the tokens, and
+ * recording the outcome for replays.
+ *
+ * Exactly once, also under faults (SPEC section 3; docs/reliability.md):
+ * - everything that can fail transiently before the code is redeemed (KMS, DynamoDB reads) runs
+ *   before the flow is consumed, so such a failure leaves it pending and the same callback works;
+ * - the callback keeps to a time budget inside the function timeout: the exchange has a deadline and
+ *   time is kept back to record the outcome;
+ * - once the provider issued tokens, sealing and storing them is retried within the budget;
+ * - tokens are stored (tagged with the flow) before the flow's outcome, and a repeated callback
+ *   that finds the flow still `exchanging` reports the stored tokens; a flow whose holder died is
+ *   settled after its lease.
  */
 import * as oauth from "oauth4webapi";
 import { type CatalogOptions, resolveProvider } from "./catalog.ts";
-import { assertCanConnect, type Caller, type ConnectorRecord, loadOwnConnector } from "./connectors.ts";
-import { openSecret } from "./envelope.ts";
-import { type CallbackErrorCode, describeError, fail, type Log } from "./errors.ts";
-import { type FlowOutcome, type FlowRecord, openVerifier, sealVerifier } from "./flows.ts";
+import {
+  assertCanConnect,
+  type Caller,
+  type ConnectedAccount,
+  connectorConfig,
+  loadOwnConnector,
+} from "./connectors.ts";
+import { type CallbackErrorCode, describeError, fail, isServiceError, type Log } from "./errors.ts";
+import {
+  DEFAULT_MAX_PENDING_FLOWS,
+  FLOW_LEASE_MS,
+  type FlowOutcome,
+  type FlowRecord,
+  flowBinding,
+  openVerifier,
+  sealVerifier,
+} from "./flows.ts";
+import { identifyAccount, isInitiator, mayConnectAs } from "./identity.ts";
+import { issAccepted } from "./iss.ts";
 import { buildAuthorizationUrl, createPkce, exchangeCode, validateCallback } from "./oauth.ts";
 import type { ConnectorStore, DataKeys, FlowStore, StateMac } from "./ports.ts";
 import { issueState, STATE_LIFETIME_SECONDS, type VerifiedState, verifyState } from "./state.ts";
-import { sealTokenSet } from "./tokens.ts";
+import { openClientSecret, sealTokenSet } from "./tokens.ts";
 
 export interface ConnectSettings {
   /** Exact app origins the browser may return to; the first is the default. */
@@ -25,7 +53,34 @@ export interface ConnectSettings {
   successPath: string;
   /** Path on the app origin after a failure; `oauth_error` and `connectorId` are appended. */
   errorPath: string;
+  /** Pending flows one user may hold (default DEFAULT_MAX_PENDING_FLOWS). */
+  maxPendingFlows?: number;
+  /** Accept relayed callbacks without `iss` when they carry the initiator's bearer (iss.ts). */
+  acceptRelayWithoutIss?: boolean;
 }
+
+/** Time limits of a callback, in milliseconds. */
+export interface ConnectTiming {
+  /** The whole callback: well inside the function timeout (15 s, stacks/api.ts). */
+  budgetMs: number;
+  /** The code exchange at the provider (also the legacy endpoint's). */
+  exchangeMs: number;
+  /** One AWS call with all its SDK attempts: kept back after the exchange to record the outcome. */
+  awsCallMs: number;
+  /** How long a consumed flow belongs to its callback before it counts as abandoned. */
+  leaseMs: number;
+  /** How long a repeated callback waits for the first one to finish. */
+  replayWaitMs: number;
+}
+
+/** 2 s per AWS attempt, 2 attempts (functions/src/composition.ts): 4 s plus backoff per call. */
+export const DEFAULT_CONNECT_TIMING: ConnectTiming = {
+  budgetMs: 13_000,
+  exchangeMs: 8_000,
+  awsCallMs: 4_500,
+  leaseMs: FLOW_LEASE_MS,
+  replayWaitMs: 5_000,
+};
 
 export interface ConnectDeps {
   connectors: ConnectorStore;
@@ -34,7 +89,9 @@ export interface ConnectDeps {
   dataKeys: DataKeys;
   catalog: CatalogOptions;
   settings: ConnectSettings;
+  timing: ConnectTiming;
   now: () => number;
+  sleep: (ms: number) => Promise<void>;
   log: Log;
   fetch?: typeof fetch;
 }
@@ -44,10 +101,19 @@ export interface CallbackOutcome {
   connectorId: string;
   redirectUrl: string;
   error?: CallbackErrorCode;
+  connectedAccount?: ConnectedAccount;
 }
 
-const REPLAY_WAIT_MS = 5_000;
+/** What the callback knows beyond its query: the relay's verified bearer, when it sent one. */
+export interface CallbackContext {
+  caller?: Caller;
+}
+
 const REPLAY_POLL_MS = 100;
+/** Below this much time for the exchange, the callback does not consume the flow (it stays pending). */
+const MIN_EXCHANGE_MS = 1_000;
+/** Pause between attempts to seal and store issued tokens. */
+const STORE_RETRY_MS = 200;
 
 /** Picks the return origin: an exact allowlisted origin (a trailing slash is tolerated), else 400. */
 export function chooseReturnOrigin(appOrigins: string[], baseUrl: string | undefined): string {
@@ -55,6 +121,16 @@ export function chooseReturnOrigin(appOrigins: string[], baseUrl: string | undef
   const match = appOrigins.find((origin) => baseUrl === origin || baseUrl === `${origin}/`);
   if (!match) throw fail("invalid_base_url", "baseUrl is not an allowed app origin");
   return match;
+}
+
+/**
+ * The origin bound in a verified state must still be configured: an origin removed since (or one
+ * that is not an origin at all) receives no redirect, not even state_expired; the 400 page instead.
+ */
+export function assertReturnOrigin(appOrigins: string[], returnOrigin: string): void {
+  if (!appOrigins.includes(returnOrigin)) {
+    throw fail("invalid_state", "The app this sign-in would return to is no longer allowed.");
+  }
 }
 
 /** Starts a flow for the caller's connector: signed state, server-side PKCE, provider URL. */
@@ -72,13 +148,16 @@ export async function startConnect(deps: ConnectDeps, caller: Caller, connectorI
     ...{ connectorId, orgId: caller.orgId, userId: caller.userId, provider: connector.provider },
     ...{ nonce, returnOrigin, issuedAt, expiresAt: issuedAt + STATE_LIFETIME_SECONDS },
   });
-  await deps.flows.create({
+  const maxPending = deps.settings.maxPendingFlows ?? DEFAULT_MAX_PENDING_FLOWS;
+  const bound = { connector: connectorConfig(connector), initiatorEmail: caller.email };
+  const flow: FlowRecord = {
     ...{ nonce, orgId: caller.orgId, connectorId, userId: caller.userId, provider: connector.provider },
-    ...{ returnOrigin, connector: configOf(connector), status: "pending" },
-    verifier: pkce && (await sealVerifier(mac, nonce, pkce.verifier)),
+    ...{ returnOrigin, status: "pending", ...bound },
+    verifier: await sealVerifier(mac, nonce, pkce?.verifier ?? "", await flowBinding(bound)),
     createdAt: now,
     expiresAt: (issuedAt + STATE_LIFETIME_SECONDS) * 1000,
-  });
+  };
+  await deps.flows.create(flow, { maxPending, now });
   const codeChallenge = pkce?.challenge;
   const authorizationUrl = buildAuthorizationUrl(provider, {
     ...{ clientId: connector.clientId, redirectUri: deps.settings.redirectUri, state, codeChallenge },
@@ -86,21 +165,13 @@ export async function startConnect(deps: ConnectDeps, caller: Caller, connectorI
   return { authorizationUrl, state };
 }
 
-function configOf(connector: ConnectorRecord) {
-  const {
-    tokens: _t,
-    status: _s,
-    version: _v,
-    createdAt: _c,
-    updatedAt: _u,
-    lastUpdatedBy: _l,
-    ...config
-  } = connector;
-  return config;
-}
-
 /** Completes a flow from the provider's redirect; throws invalid_state when nothing can be trusted. */
-export async function completeConnect(deps: ConnectDeps, params: URLSearchParams): Promise<CallbackOutcome> {
+export async function completeConnect(
+  deps: ConnectDeps,
+  params: URLSearchParams,
+  context: CallbackContext = {},
+): Promise<CallbackOutcome> {
+  const deadline = deps.now() + deps.timing.budgetMs;
   for (const name of ["state", "code", "iss", "error"]) {
     if (params.getAll(name).length > 1)
       throw fail("invalid_request", `The "${name}" parameter appears more than once`);
@@ -110,27 +181,129 @@ export async function completeConnect(deps: ConnectDeps, params: URLSearchParams
     throw fail("invalid_state", "The sign-in response has no state. Start connecting again from the app.");
   const verified = await verifyState(deps.stateMac, state);
   const { claims } = verified;
+  assertReturnOrigin(deps.settings.appOrigins, claims.returnOrigin);
   const now = deps.now();
   if (now >= claims.expiresAt * 1000)
     return outcomeFor(deps, claims, await expiredOutcome(deps, claims.nonce));
-  const consumed = await deps.flows.consume(claims.nonce, now);
-  if (consumed.status === "missing")
-    throw fail("invalid_state", "This sign-in is unknown. Start connecting again from the app.");
+  const flow = await deps.flows.get(claims.nonce);
+  if (!flow) throw unknownFlow();
+  if (flow.status !== "pending") return outcomeFor(deps, claims, await awaitOutcome(deps, flow));
+  // Everything that can fail transiently before the code is redeemed happens before the flow is
+  // consumed: a failure throws (503) and leaves it pending, so the same callback works again.
+  const checked = checkResponse(deps, flow, verified, params, state, context);
+  const client = checked instanceof URLSearchParams ? await openClient(deps, flow, verified) : undefined;
+  if (deadline - deps.now() - deps.timing.awsCallMs < MIN_EXCHANGE_MS)
+    throw fail("dependency_unavailable", "The service is slow right now; try again");
+  const holder = crypto.randomUUID();
+  const consumed = await consumeFlow(deps, flow, holder);
+  if (consumed.status === "missing") throw unknownFlow();
   if (consumed.status === "already") return outcomeFor(deps, claims, await awaitOutcome(deps, consumed.flow));
-  const outcome = await settleFlow(deps, consumed.flow, verified, params, state);
-  await deps.flows.finish(claims.nonce, outcome, deps.now());
-  return outcomeFor(deps, claims, outcome);
+  const outcome =
+    checked instanceof URLSearchParams && client && !("status" in client)
+      ? await settleFlow(deps, consumed.flow, { params: checked, ...client }, deadline)
+      : ((client && "status" in client ? client : checked) as FlowOutcome);
+  return outcomeFor(deps, claims, await finishFlow(deps, claims.nonce, outcome, holder, deadline));
 }
 
-async function settleFlow(
+const unknownFlow = () =>
+  fail("invalid_state", "This sign-in is unknown. Start connecting again from the app.");
+
+/** What the exchange needs besides the validated response: the flow's PKCE verifier and client. */
+interface Exchange {
+  params: URLSearchParams;
+  verifier?: string;
+  clientSecret?: string;
+}
+
+/** The provider's response against the flow: a final outcome, or the parameters to exchange. */
+function checkResponse(
   deps: ConnectDeps,
   flow: FlowRecord,
   verified: VerifiedState,
   params: URLSearchParams,
   state: string,
+  context: CallbackContext,
+): FlowOutcome | URLSearchParams {
+  const { claims } = verified;
+  if (
+    flow.orgId !== claims.orgId ||
+    flow.connectorId !== claims.connectorId ||
+    flow.userId !== claims.userId
+  ) {
+    return { status: "failed", error: "server_error" };
+  }
+  const ids = { orgId: flow.orgId, connectorId: flow.connectorId };
+  if (!isInitiator(flow, context.caller)) {
+    deps.log.warn("callback relayed with another user's bearer token", ids);
+    return { status: "failed", error: "account_mismatch" };
+  }
+  const provider = resolveProvider(flow.connector, deps.catalog);
+  const issContext = {
+    ...{ acceptRelayWithoutIss: deps.settings.acceptRelayWithoutIss === true, log: deps.log, ids },
+    initiatorBearer: context.caller !== undefined,
+  };
+  if (!issAccepted(provider, params.get("iss"), issContext))
+    return { status: "failed", error: "iss_mismatch" };
+  try {
+    return validateCallback(provider, flow.connector.clientId, params, state);
+  } catch (error) {
+    const denied = error instanceof oauth.AuthorizationResponseError && error.error === "access_denied";
+    const providerError = error instanceof oauth.AuthorizationResponseError;
+    deps.log.warn("provider returned no code", { connectorId: flow.connectorId, ...describeError(error) });
+    return {
+      status: "failed",
+      error: denied ? "access_denied" : providerError ? "provider_error" : "invalid_request",
+    };
+  }
+}
+
+/**
+ * Opens the flow's PKCE verifier and the connector's client secret (KMS Decrypt). A verifier that
+ * does not open means the flow's snapshot or initiator was changed in the table: a final
+ * server_error, no code sent. A failing KMS throws (503) and leaves the flow pending.
+ */
+async function openClient(
+  deps: ConnectDeps,
+  flow: FlowRecord,
+  verified: VerifiedState,
+): Promise<Omit<Exchange, "params"> | FlowOutcome> {
+  let verifier: string | undefined;
+  try {
+    verifier =
+      (await openVerifier(verified.mac, flow.nonce, flow.verifier ?? "", await flowBinding(flow))) ||
+      undefined;
+  } catch (error) {
+    deps.log.error("flow record does not match its seal", {
+      ...{ orgId: flow.orgId, connectorId: flow.connectorId },
+      ...describeError(error),
+    });
+    return { status: "failed", error: "server_error" };
+  }
+  const clientSecret = await openClientSecret(deps.dataKeys, flow.connector);
+  return { verifier, clientSecret };
+}
+
+/** Consumes the flow for `holder`. When that fails without an answer, the write may still have been
+ * applied: hand the flow back (its code was not sent), so it stays retryable. */
+async function consumeFlow(deps: ConnectDeps, flow: FlowRecord, holder: string) {
+  try {
+    return await deps.flows.consume(flow.nonce, holder, deps.now(), deps.timing.leaseMs);
+  } catch (error) {
+    await deps.flows.release(flow, holder).catch((releaseError: unknown) => {
+      deps.log.warn("handing back the flow failed", describeError(releaseError));
+    });
+    throw error;
+  }
+}
+
+async function settleFlow(
+  deps: ConnectDeps,
+  flow: FlowRecord,
+  exchange: Exchange,
+  deadline: number,
 ): Promise<FlowOutcome> {
   try {
-    return await exchangeAndStore(deps, flow, verified, params, state);
+    return await exchangeAndStore(deps, flow, exchange, deadline);
   } catch (error) {
     deps.log.error("callback failed", {
       connectorId: flow.connectorId,
@@ -144,81 +317,131 @@ async function settleFlow(
 async function exchangeAndStore(
   deps: ConnectDeps,
   flow: FlowRecord,
-  verified: VerifiedState,
-  params: URLSearchParams,
-  state: string,
+  exchange: Exchange,
+  deadline: number,
 ): Promise<FlowOutcome> {
-  const { claims } = verified;
   const connector = flow.connector;
-  if (
-    flow.orgId !== claims.orgId ||
-    flow.connectorId !== claims.connectorId ||
-    flow.userId !== claims.userId
-  ) {
-    return { status: "failed", error: "server_error" };
-  }
   const provider = resolveProvider(connector, deps.catalog);
-  const iss = params.get("iss");
-  if (iss !== null && iss !== provider.issuer) return { status: "failed", error: "iss_mismatch" };
-  let validated: URLSearchParams;
-  try {
-    validated = validateCallback(provider, connector.clientId, params, state);
-  } catch (error) {
-    const denied = error instanceof oauth.AuthorizationResponseError && error.error === "access_denied";
-    const providerError = error instanceof oauth.AuthorizationResponseError;
-    deps.log.warn("provider returned no code", { connectorId: flow.connectorId, ...describeError(error) });
-    return {
-      status: "failed",
-      error: denied ? "access_denied" : providerError ? "provider_error" : "invalid_request",
-    };
-  }
   const owner = { orgId: flow.orgId, connectorId: flow.connectorId };
-  const verifier = flow.verifier && (await openVerifier(verified.mac, flow.nonce, flow.verifier));
-  const clientSecret =
-    connector.clientSecret &&
-    (await openSecret(deps.dataKeys, { ...owner, purpose: "client-secret" }, connector.clientSecret));
   let response: oauth.TokenEndpointResponse;
   try {
-    const client = { clientId: connector.clientId, clientSecret };
-    const options = { allowLoopbackHttp: deps.catalog.allowLoopbackHttp, fetch: deps.fetch };
-    response = await exchangeCode(provider, client, validated, deps.settings.redirectUri, verifier, options);
+    const client = { clientId: connector.clientId, clientSecret: exchange.clientSecret };
+    const timeoutMs = Math.min(deps.timing.exchangeMs, deadline - deps.now() - deps.timing.awsCallMs);
+    const options = { allowLoopbackHttp: deps.catalog.allowLoopbackHttp, fetch: deps.fetch, timeoutMs };
+    const { params, verifier } = exchange;
+    response = await exchangeCode(provider, client, params, deps.settings.redirectUri, verifier, options);
   } catch (error) {
     deps.log.warn("token exchange failed", { connectorId: flow.connectorId, ...describeError(error) });
     return { status: "failed", error: "token_exchange_failed" };
   }
-  const tokens = await sealTokenSet(deps.dataKeys, owner, response, provider.scopes, deps.now());
-  await deps.connectors.saveTokens({
-    ...owner,
-    clientId: connector.clientId,
-    tokens,
-    by: flow.userId,
-    now: deps.now(),
+  const identityContext = {
+    ...{ clientId: connector.clientId, connectorId: flow.connectorId },
+    ...{ log: deps.log, fetch: deps.fetch },
+  };
+  const connectedAccount = await identifyAccount(provider, response, identityContext);
+  if (!mayConnectAs(connector, flow, connectedAccount)) {
+    deps.log.warn("consenting account is not the initiator of a personal connector", owner);
+    return { status: "failed", error: "account_mismatch" };
+  }
+  // The code is spent: sealing and storing the issued tokens is retried within the budget.
+  await withinBudget(deps, deadline, async () => {
+    const sealed = await sealTokenSet(deps.dataKeys, connector, response, provider.scopes, deps.now());
+    const tokens = { ...sealed, connectedAccount };
+    await deps.connectors.saveTokens({
+      ...owner,
+      clientId: connector.clientId,
+      tokens,
+      by: flow.userId,
+      now: deps.now(),
+      flow: flow.nonce,
+    });
   });
   deps.log.info("connector authenticated", { ...owner, provider: flow.provider });
-  return { status: "succeeded" };
+  return { status: "succeeded", connectedAccount };
+}
+
+/** Runs `step` again after a dependency failure while another attempt fits before `deadline`. */
+async function withinBudget(deps: ConnectDeps, deadline: number, step: () => Promise<void>) {
+  for (;;) {
+    try {
+      return await step();
+    } catch (error) {
+      const fits = deps.now() + STORE_RETRY_MS + deps.timing.awsCallMs <= deadline;
+      if (!isServiceError(error, "dependency_unavailable") || !fits) throw error;
+      deps.log.warn("a step after the exchange failed; retrying", describeError(error));
+      await deps.sleep(STORE_RETRY_MS);
+    }
+  }
+}
+
+/** Records the holder's outcome, retried within the budget. A success is answered even when this
+ * write fails: the tokens are stored and tagged with the flow, so a repeated callback finds them. */
+async function finishFlow(
+  deps: ConnectDeps,
+  nonce: string,
+  outcome: FlowOutcome,
+  holder: string,
+  deadline: number,
+) {
+  try {
+    let finished = false;
+    await withinBudget(deps, deadline, async () => {
+      finished = await deps.flows.finish(nonce, outcome, deps.now(), { holder });
+    });
+    if (finished) return outcome;
+    const current = await deps.flows.get(nonce);
+    return current ? (finalOutcome(current) ?? outcome) : outcome;
+  } catch (error) {
+    deps.log.warn("recording the flow's outcome failed", describeError(error));
+    return outcome;
+  }
+}
+
+function finalOutcome(flow: FlowRecord): FlowOutcome | undefined {
+  if (flow.status === "succeeded") return { status: "succeeded" };
+  if (flow.status === "failed") return { status: "failed", error: flow.error ?? "server_error" };
+  return undefined;
 }
 
 /** An expired state: a flow that already finished keeps its outcome; anything else is state_expired. */
 async function expiredOutcome(deps: ConnectDeps, nonce: string): Promise<FlowOutcome> {
   const flow = await deps.flows.get(nonce);
-  if (flow?.status === "succeeded") return { status: "succeeded" };
-  if (flow?.status === "failed") return { status: "failed", error: flow.error ?? "server_error" };
-  return { status: "failed", error: "state_expired" };
+  if (flow?.status === "exchanging") return awaitOutcome(deps, flow);
+  return (flow && finalOutcome(flow)) ?? { status: "failed", error: "state_expired" };
 }
 
-/** A repeated callback: wait briefly for the first one to finish, then answer with its outcome. */
+/**
+ * A repeated callback: answers with the first one's outcome, waiting briefly while it runs. A flow
+ * still `exchanging` whose tokens are stored succeeded (its outcome write failed); one whose lease
+ * ran out without stored tokens is settled as token_exchange_failed (its holder died, perhaps after
+ * redeeming the code, which cannot be redeemed twice).
+ */
 async function awaitOutcome(deps: ConnectDeps, flow: FlowRecord): Promise<FlowOutcome> {
-  const deadline = Date.now() + REPLAY_WAIT_MS;
+  const waitUntil = deps.now() + deps.timing.replayWaitMs;
   let current: FlowRecord | undefined = flow;
-  while (current?.status === "exchanging" && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
+  while (current?.status === "exchanging") {
+    const settled = await settleStuck(deps, current);
+    if (settled) return settled;
+    if (deps.now() >= waitUntil) return { status: "failed", error: "server_error" };
+    await deps.sleep(REPLAY_POLL_MS);
     current = await deps.flows.get(flow.nonce);
   }
-  if (current?.status === "succeeded") return { status: "succeeded" };
-  return {
-    status: "failed",
-    error: current?.status === "failed" ? (current.error ?? "server_error") : "server_error",
-  };
+  return (current && finalOutcome(current)) ?? { status: "failed", error: "server_error" };
+}
+
+/** The truth about an `exchanging` flow, when it can be told without its holder; else undefined. */
+async function settleStuck(deps: ConnectDeps, flow: FlowRecord): Promise<FlowOutcome | undefined> {
+  const connector = await deps.connectors.get(flow.orgId, flow.connectorId);
+  const stored = connector?.connectFlow === flow.nonce && connector.tokens !== undefined;
+  const expired = flow.leaseUntil === undefined || deps.now() >= flow.leaseUntil;
+  if (!stored && !expired) return undefined;
+  const outcome: FlowOutcome = stored
+    ? { status: "succeeded" }
+    : { status: "failed", error: "token_exchange_failed" };
+  const by = stored ? { tokensStored: true as const } : { leaseExpired: true as const };
+  if (await deps.flows.finish(flow.nonce, outcome, deps.now(), by)) return outcome;
+  const current = await deps.flows.get(flow.nonce);
+  return (current && finalOutcome(current)) ?? outcome;
 }
 
 function outcomeFor(
@@ -229,7 +452,8 @@ function outcomeFor(
   const { connectorId, returnOrigin } = claims;
   if (outcome.status === "succeeded") {
     const path = deps.settings.successPath.replaceAll("{connectorId}", encodeURIComponent(connectorId));
-    return { ok: true, connectorId, redirectUrl: onOrigin(returnOrigin, path).href };
+    const { connectedAccount } = outcome;
+    return { ok: true, connectorId, redirectUrl: onOrigin(returnOrigin, path).href, connectedAccount };
   }
   const error = outcome.error ?? "server_error";
   const url = onOrigin(returnOrigin, deps.settings.errorPath);

@@ -16,6 +16,18 @@ export interface CustomEndpoints {
   issuer?: string;
   revocationUrl?: string;
   pkce?: boolean;
+  /** The provider sends `iss` on every authorization response (RFC 9207). */
+  sendsIss?: boolean;
+  /** OpenID Connect UserInfo endpoint: who consented is read there (sub, email, email_verified, name). */
+  userinfoUrl?: string;
+}
+
+/** The provider account that consented (SPEC 2.2): identifiers only, never a secret. */
+export interface ConnectedAccount {
+  id: string;
+  email?: string;
+  emailVerified?: boolean;
+  name?: string;
 }
 
 /** A connector's configuration: what an operator defines. The client secret is already sealed. */
@@ -47,6 +59,8 @@ export interface StoredTokens {
   scopes: string[];
   metadata: Record<string, string>;
   obtainedAt: string;
+  /** Who consented, when the provider said (kept across refreshes). */
+  connectedAccount?: ConnectedAccount;
 }
 
 export interface ConnectorRecord extends ConnectorConfig {
@@ -56,6 +70,8 @@ export interface ConnectorRecord extends ConnectorConfig {
   updatedAt: string;
   lastUpdatedBy: string;
   tokens?: StoredTokens;
+  /** The connect flow (nonce) whose tokens were stored last. */
+  connectFlow?: string;
 }
 
 /** A token set ready to store: secrets sealed by the caller (see tokens.ts). */
@@ -95,6 +111,20 @@ export async function loadOwnConnector(
 }
 
 /** The connector as shown to callers: PipesHub's field names plus ours, never a secret. */
+/** The connector's configuration without its tokens, status and bookkeeping (a flow's snapshot). */
+export function connectorConfig(connector: ConnectorRecord) {
+  const {
+    tokens: _t,
+    status: _s,
+    version: _v,
+    createdAt: _c,
+    updatedAt: _u,
+    lastUpdatedBy: _l,
+    ...config
+  } = connector;
+  return config;
+}
+
 export function publicConnector(connector: ConnectorRecord) {
   return {
     _id: connector.connectorId,
@@ -109,6 +139,7 @@ export function publicConnector(connector: ConnectorRecord) {
     lastUpdatedBy: connector.lastUpdatedBy,
     createdAt: connector.createdAt,
     updatedAt: connector.updatedAt,
+    connectedAccount: connector.tokens?.connectedAccount,
     tokenExpiresAt: connector.tokens?.expiresAt,
     grantedScopes: connector.tokens?.scopes,
   };

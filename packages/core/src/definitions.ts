@@ -9,10 +9,11 @@ import {
   checkParams,
   providerEntry,
 } from "./catalog.ts";
-import { type ConnectorConfig, type CustomEndpoints, isValidId } from "./connectors.ts";
-import { sealSecret } from "./envelope.ts";
+import { sameBinding } from "./config-binding.ts";
+import { type ConnectorConfig, type ConnectorRecord, type CustomEndpoints, isValidId } from "./connectors.ts";
 import { fail } from "./errors.ts";
 import type { ConnectorStore, DataKeys } from "./ports.ts";
+import { sealClientSecret } from "./tokens.ts";
 
 /** A definition as written in a connectors file, client secret in plaintext. */
 export interface ConnectorDefinition extends Omit<ConnectorConfig, "clientSecret"> {
@@ -33,6 +34,16 @@ const FIELDS = new Set([
   "endpoints",
   "redirectUri",
   "isEnabled",
+]);
+
+const ENDPOINT_FIELDS = new Set([
+  "authorizationUrl",
+  "tokenUrl",
+  "issuer",
+  "revocationUrl",
+  "userinfoUrl",
+  "pkce",
+  "sendsIss",
 ]);
 
 function text(
@@ -62,14 +73,21 @@ function endpoints(value: unknown, where: string, allowLoopbackHttp: boolean): C
     const v = text(e, name, `${where} endpoints`, optional);
     return v === undefined ? undefined : checkEndpoint(v, allowLoopbackHttp, name);
   };
-  if (e.pkce !== undefined && typeof e.pkce !== "boolean")
-    throw fail("invalid_request", `${where}: pkce must be boolean`);
+  for (const flag of ["pkce", "sendsIss"]) {
+    if (e[flag] !== undefined && typeof e[flag] !== "boolean")
+      throw fail("invalid_request", `${where}: ${flag} must be boolean`);
+  }
+  const unknown = Object.keys(e).filter((key) => !ENDPOINT_FIELDS.has(key));
+  if (unknown.length)
+    throw fail("invalid_request", `${where}: unknown endpoint field(s) ${unknown.join(", ")}`);
   return {
     authorizationUrl: url("authorizationUrl") as string,
     tokenUrl: url("tokenUrl") as string,
     issuer: text(e, "issuer", `${where} endpoints`, true),
     revocationUrl: url("revocationUrl", true),
+    userinfoUrl: url("userinfoUrl", true),
     pkce: e.pkce as boolean | undefined,
+    sendsIss: e.sendsIss as boolean | undefined,
   };
 }
 
@@ -132,14 +150,37 @@ export async function defineConnectors(
   const definitions = input.map((item) => parseDefinition(item, deps.catalog));
   const saved = [];
   for (const { clientSecret, ...config } of definitions) {
-    const context = {
-      orgId: config.orgId,
-      connectorId: config.connectorId,
-      purpose: "client-secret",
-    } as const;
     const sealed =
-      clientSecret === undefined ? undefined : await sealSecret(deps.dataKeys, context, clientSecret);
-    saved.push(await deps.connectors.saveDefinition({ ...config, clientSecret: sealed }, by, now));
+      clientSecret === undefined ? undefined : await sealClientSecret(deps.dataKeys, config, clientSecret);
+    saved.push(await saveRebinding(deps, { ...config, clientSecret: sealed }, by, now));
   }
   return saved;
+}
+
+/**
+ * Saves a definition. When it changes where the connector's secrets are sent (provider, client id,
+ * template parameters, endpoints: the configuration digest), the stored tokens were sealed for the
+ * old configuration and can no longer be opened, so they are removed and the status says so
+ * (`disconnected`); a stored client secret sealed for the old configuration must be given again.
+ * `tokensRemoved` on the result tells the caller (the CLI prints it).
+ */
+async function saveRebinding(
+  deps: { connectors: ConnectorStore },
+  config: ConnectorConfig,
+  by: string,
+  now: number,
+): Promise<ConnectorRecord & { tokensRemoved?: boolean }> {
+  const existing = await deps.connectors.get(config.orgId, config.connectorId);
+  const rebound = existing !== undefined && !(await sameBinding(existing, config));
+  if (rebound && existing.clientSecret && !config.clientSecret) {
+    throw fail(
+      "invalid_request",
+      `connector ${JSON.stringify(config.connectorId)}: changing its provider, client id, parameters or endpoints needs its client secret again`,
+    );
+  }
+  const saved = await deps.connectors.saveDefinition(config, by, now);
+  if (!rebound || (!existing.tokens && existing.status !== "authenticated")) return saved;
+  await deps.connectors.clearTokens({ orgId: config.orgId, connectorId: config.connectorId, by, now });
+  const cleared = await deps.connectors.get(config.orgId, config.connectorId);
+  return { ...(cleared ?? saved), tokensRemoved: true };
 }

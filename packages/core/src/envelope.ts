@@ -1,22 +1,27 @@
 /**
  * Envelope encryption of secrets at rest (tokens, client secrets).
  *
- * Layout of a sealed value (stored as a DynamoDB map), version 1:
- *   { v: 1, edk: base64(KMS-encrypted data key), iv: base64(12 random bytes),
+ * Layout of a sealed value (stored as a DynamoDB map), version 2:
+ *   { v: 2, edk: base64(KMS-encrypted data key), iv: base64(12 random bytes),
  *     ct: base64(AES-256-GCM ciphertext || 16-byte tag) }
  * Each write asks KMS GenerateDataKey for one fresh AES-256 key under the encryption context
- * {orgId, connectorId, purpose}; every field sealed in that write (for tokens: `access`, `refresh`)
- * uses it with its own IV. The GCM additional authenticated data is the JSON array
- * [orgId, connectorId, purpose, field]. The context is never stored: it is rebuilt from where the
- * value is found, so a ciphertext copied to another connector, purpose or field fails to decrypt
- * (KMS refuses the data key, GCM refuses the tag).
+ * {orgId, connectorId, purpose, config}; every field sealed in that write (for tokens: `access`,
+ * `refresh`) uses it with its own IV. The GCM additional authenticated data is the JSON array
+ * [orgId, connectorId, purpose, config, field]. The context is never stored: it is rebuilt from where
+ * the value is found and from the connector's current configuration (`config` is its digest,
+ * config-binding.ts), so a ciphertext copied to another connector, purpose or field, or opened after
+ * the configuration was changed, fails to decrypt (KMS refuses the data key, GCM refuses the tag).
+ * Version 1 (no configuration binding) is refused as needs_reauth: such a value could be opened for a
+ * re-pointed connector, so it must be written again (save the definition, reconnect).
  */
 import { type Bytes, fromBase64, toBase64, utf8 } from "./encoding.ts";
 import { fail } from "./errors.ts";
 import type { DataKeys, EncryptionContext } from "./ports.ts";
 
+export const ENVELOPE_VERSION = 2;
+
 export interface Sealed {
-  v: 1;
+  v: typeof ENVELOPE_VERSION;
   edk: string;
   iv: string;
   ct: string;
@@ -26,7 +31,8 @@ const IV_BYTES = 12;
 
 /** The exact AAD bytes for one field under a context (fixed order, so writer and reader agree). */
 export function fieldAad(context: EncryptionContext, field: string): Bytes {
-  return utf8(JSON.stringify([context.orgId, context.connectorId, context.purpose, field]));
+  const { orgId, connectorId, purpose, config } = context;
+  return utf8(JSON.stringify([orgId, connectorId, purpose, config, field]));
 }
 
 async function importKey(raw: Bytes, usage: KeyUsage): Promise<CryptoKey> {
@@ -53,7 +59,7 @@ export async function sealFields<F extends string>(
       key,
       utf8(plaintext),
     );
-    sealed[field] = { v: 1, edk, iv: toBase64(iv), ct: toBase64(new Uint8Array(ct)) };
+    sealed[field] = { v: ENVELOPE_VERSION, edk, iv: toBase64(iv), ct: toBase64(new Uint8Array(ct)) };
   }
   return sealed;
 }
@@ -76,7 +82,13 @@ export async function openField(
   field: string,
   sealed: Sealed,
 ): Promise<string> {
-  if (sealed?.v !== 1) throw fail("internal_error", "Unsupported secret envelope version");
+  if ((sealed?.v as number) === 1) {
+    throw fail(
+      "needs_reauth",
+      "A stored secret predates configuration binding; save the connector and connect it again",
+    );
+  }
+  if (sealed?.v !== ENVELOPE_VERSION) throw fail("internal_error", "Unsupported secret envelope version");
   const key = await importKey(await keys.decrypt(fromBase64(sealed.edk), context), "decrypt");
   try {
     const plaintext = await crypto.subtle.decrypt(

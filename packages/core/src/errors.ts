@@ -17,6 +17,7 @@ export type ErrorCode =
   | "provider_error"
   | "dependency_unavailable"
   | "conflict"
+  | "too_many_pending_flows"
   | "not_connected"
   | "needs_reauth"
   | "token_refresh_failed"
@@ -29,6 +30,7 @@ export type CallbackErrorCode =
   | "token_exchange_failed"
   | "state_expired"
   | "iss_mismatch"
+  | "account_mismatch"
   | "invalid_request"
   | "server_error";
 

@@ -8,7 +8,9 @@
  * A flow also keeps a snapshot of the connector's configuration at authorize time, so the code is
  * exchanged with the same client it was issued to.
  */
-import type { ConnectorConfig } from "./connectors.ts";
+
+import { configDigest } from "./config-binding.ts";
+import type { ConnectedAccount, ConnectorConfig } from "./connectors.ts";
 import { type Bytes, fromBase64Url, toBase64Url, utf8 } from "./encoding.ts";
 import type { CallbackErrorCode } from "./errors.ts";
 
@@ -17,6 +19,8 @@ export type FlowStatus = "pending" | "exchanging" | "succeeded" | "failed";
 export interface FlowOutcome {
   status: "succeeded" | "failed";
   error?: CallbackErrorCode;
+  /** Who consented, for the first answer (not kept for replays). */
+  connectedAccount?: ConnectedAccount;
 }
 
 export interface FlowRecord {
@@ -24,9 +28,11 @@ export interface FlowRecord {
   orgId: string;
   connectorId: string;
   userId: string;
+  /** The initiator's email from the caller JWT at authorize (checked against the consenting account). */
+  initiatorEmail?: string;
   provider: string;
   returnOrigin: string;
-  /** Sealed PKCE verifier; absent for providers without PKCE. */
+  /** Sealed PKCE verifier (sealed "" for providers without PKCE), bound to flowBinding(). */
   verifier?: string;
   connector: ConnectorConfig;
   status: FlowStatus;
@@ -35,11 +41,22 @@ export interface FlowRecord {
   createdAt: number;
   expiresAt: number;
   consumedAt?: number;
+  /** Who consumed the flow (a fresh id per consuming callback) and until when it may exchange:
+   * after `leaseUntil` the holder is presumed dead (its function timed out or crashed). */
+  holder?: string;
+  leaseUntil?: number;
   finishedAt?: number;
 }
 
-/** How long a finished flow is kept (past its expiry) to answer repeated callbacks. */
+/** How long a consumed or finished flow is kept to answer repeated callbacks. A flow that is never
+ * consumed expires with its state. */
 export const FLOW_RETENTION_SECONDS = 24 * 60 * 60;
+
+/** How long a consumed flow belongs to its callback: well past the 15 s function timeout. */
+export const FLOW_LEASE_MS = 30_000;
+
+/** Pending (unconsumed, unexpired) flows one user may hold at once, unless configured otherwise. */
+export const DEFAULT_MAX_PENDING_FLOWS = 20;
 
 const HKDF_INFO = utf8("connector-oauth/pkce-verifier/v1");
 
@@ -54,12 +71,27 @@ async function verifierKey(stateMac: Bytes, usage: KeyUsage): Promise<CryptoKey>
   );
 }
 
-/** Seals a PKCE verifier so that only a holder of the verified state can open it. */
-export async function sealVerifier(stateMac: Bytes, nonce: string, verifier: string): Promise<string> {
+/**
+ * What a flow record binds beyond its nonce: the digest of its connector snapshot and the
+ * initiator's email. Both sit in the table; sealed into the verifier's AAD, a change to either by
+ * whoever can write the table makes the verifier fail to open, so no code is exchanged.
+ */
+export async function flowBinding(flow: Pick<FlowRecord, "connector" | "initiatorEmail">): Promise<string> {
+  return JSON.stringify([await configDigest(flow.connector), flow.initiatorEmail ?? null]);
+}
+
+/** Seals a PKCE verifier ("" for providers without PKCE: the seal still binds the flow) so that only
+ * a holder of the verified state can open it, for this nonce and binding. */
+export async function sealVerifier(
+  stateMac: Bytes,
+  nonce: string,
+  verifier: string,
+  binding = "",
+): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const key = await verifierKey(stateMac, "encrypt");
   const ct = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv, additionalData: utf8(nonce) },
+    { name: "AES-GCM", iv, additionalData: utf8(nonce + binding) },
     key,
     utf8(verifier),
   );
@@ -69,12 +101,17 @@ export async function sealVerifier(stateMac: Bytes, nonce: string, verifier: str
   return toBase64Url(out);
 }
 
-/** Opens a verifier sealed by sealVerifier; throws if the MAC or nonce differ. */
-export async function openVerifier(stateMac: Bytes, nonce: string, sealed: string): Promise<string> {
+/** Opens a verifier sealed by sealVerifier; throws if the MAC, nonce or binding differ. */
+export async function openVerifier(
+  stateMac: Bytes,
+  nonce: string,
+  sealed: string,
+  binding = "",
+): Promise<string> {
   const bytes = fromBase64Url(sealed);
   const key = await verifierKey(stateMac, "decrypt");
   const plain = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: utf8(nonce) },
+    { name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: utf8(nonce + binding) },
     key,
     bytes.subarray(12),
   );

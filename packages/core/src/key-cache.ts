@@ -15,7 +15,7 @@ export interface KeyCacheOptions {
 export function cachingDataKeys(keys: DataKeys, options: KeyCacheOptions): DataKeys {
   const cache = new Map<string, { key: Bytes; until: number }>();
   const id = (encrypted: Bytes, c: EncryptionContext) =>
-    JSON.stringify([c.orgId, c.connectorId, c.purpose, toBase64(encrypted)]);
+    JSON.stringify([c.orgId, c.connectorId, c.purpose, c.config, toBase64(encrypted)]);
   return {
     generate: (context) => keys.generate(context),
     async decrypt(encrypted, context) {

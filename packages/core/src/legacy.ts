@@ -4,18 +4,23 @@
  * code POST is never retried), verify any id_token's signature against Google's JWKS, check the
  * account matches the caller, and store the tokens like the callback does.
  */
-import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import type { JWTPayload } from "jose";
 import * as oauth from "oauth4webapi";
 import { providerEntry, resolveProvider } from "./catalog.ts";
 import type { ConnectDeps } from "./connect.ts";
-import { type Caller, loadOwnConnector, publicConnector } from "./connectors.ts";
-import { openSecret } from "./envelope.ts";
+import {
+  assertCanConnect,
+  type Caller,
+  type ConnectedAccount,
+  loadOwnConnector,
+  publicConnector,
+} from "./connectors.ts";
 import { fail } from "./errors.ts";
+import { verifyIdToken } from "./identity.ts";
 import { authorizationServer, exchangeCode } from "./oauth.ts";
-import { sealTokenSet } from "./tokens.ts";
+import { openClientSecret, sealTokenSet } from "./tokens.ts";
 
 export const LEGACY_DEFAULT_CONNECTOR = "googleWorkspace";
-const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
 function readBody(body: unknown): { code: string; connectorId: string } {
   const input = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
@@ -38,16 +43,6 @@ async function exchangeOnce(run: () => Promise<oauth.TokenEndpointResponse>) {
   }
 }
 
-async function verifyIdToken(idToken: string, jwksUrl: string, issuer: string, audience: string) {
-  const jwks = jwksByUrl.get(jwksUrl) ?? createRemoteJWKSet(new URL(jwksUrl));
-  jwksByUrl.set(jwksUrl, jwks);
-  try {
-    return (await jwtVerify(idToken, jwks, { issuer, audience })).payload;
-  } catch (error) {
-    throw fail("provider_error", "Google's id_token did not verify", error);
-  }
-}
-
 function assertSameAccount(caller: Caller, claims: JWTPayload) {
   if (!caller.email) return;
   const email = typeof claims.email === "string" ? claims.email.toLowerCase() : undefined;
@@ -56,26 +51,38 @@ function assertSameAccount(caller: Caller, claims: JWTPayload) {
   }
 }
 
+/** The Google account of a verified id_token (OpenID Connect standard claims). */
+function googleAccount(claims: JWTPayload): ConnectedAccount | undefined {
+  if (typeof claims.sub !== "string") return undefined;
+  const account: ConnectedAccount = { id: claims.sub };
+  if (typeof claims.email === "string") {
+    account.email = claims.email;
+    account.emailVerified = claims.email_verified === true;
+  }
+  return account;
+}
+
 /** Exchanges a Google authorization code for an admin and stores the tokens on the connector. */
 export async function exchangeLegacyCode(deps: ConnectDeps, caller: Caller, body: unknown) {
   if (!caller.isAdmin) throw fail("forbidden", "Only organization admins can do this");
   const { code, connectorId } = readBody(body);
   const connector = await loadOwnConnector(deps.connectors, caller, connectorId);
+  // The same rule as the connect flow: a personal connector is its creator's, admins included.
+  assertCanConnect(caller, connector);
   if (providerEntry(connector, deps.catalog.catalog).family !== "google") {
     throw fail("not_oauth_connector", "This connector is not a Google connector");
   }
   const provider = resolveProvider(connector, deps.catalog);
   const owner = { orgId: connector.orgId, connectorId };
-  const clientSecret =
-    connector.clientSecret &&
-    (await openSecret(deps.dataKeys, { ...owner, purpose: "client-secret" }, connector.clientSecret));
+  const clientSecret = await openClientSecret(deps.dataKeys, connector);
   const client = { client_id: connector.clientId };
   const params = oauth.validateAuthResponse(
     authorizationServer(provider),
     client,
     new URLSearchParams({ code }),
   );
-  const options = { allowLoopbackHttp: deps.catalog.allowLoopbackHttp, fetch: deps.fetch };
+  const timeoutMs = deps.timing.exchangeMs;
+  const options = { allowLoopbackHttp: deps.catalog.allowLoopbackHttp, fetch: deps.fetch, timeoutMs };
   const redirectUri = connector.redirectUri ?? "postmessage";
   const response = await exchangeOnce(() =>
     exchangeCode(
@@ -87,15 +94,21 @@ export async function exchangeLegacyCode(deps: ConnectDeps, caller: Caller, body
       options,
     ),
   );
+  let connectedAccount: ConnectedAccount | undefined;
   if (typeof response.id_token === "string") {
     if (!provider.jwksUrl || !provider.issuer)
       throw fail("oauth_not_configured", "No JWKS to verify id_tokens");
-    assertSameAccount(
-      caller,
-      await verifyIdToken(response.id_token, provider.jwksUrl, provider.issuer, connector.clientId),
+    const claims = await verifyIdToken(
+      response.id_token,
+      provider.jwksUrl,
+      provider.issuer,
+      connector.clientId,
     );
+    assertSameAccount(caller, claims);
+    connectedAccount = googleAccount(claims);
   }
-  const tokens = await sealTokenSet(deps.dataKeys, owner, response, provider.scopes, deps.now());
+  const sealed = await sealTokenSet(deps.dataKeys, connector, response, provider.scopes, deps.now());
+  const tokens = { ...sealed, connectedAccount };
   const saved = await deps.connectors.saveTokens({
     ...{ ...owner, clientId: connector.clientId, tokens, by: caller.userId, now: deps.now() },
   });

@@ -19,6 +19,8 @@ export interface ClientCredentials {
 export interface ExchangeOptions {
   allowLoopbackHttp: boolean;
   fetch?: typeof fetch;
+  /** Deadline of the whole request, response body included; none when unset. */
+  timeoutMs?: number;
 }
 
 /** oauth4webapi request options: the entry's quirks through `fetchFor`, http only to loopback when allowed. */
@@ -33,6 +35,11 @@ export function tokenEndpointRequestOptions(
   return {
     [oauth.customFetch]: fetchFor(entry, options.fetch),
     [oauth.allowInsecureRequests]: options.allowLoopbackHttp,
+    // A fresh signal per request, so the deadline counts from when the request is sent.
+    signal:
+      options.timeoutMs === undefined
+        ? undefined
+        : () => AbortSignal.timeout(Math.max(0, options.timeoutMs as number)),
   };
 }
 

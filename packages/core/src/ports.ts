@@ -12,11 +12,13 @@ import type { FlowOutcome, FlowRecord } from "./flows.ts";
 /** What a data key protects; part of its KMS encryption context and of the AES-GCM AAD. */
 export type SecretPurpose = "client-secret" | "tokens";
 
-/** Binds a ciphertext to one org, one connector and one purpose. */
+/** Binds a ciphertext to one org, one connector, one purpose and the connector's configuration. */
 export interface EncryptionContext {
   orgId: string;
   connectorId: string;
   purpose: SecretPurpose;
+  /** Digest of the security-relevant configuration (config-binding.ts). */
+  config: string;
 }
 
 /** HMAC-SHA-256 under a key that never leaves KMS (GenerateMac / VerifyMac). */
@@ -39,14 +41,31 @@ export type ConsumeResult =
   | { status: "already"; flow: FlowRecord }
   | { status: "missing" };
 
+/** Who may record a consumed flow's outcome: its holder; anyone once the connector holds tokens
+ * from this flow; anyone once the holder's lease has expired (the holder died). */
+export type FinishBy = { holder: string } | { tokensStored: true } | { leaseExpired: true };
+
+/**
+ * Flow records. Every conditional write carries an id of its own (an attempt, holder or finish
+ * id) and, when its condition fails, reads the item back (consistent read) to recognise its own
+ * earlier success: an SDK retry after a lost reply then succeeds instead of meeting itself.
+ */
 export interface FlowStore {
-  /** Writes a new pending flow; fails if the nonce already exists. */
-  create(flow: FlowRecord): Promise<void>;
-  /** Atomically moves a pending flow to `exchanging` (single conditional write). */
-  consume(nonce: string, now: number): Promise<ConsumeResult>;
-  /** Records the final outcome of a consumed flow, for repeated callbacks. */
-  finish(nonce: string, outcome: FlowOutcome, now: number): Promise<void>;
-  /** Reads a flow (consistent read), for repeated callbacks waiting on the first. */
+  /** Reserves one of the user's `maxPending` slots (a slot expires with the flow's state, so a lost
+   * reply never leaks it for longer) and writes the new pending flow. Throws
+   * ServiceError("too_many_pending_flows") when the user holds `maxPending` pending flows and
+   * ServiceError("conflict") if the nonce exists. */
+  create(flow: FlowRecord, limit: { maxPending: number; now: number }): Promise<void>;
+  /** Atomically moves a pending flow to `exchanging` for `holder` (a fresh id per callback), under
+   * a lease until `now + leaseMs`. */
+  consume(nonce: string, holder: string, now: number, leaseMs: number): Promise<ConsumeResult>;
+  /** Moves a flow `holder` consumed back to pending (its code was never sent); a failed condition
+   * is no error. */
+  release(flow: FlowRecord, holder: string): Promise<void>;
+  /** Records the final outcome of an `exchanging` flow; resolves false when `by` may not (someone
+   * else finished it, or the lease still runs). */
+  finish(nonce: string, outcome: FlowOutcome, now: number, by: FinishBy): Promise<boolean>;
+  /** Reads a flow (consistent read). */
   get(nonce: string): Promise<FlowRecord | undefined>;
 }
 
@@ -60,6 +79,9 @@ export interface SaveTokensInput {
   now: number;
   /** When set, the write also requires the stored version to equal it (optimistic concurrency). */
   expectedVersion?: number;
+  /** The connect flow (nonce) the tokens come from, recorded so a later callback for that flow can
+   * tell that its tokens were stored. */
+  flow?: string;
 }
 
 export interface ConnectorStore {
@@ -68,7 +90,8 @@ export interface ConnectorStore {
   /** Creates a connector or updates its configuration, keeping tokens and status. */
   saveDefinition(config: ConnectorConfig, by: string, now: number): Promise<ConnectorRecord>;
   /** Stores a new token set and marks the connector authenticated; keeps a stored refresh token
-   * when the new set has none. Throws ServiceError("conflict") when the condition fails. */
+   * when the new set has none. Throws ServiceError("conflict") when the condition fails (not when
+   * an SDK retry meets this call's own earlier write). */
   saveTokens(input: SaveTokensInput): Promise<ConnectorRecord>;
   /** Deletes a connector; resolves false when it did not exist. */
   delete(orgId: string, connectorId: string): Promise<boolean>;

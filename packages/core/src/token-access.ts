@@ -9,7 +9,7 @@ import {
   type RefreshTiming,
 } from "./lifecycle/context.ts";
 import { type DisconnectResult, disconnectConnector } from "./lifecycle/disconnect.ts";
-import { type RefreshRequest, refreshUnderLease, type Settled } from "./lifecycle/refresh.ts";
+import { openBound, type RefreshRequest, refreshUnderLease, type Settled } from "./lifecycle/refresh.ts";
 import { tokensContext } from "./tokens.ts";
 
 export type { RefreshTiming } from "./lifecycle/context.ts";
@@ -66,7 +66,10 @@ async function toAccessToken(ctx: LifecycleContext, { record, accessToken }: Set
   return {
     ...{ orgId: record.orgId, connectorId: record.connectorId, provider: record.provider },
     accessToken:
-      accessToken ?? (await openField(ctx.dataKeys, tokensContext(record), "access", tokens.access)),
+      accessToken ??
+      (await openBound(ctx, record, async () =>
+        openField(ctx.dataKeys, await tokensContext(record), "access", tokens.access),
+      )),
     tokenType: tokens.tokenType,
     expiresAt: tokens.expiresAt,
     scopes: tokens.scopes,

@@ -10,10 +10,13 @@
 import type { ProviderEntry } from "./catalog.ts";
 
 export const METADATA_FIELD = "x_connector_metadata";
+/** Where the identity fields an entry reads from the token response are kept (identity.ts). */
+export const IDENTITY_FIELD = "x_connector_identity";
 
 type Fetch = (url: string, init: RequestInit & { headers: Record<string, string> }) => Promise<Response>;
 
-function at(value: unknown, path: string): unknown {
+/** The value at a dotted path (`authed_user.id`), or undefined. */
+export function at(value: unknown, path: string): unknown {
   return path
     .split(".")
     .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], value);
@@ -102,6 +105,23 @@ function schemelessIssuer(issuer: string, idToken: unknown): boolean {
   }
 }
 
+/** Only the values at the entry's identity paths (never a token), under the same paths. */
+function identityFields(entry: ProviderEntry, body: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  const { id, email, emailVerified, name } = entry.identity ?? { id: "" };
+  for (const path of [id, email, typeof emailVerified === "string" ? emailVerified : undefined, name]) {
+    if (!path) continue;
+    const keys = path.split(".");
+    let node = kept;
+    for (const key of keys.slice(0, -1)) {
+      node[key] ??= {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys.at(-1) as string] = at(body, path);
+  }
+  return kept;
+}
+
 /** Rewrites a provider's token response into a standard one (status, JSON, token set, metadata). */
 export function normalizeTokenBody(entry: ProviderEntry, status: number, body: Record<string, unknown>) {
   const failed = body.ok === false || (typeof body.error === "string" && status < 400);
@@ -121,6 +141,8 @@ export function normalizeTokenBody(entry: ProviderEntry, status: number, body: R
   // Providers name their bearer tokens "user", "bot" or nothing; all are used as Bearer.
   tokenSet.token_type = type === "dpop" ? type : "bearer";
   tokenSet[METADATA_FIELD] = keptMetadata(entry, body);
+  // identity source token_response: the whole raw response, so its paths read as the entry says.
+  if (entry.identity?.source === "token_response") tokenSet[IDENTITY_FIELD] = identityFields(entry, body);
   return { status, body: tokenSet };
 }
 

@@ -1,10 +1,12 @@
 /**
  * Token sets: from a processed token response to what is stored (secrets sealed under the
- * connector's `tokens` context, expiry absolute), and back.
+ * connector's `tokens` context, bound to its configuration digest; expiry absolute), and back.
+ * Also the client secret's seal and open, under the `client-secret` context of the same binding.
  */
 import type { TokenEndpointResponse } from "oauth4webapi";
+import { type BoundConfig, secretContext } from "./config-binding.ts";
 import type { ConnectorRecord, NewTokenSet } from "./connectors.ts";
-import { openFields, sealFields } from "./envelope.ts";
+import { openFields, openSecret, type Sealed, sealFields, sealSecret } from "./envelope.ts";
 import { fail } from "./errors.ts";
 import type { DataKeys, EncryptionContext } from "./ports.ts";
 import { METADATA_FIELD } from "./token-adapter.ts";
@@ -15,8 +17,26 @@ export interface TokenSecrets {
   idToken?: string;
 }
 
-export function tokensContext(owner: { orgId: string; connectorId: string }): EncryptionContext {
-  return { orgId: owner.orgId, connectorId: owner.connectorId, purpose: "tokens" };
+export function tokensContext(connector: BoundConfig): Promise<EncryptionContext> {
+  return secretContext(connector, "tokens");
+}
+
+/** Seals a client secret for `connector` (bound to its configuration). */
+export async function sealClientSecret(
+  keys: DataKeys,
+  connector: BoundConfig,
+  secret: string,
+): Promise<Sealed> {
+  return sealSecret(keys, await secretContext(connector, "client-secret"), secret);
+}
+
+/** Opens the connector's client secret; undefined for a public client. */
+export async function openClientSecret(
+  keys: DataKeys,
+  connector: BoundConfig & { clientSecret?: Sealed },
+): Promise<string | undefined> {
+  if (!connector.clientSecret) return undefined;
+  return openSecret(keys, await secretContext(connector, "client-secret"), connector.clientSecret);
 }
 
 function grantedScopes(response: TokenEndpointResponse, requested: string[]): string[] {
@@ -27,7 +47,7 @@ function grantedScopes(response: TokenEndpointResponse, requested: string[]): st
 /** Seals a token response for storage (one KMS data key); the response must carry an access token. */
 export async function sealTokenSet(
   keys: DataKeys,
-  owner: { orgId: string; connectorId: string },
+  connector: BoundConfig,
   response: TokenEndpointResponse,
   requestedScopes: string[],
   now: number,
@@ -35,7 +55,7 @@ export async function sealTokenSet(
   if (typeof response.access_token !== "string" || !response.access_token) {
     throw fail("provider_error", "The provider returned no access token");
   }
-  const sealed = await sealFields(keys, tokensContext(owner), {
+  const sealed = await sealFields(keys, await tokensContext(connector), {
     access: response.access_token,
     refresh: typeof response.refresh_token === "string" ? response.refresh_token : undefined,
     idToken: typeof response.id_token === "string" ? response.id_token : undefined,
@@ -59,7 +79,7 @@ export async function sealTokenSet(
 export async function openTokenSet(keys: DataKeys, connector: ConnectorRecord): Promise<TokenSecrets> {
   const tokens = connector.tokens;
   if (!tokens) throw fail("oauth_not_configured", "The connector has no tokens");
-  const { access, refresh, idToken } = await openFields(keys, tokensContext(connector), {
+  const { access, refresh, idToken } = await openFields(keys, await tokensContext(connector), {
     access: tokens.access,
     refresh: tokens.refresh,
     idToken: tokens.idToken,

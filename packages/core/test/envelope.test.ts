@@ -4,7 +4,7 @@ import { isServiceError } from "../src/errors.ts";
 import { cachingDataKeys } from "../src/key-cache.ts";
 import { memoryDataKeys } from "./memory-keys.ts";
 
-const context = { orgId: "acme", connectorId: "drive", purpose: "tokens" } as const;
+const context = { orgId: "acme", connectorId: "drive", purpose: "tokens", config: "digest-1" } as const;
 
 describe("envelope", () => {
   it("seals several fields under one data key and opens each with one unwrap", async () => {
@@ -29,11 +29,20 @@ describe("envelope", () => {
       [{ ...context, connectorId: "other" }, "access"],
       [{ ...context, orgId: "globex" }, "access"],
       [{ ...context, purpose: "client-secret" as const }, "access"],
+      [{ ...context, config: "digest-2" }, "access"],
       [context, "refresh"],
     ] as const) {
       const error = await openField(keys, where, field, sealed).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Error);
     }
+  });
+
+  it("refuses a version 1 envelope (sealed before configuration binding) as needs_reauth", async () => {
+    const keys = memoryDataKeys();
+    const sealed = await sealSecret(keys, context, "s3cret");
+    const error = await openSecret(keys, context, { ...sealed, v: 1 as never }).catch((e: unknown) => e);
+    expect(isServiceError(error, "needs_reauth")).toBe(true);
+    expect(keys.decrypts).toBe(0);
   });
 
   it("fails with internal_error when the ciphertext is altered", async () => {

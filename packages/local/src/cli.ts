@@ -22,6 +22,7 @@ import {
 import {
   ConfigError,
   DEFAULT_DATA_DIR,
+  DEV_TOKEN_TTL,
   dataDirSecret,
   localPorts,
   mintDevToken,
@@ -47,7 +48,7 @@ Commands:
   delete <connectorId> --org <orgId>
                                Delete a connector and its stored tokens
   token --org <orgId>          Mint a dev JWT (HS256 with AUTH_HS256_SECRET)
-        [--user <id>] [--email <address>] [--member] [--ttl 30d]
+        [--user <id>] [--email <address>] [--member] [--ttl 12h]
   access-token <connectorId> --org <orgId>
                                Print a valid access token (refreshed first when it expires
                                within 5 minutes); --json adds type, expiry, scopes, metadata
@@ -204,8 +205,15 @@ async function put(positionals: string[], values: Values, io: CliIo): Promise<nu
       Date.now(),
     ),
   );
-  for (const c of saved)
-    io.out(`saved ${c.connectorId} (org ${c.orgId}, ${c.provider}): ${c.status}, version ${c.version}`);
+  for (const c of saved) {
+    // A change of where its secrets go unbinds the stored tokens (config-binding.ts): say so.
+    const removed = c.tokensRemoved
+      ? "; tokens removed (provider, client id, parameters or endpoints changed): connect it again"
+      : "";
+    io.out(
+      `saved ${c.connectorId} (org ${c.orgId}, ${c.provider}): ${c.status}, version ${c.version}${removed}`,
+    );
+  }
   return 0;
 }
 
@@ -220,14 +228,16 @@ function table(rows: string[][]): string[] {
 }
 
 function listing(connectors: ConnectorRecord[]): string[] {
-  const header = ["CONNECTOR", "PROVIDER", "SCOPE", "STATUS", "TOKEN EXPIRES", "UPDATED", "BY"];
+  const header = ["CONNECTOR", "PROVIDER", "SCOPE", "STATUS", "ACCOUNT", "TOKEN EXPIRES", "UPDATED", "BY"];
   const rows = connectors.map((c) => {
     const shown = publicConnector(c);
+    const account = shown.connectedAccount;
     return [
       shown._id,
       shown.provider,
       shown.scope,
       shown.status,
+      account ? (account.email ?? account.id) : "-",
       shown.tokenExpiresAt ?? "-",
       shown.updatedAt,
       shown.lastUpdatedBy,
@@ -268,7 +278,7 @@ async function token(values: Values, io: CliIo): Promise<number> {
     const hint = values.local ? `no secret in ${dataDir} yet: run npm start once` : "or use --local";
     throw new ConfigError(`AUTH_HS256_SECRET is not set (${hint})`);
   }
-  const ttl = values.ttl ?? "30d";
+  const ttl = values.ttl ?? DEV_TOKEN_TTL;
   if (!/^\d+\s*(s|m|h|d|w)$/.test(ttl))
     throw new UsageError(`--ttl must look like 15m, 12h or 30d, got ${ttl}`);
   const claims = { sub: values.user ?? "dev-admin", orgId: org, admin: !values.member, email: values.email };

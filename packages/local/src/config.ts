@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ConnectorDefinition, parseDefinition, providers } from "@connector-oauth/core";
+import { type ConnectorDefinition, parseDefinition, parseJsonText, providers } from "@connector-oauth/core";
 import { SignJWT } from "jose";
 import { loadSettings } from "../../../functions/src/edge/settings.ts";
 
@@ -45,7 +45,8 @@ export const DEFAULT_PORT = 3000;
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL("../../../.data", import.meta.url));
 const SECRET_FILE = "auth-hs256-secret";
 const PID_FILE = "local-mode.pid";
-export const DEV_TOKEN_TTL = "30d";
+// Hours, not weeks (SPEC 7), and inside the handlers' AUTH_MAX_TOKEN_AGE default (24 h by iat).
+export const DEV_TOKEN_TTL = "12h";
 
 function portOf(env: Env, name: string, fallback: number): number {
   const raw = env[name]?.trim();
@@ -82,9 +83,10 @@ export async function readDefinitions(
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // Line and column only: the engine's own message quotes the file, client secrets included.
+    parsed = parseJsonText(text, "the connectors file");
   } catch (error) {
-    throw new ConfigError(`${file}: not valid JSON (${(error as Error).message})`);
+    throw new ConfigError(`${file}: ${(error as Error).message}`);
   }
   if (!Array.isArray(parsed)) throw new ConfigError(`${file}: must hold a JSON array of connectors`);
   try {

@@ -199,6 +199,8 @@ function row(connector) {
   name.append(el("div", connector.name), el("div", connector._id + " · " + connector.scope, "muted mono"));
   const status = el("td");
   status.append(el("span", connector.status.replace("_", " "), "pill " + connector.status));
+  const account = connector.connectedAccount;
+  if (account) status.append(el("div", "as " + (account.email || account.id), "muted mono"));
   const action = el("td");
   const button = el("button", connector.isAuthenticated ? "Reconnect" : "Connect", connector.isAuthenticated ? "secondary" : "");
   button.dataset.connector = connector._id;

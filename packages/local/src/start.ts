@@ -78,6 +78,8 @@ function demoConnector(provider: DemoProvider, clientSecret: string): ConnectorD
     endpoints: {
       ...{ authorizationUrl: provider.authorizationUrl, tokenUrl: provider.tokenUrl },
       ...{ revocationUrl: provider.revocationUrl, issuer: provider.issuer, pkce: true },
+      // oidc-provider sends iss (RFC 9207) and serves OpenID Connect UserInfo at /me.
+      ...{ sendsIss: true, userinfoUrl: `${provider.issuer}/me` },
     },
   };
 }

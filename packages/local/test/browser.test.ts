@@ -74,6 +74,8 @@ describe.skipIf(!hasChromium)("demo page in a browser", () => {
     await page.waitForURL(`${local.publicApiUrl}/demo/connected/${DEMO_CONNECTOR}`);
     await expect.poll(() => page.locator("#banner-title").textContent()).toBe(`Connected ${DEMO_CONNECTOR}`);
     await expect.poll(() => page.locator(".pill.authenticated").count()).toBe(1);
+    // Who consented, as the demo page shows it (read from the provider's UserInfo endpoint).
+    await expect.poll(() => page.getByText("as alice@example.com").count()).toBe(1);
     await page.close();
 
     expect(local.provider.requests.filter((r) => r.grantType === "authorization_code")).toMatchObject([
@@ -89,7 +91,10 @@ describe.skipIf(!hasChromium)("demo page in a browser", () => {
     };
     expect(await runCli(["list", "--org", DEMO_ORG, "--json"], io)).toBe(0);
     expect(JSON.parse(out.join("\n"))).toMatchObject([
-      { _id: DEMO_CONNECTOR, isAuthenticated: true, status: "authenticated" },
+      {
+        ...{ _id: DEMO_CONNECTOR, isAuthenticated: true, status: "authenticated" },
+        connectedAccount: { id: "alice", email: "alice@example.com", emailVerified: true, name: "alice" },
+      },
     ]);
 
     const { services } = local;

@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   authorize,
@@ -33,9 +36,13 @@ beforeAll(async () => {
     issuer: p.issuer,
     revocationUrl: p.revocationUrl,
   };
-  await h.define([demoConnector(p, { connectorId: "c1", orgId: "acme", endpoints })]);
-  const started = await authorize(h, "c1", await h.token({ sub: "alice", orgId: "acme", role: "admin" }));
-  await callCallback(await consent(h, started.body.authorizationUrl as string));
+  await h.define(
+    ["c1", "c2"].map((connectorId) => demoConnector(p, { connectorId, orgId: "acme", endpoints })),
+  );
+  for (const id of ["c1", "c2"]) {
+    const started = await authorize(h, id, await h.token({ sub: "alice", orgId: "acme", role: "admin" }));
+    await callCallback(await consent(h, started.body.authorizationUrl as string));
+  }
 });
 afterAll(() => h?.close());
 
@@ -75,6 +82,28 @@ describe("cli token commands", () => {
     const after = await cli("access-token", "c1", "--org", "acme");
     expect(after.code).toBe(1);
     expect(after.err[0]).toMatch(/connector-oauth access-token: /);
+  });
+
+  it("put of a connected connector: a changed token URL removes its tokens and says so", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "connector-oauth-put-"));
+    const file = join(dir, "c2.json");
+    const p = h.provider;
+    const moved = {
+      authorizationUrl: p.authorizationUrl,
+      tokenUrl: `${p.issuer}/token?moved=1`,
+      issuer: p.issuer,
+    };
+    await writeFile(
+      file,
+      JSON.stringify([demoConnector(p, { connectorId: "c2", orgId: "acme", endpoints: moved })]),
+    );
+    expect((await h.connectors.get("acme", "c2"))?.status).toBe("authenticated");
+    const { code, out } = await cli("put", file);
+    expect(code).toBe(0);
+    expect(out).toEqual([
+      expect.stringMatching(/^saved c2 \(org acme, oauth2\): disconnected, version \d+; tokens removed/),
+    ]);
+    expect((await h.connectors.get("acme", "c2"))?.tokens).toBeUndefined();
   });
 
   it("refuses a missing connector id or org with usage exit code 2", async () => {

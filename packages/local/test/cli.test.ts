@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { dynamoConnectorStore, kmsDataKeys } from "@connector-oauth/aws";
-import { callerVerifier, openSecret } from "@connector-oauth/core";
+import { callerVerifier, openClientSecret } from "@connector-oauth/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli.ts";
 import { DATA_KEY_ALIAS, type LocalServices, startLocalServices } from "../src/services.ts";
@@ -81,14 +81,7 @@ describe("cli", () => {
     const stored = await dynamoConnectorStore(services.dynamo, services.tableName).get("acme", "drive-acme");
     expect(stored).toMatchObject({ lastUpdatedBy: "ops", clientId: drive.clientId });
     const keys = kmsDataKeys(services.kms, services.dataKeyId);
-    const context = { orgId: "acme", connectorId: "drive-acme", purpose: "client-secret" } as const;
-    expect(
-      await openSecret(
-        keys,
-        context,
-        stored?.clientSecret as NonNullable<typeof stored>["clientSecret"] & object,
-      ),
-    ).toBe(CLIENT_SECRET);
+    expect(await openClientSecret(keys, stored as NonNullable<typeof stored>)).toBe(CLIENT_SECRET);
 
     out = [];
     expect(await run("put", await file("update.json", [{ ...drive, scopes: ["openid"] }]))).toBe(0);
@@ -99,7 +92,9 @@ describe("cli", () => {
     await run("put", await file("defs.json", [drive, custom]));
     out = [];
     expect(await run("list", "--org", "acme")).toBe(0);
-    expect(out[0]).toMatch(/^CONNECTOR\s+PROVIDER\s+SCOPE\s+STATUS\s+TOKEN EXPIRES\s+UPDATED\s+BY$/);
+    expect(out[0]).toMatch(
+      /^CONNECTOR\s+PROVIDER\s+SCOPE\s+STATUS\s+ACCOUNT\s+TOKEN EXPIRES\s+UPDATED\s+BY$/,
+    );
     expect(out.slice(1).map((line) => line.split(/\s+/).slice(0, 4))).toEqual([
       ["custom-1", "oauth2", "personal", "not_connected"],
       ["drive-acme", "google-drive", "team", "not_connected"],
@@ -154,6 +149,29 @@ describe("cli", () => {
     expect(err).toHaveLength(1);
     expect(err[0]).toMatch(message);
     expect(err[0]).toContain("bad.json");
+    expect(await tableItems()).toHaveLength(0);
+  });
+
+  it("reports a connectors file with a syntax error by line and column, never a fragment of it", async () => {
+    // A missing comma right after the client secret: JSON.parse's own message quotes this part.
+    const text = `[\n  {\n    "connectorId": "drive-acme",\n    "clientSecret": "${CLIENT_SECRET}"\n    "orgId": "acme"\n  }\n]\n`;
+    expect(await run("put", await file("broken.json", text))).toBe(1);
+    expect(err).toEqual([expect.stringMatching(/broken\.json: .*syntax error at line 5, column 5$/)]);
+    expect(err.join("\n")).not.toContain("GOCSPX");
+    expect(err.join("\n")).not.toContain("orgId");
+    expect(await tableItems()).toHaveLength(0);
+  });
+
+  it.each([
+    "https://169.254.169.254/latest",
+    "https://10.0.0.8/token",
+    "https://[fd00::1]/token",
+    "https://0x7f.1/token",
+    "https://metadata/token",
+  ])("refuses a custom token endpoint on an internal address (%s) and writes nothing", async (tokenUrl) => {
+    const bad = [{ ...custom, endpoints: { ...custom.endpoints, tokenUrl } }];
+    expect(await run("put", await file("internal.json", bad))).toBe(1);
+    expect(err.join("\n")).toMatch(/must name a public host, not an IP address/);
     expect(await tableItems()).toHaveLength(0);
   });
 

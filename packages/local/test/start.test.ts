@@ -258,6 +258,19 @@ describe("npm start", () => {
       ]);
     });
 
+    it("reports a connectors file with a syntax error by line and column, never a fragment of it", async () => {
+      const file = join(dataDir, "broken-connectors.json");
+      await writeFile(
+        file,
+        '[{"connectorId": "x", "clientSecret": "s3cr3t-fragment-value" "orgId": "acme"}]',
+      );
+      const { code, lines } = await failsWith({ CONNECTORS_FILE: file });
+      expect(code).toBe(1);
+      expect(lines).toEqual([
+        `connector-oauth local mode: configuration error: ${file}: the connectors file is not valid JSON: syntax error at line 1, column 63`,
+      ]);
+    });
+
     it("names the port that is already in use", async () => {
       const blocker = createServer();
       await new Promise<void>((done) => blocker.listen(Number(env.DYNAMODB_PORT), "127.0.0.1", done));

@@ -5,10 +5,10 @@
  */
 import type { CatalogOptions } from "../catalog.ts";
 import { type ConnectorRecord, isValidId } from "../connectors.ts";
-import { openSecret } from "../envelope.ts";
 import { describeError, fail, type Log } from "../errors.ts";
 import type { ClientCredentials } from "../oauth.ts";
 import type { ConnectorStore, DataKeys, LeaseStore } from "../ports.ts";
+import { openClientSecret } from "../tokens.ts";
 import type { RetryPolicy } from "./provider-calls.ts";
 
 export interface RefreshTiming extends RetryPolicy {
@@ -69,9 +69,7 @@ export function assertConnected(record: ConnectorRecord): void {
 
 /** The connector's current client (its secret opened under the client-secret context). */
 export async function clientOf(ctx: LifecycleContext, record: ConnectorRecord): Promise<ClientCredentials> {
-  const context = { orgId: record.orgId, connectorId: record.connectorId, purpose: "client-secret" as const };
-  const clientSecret = record.clientSecret && (await openSecret(ctx.dataKeys, context, record.clientSecret));
-  return { clientId: record.clientId, clientSecret };
+  return { clientId: record.clientId, clientSecret: await openClientSecret(ctx.dataKeys, record) };
 }
 
 /**

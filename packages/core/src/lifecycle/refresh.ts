@@ -11,7 +11,7 @@
 import type * as oauth from "oauth4webapi";
 import { resolveProvider } from "../catalog.ts";
 import type { ConnectorRecord, NewTokenSet, StoredTokens } from "../connectors.ts";
-import { openField } from "../envelope.ts";
+import { openField, type Sealed } from "../envelope.ts";
 import { describeError, fail, isServiceError } from "../errors.ts";
 import { sealTokenSet, tokensContext } from "../tokens.ts";
 import {
@@ -71,8 +71,16 @@ async function refreshHeld(
   const tokens = current.tokens as StoredTokens;
   if (!tokens.refresh) return withoutRefreshToken(ctx, current, request.force);
   const provider = resolveProvider(current, ctx.catalog);
-  const client = await clientOf(ctx, current);
-  const refreshToken = await openField(ctx.dataKeys, tokensContext(current), "refresh", tokens.refresh);
+  // Both secrets are opened before any request: under a changed configuration they do not open.
+  const { client, refreshToken } = await openBound(ctx, current, async () => ({
+    client: await clientOf(ctx, current),
+    refreshToken: await openField(
+      ctx.dataKeys,
+      await tokensContext(current),
+      "refresh",
+      tokens.refresh as Sealed,
+    ),
+  }));
   const options = { allowLoopbackHttp: ctx.catalog.allowLoopbackHttp };
   const outcome = await callWithRetries(
     (fetchImpl) => refreshGrant(provider, client, refreshToken, { ...options, fetch: fetchImpl }),
@@ -132,6 +140,32 @@ async function refreshFailed(
   throw fail("token_refresh_failed", message, outcome.error);
 }
 
+/**
+ * Opens a connector's sealed secrets, failing closed: a secret that does not open under the
+ * connector's current configuration (config-binding.ts: someone changed where it would be sent, or
+ * moved a ciphertext) or that predates the binding marks the connector needs_reauth, with a log line;
+ * nothing is sent anywhere. A KMS outage (dependency_unavailable) passes through unchanged.
+ */
+export async function openBound<T>(ctx: LifecycleContext, record: ConnectorRecord, open: () => Promise<T>) {
+  try {
+    return await open();
+  } catch (error) {
+    if (!isServiceError(error, "internal_error") && !isServiceError(error, "needs_reauth")) throw error;
+    ctx.log.error(
+      "stored secrets do not match the connector's configuration; connector needs reauthorization",
+      {
+        ...logKey(record),
+        ...describeError(error),
+      },
+    );
+    await markNeedsReauth(ctx, record);
+    throw fail(
+      "needs_reauth",
+      "The connector's configuration changed since it was connected; connect it again",
+    );
+  }
+}
+
 /** Marks needs_reauth unless the record changed since it was read (then its new state stands). */
 async function markNeedsReauth(ctx: LifecycleContext, current: ConnectorRecord): Promise<void> {
   const marked = await ctx.connectors.markNeedsReauth({
@@ -157,6 +191,7 @@ async function storeRefreshed(
     ...sealed,
     idToken: sealed.idToken ?? stored.idToken,
     metadata: { ...stored.metadata, ...sealed.metadata },
+    connectedAccount: stored.connectedAccount,
   };
   const save = (expectedVersion: number) =>
     ctx.connectors.saveTokens({

@@ -10,7 +10,12 @@ import { type CatalogOptions, type ProviderEntry, resolveProvider } from "../../
 import type { ConnectorConfig } from "../../src/connectors.ts";
 import { exchangeCode, validateCallback } from "../../src/oauth.ts";
 import { providers } from "../../src/providers.ts";
-import { METADATA_FIELD, normalizeTokenBody, tokenEndpointFetch } from "../../src/token-adapter.ts";
+import {
+  IDENTITY_FIELD,
+  METADATA_FIELD,
+  normalizeTokenBody,
+  tokenEndpointFetch,
+} from "../../src/token-adapter.ts";
 
 function entry(key: string): ProviderEntry {
   const found = providers[key];
@@ -49,6 +54,8 @@ describe("normalizeTokenBody", () => {
       refresh_token: "xoxe-1-refresh",
       expires_in: 43200,
       [METADATA_FIELD]: { teamId: "T9TK3CUKW", teamName: "Acme", userId: "U1234", appId: "A0KRD7HC3" },
+      // Slack's identity is read from the token response (catalog identity: authed_user.id).
+      [IDENTITY_FIELD]: { authed_user: { id: "U1234" } },
     });
   });
 
