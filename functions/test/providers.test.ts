@@ -504,6 +504,8 @@ describe("issuer on the callback", () => {
     expect(requests.map((r) => r.refused)).toEqual([undefined]);
     expect(response.headers.get("location")).toMatch(/\/settings\/connector\//);
     expect((await stored(connectorId)).status).toBe("authenticated");
+    // Its identity endpoint was asked on the stand-in, not on api.github.com.
+    expect(standIn.seen.some((r) => r.path === "/github/identity")).toBe(true);
   });
 
   it("refuses an iss from another issuer before any token request", async () => {
