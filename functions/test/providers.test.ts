@@ -8,409 +8,30 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type ConnectorRecord, openTokenSet, type ProviderOverrides, providers } from "@connector-oauth/core";
+import { dynamoLeaseStore } from "@connector-oauth/aws";
+import {
+  type ConnectorRecord,
+  createTokenAccess,
+  openTokenSet,
+  type ProviderOverrides,
+  providers,
+} from "@connector-oauth/core";
 import { generateKeyPair, SignJWT } from "jose";
 import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APP_ORIGIN, authorize, callCallback, type Harness, startHarness } from "./support/harness.ts";
 
-type Json = Record<string, unknown>;
-
-interface Answer {
-  status: number;
-  contentType: string;
-  body: string;
-}
-
-interface Spec {
-  /** How the provider expects the client to authenticate and the body to be sent. */
-  auth: "basic" | "post";
-  format: "form" | "json";
-  pkce: boolean;
-  /** Connector parameters, and the template segment the override carries. */
-  params?: Record<string, string>;
-  /** The callback carries `iss` (the overridden issuer). */
-  sendsIss?: boolean;
-  /** Extra header checks: name -> exact value. */
-  headers?: Record<string, string>;
-  success(ctx: Issued): Answer;
-  error: Answer;
-  expected: {
-    metadata: Record<string, string>;
-    scopes: string[];
-    expiresIn?: number;
-    refresh: boolean;
-    idToken?: boolean;
-  };
-}
-
-interface Issued {
-  key: string;
-  clientId: string;
-  issuer: string;
-  access: string;
-  refresh: string;
-  idToken: string;
-  tenantIdToken: string;
-  accept: string;
-}
-
-const json = (body: Json, status = 200): Answer => ({
-  status,
-  contentType: "application/json; charset=utf-8",
-  body: JSON.stringify(body),
-});
-const form = (body: Record<string, string>, status = 200): Answer => ({
-  status,
-  contentType: "application/x-www-form-urlencoded; charset=utf-8",
-  body: new URLSearchParams(body).toString(),
-});
-const oauthError = (status: number, error: string, description: string) =>
-  json({ error, error_description: description }, status);
-
-const google: Spec = {
-  ...{ auth: "post", format: "form", pkce: true, sendsIss: true },
-  success: (t) =>
-    json({
-      access_token: t.access,
-      expires_in: 3599,
-      refresh_token: t.refresh,
-      scope:
-        "openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/drive.readonly",
-      token_type: "Bearer",
-      id_token: t.idToken,
-    }),
-  error: oauthError(400, "invalid_grant", "Bad Request"),
-  expected: {
-    metadata: {},
-    scopes: [
-      "openid",
-      "https://www.googleapis.com/auth/userinfo.email",
-      "https://www.googleapis.com/auth/drive.readonly",
-    ],
-    expiresIn: 3599,
-    refresh: true,
-    idToken: true,
-  },
-};
-
-const TENANT = "8eaef023-2b34-4da1-9baa-8bc8c9d6a490";
-const microsoft: Spec = {
-  ...{ auth: "post", format: "form", pkce: true, params: { tenant: TENANT } },
-  // As if the operator added openid: the id_token's issuer names the user's tenant.
-  success: (t) =>
-    json({
-      token_type: "Bearer",
-      scope: "https://graph.microsoft.com/User.Read https://graph.microsoft.com/Files.Read.All",
-      expires_in: 3599,
-      ext_expires_in: 3599,
-      access_token: t.access,
-      refresh_token: t.refresh,
-      id_token: t.tenantIdToken,
-    }),
-  error: json(
-    {
-      error: "invalid_grant",
-      error_description: "AADSTS54005: OAuth2 Authorization code was already redeemed.",
-      error_codes: [54005],
-      trace_id: "0d3b6a4c",
-      correlation_id: "6f2c",
-    },
-    400,
-  ),
-  expected: {
-    metadata: {},
-    scopes: ["https://graph.microsoft.com/User.Read", "https://graph.microsoft.com/Files.Read.All"],
-    expiresIn: 3599,
-    refresh: true,
-    idToken: false,
-  },
-};
-
-const atlassian: Spec = {
-  ...{ auth: "post", format: "form", pkce: true },
-  success: (t) =>
-    json({
-      access_token: t.access,
-      expires_in: 3600,
-      token_type: "Bearer",
-      refresh_token: t.refresh,
-      scope: "offline_access read:me read:jira-work",
-    }),
-  error: oauthError(403, "invalid_grant", "Invalid authorization code"),
-  expected: {
-    metadata: {},
-    scopes: ["offline_access", "read:me", "read:jira-work"],
-    expiresIn: 3600,
-    refresh: true,
-  },
-};
-
-const gitlabAnswer = (t: Issued) =>
-  json({
-    access_token: t.access,
-    token_type: "Bearer",
-    expires_in: 7200,
-    refresh_token: t.refresh,
-    scope: "read_api read_user read_repository",
-    created_at: 1_607_635_748,
-  });
-const gitlabError = oauthError(400, "invalid_grant", "The provided authorization grant is invalid.");
-const gitlabExpected = {
-  metadata: {},
-  scopes: ["read_api", "read_user", "read_repository"],
-  expiresIn: 7200,
-  refresh: true,
-};
-
-const salesforce: Spec = {
-  ...{ auth: "post", format: "form", pkce: true },
-  // No expires_in: Salesforce does not say.
-  success: (t) =>
-    json({
-      access_token: t.access,
-      refresh_token: t.refresh,
-      signature: "CMJ4l+CCaPQiKjoOEwEig9H4wqhpuLSk4J2urAe+fVg=",
-      scope: "refresh_token api",
-      instance_url: "https://acme.my.salesforce.com",
-      id: "https://login.salesforce.com/id/00Dx0000000BV7z/005x00000012Q9P",
-      token_type: "Bearer",
-      issued_at: "1278448101416",
-    }),
-  error: oauthError(400, "invalid_grant", "authentication failure"),
-  expected: {
-    metadata: {
-      instanceUrl: "https://acme.my.salesforce.com",
-      identityUrl: "https://login.salesforce.com/id/00Dx0000000BV7z/005x00000012Q9P",
-    },
-    scopes: ["refresh_token", "api"],
-    refresh: true,
-  },
-};
-
-const specs: Record<string, Spec> = {
-  ...Object.fromEntries(
-    Object.entries(providers)
-      .filter(([, entry]) => entry.family === "google")
-      .map(([key]) => [key, google]),
-  ),
-  ...Object.fromEntries(["outlook", "onedrive", "sharepoint", "teams"].map((key) => [key, microsoft])),
-  confluence: atlassian,
-  jira: atlassian,
-  slack: {
-    ...{ auth: "post", format: "form", pkce: false },
-    success: (t) =>
-      json({
-        ok: true,
-        app_id: "A0KRD7HC3",
-        authed_user: {
-          id: "U1234",
-          scope: "channels:history,channels:read",
-          access_token: t.access,
-          token_type: "user",
-          refresh_token: t.refresh,
-          expires_in: 43200,
-        },
-        team: { id: "T9TK3CUKW", name: "Acme" },
-        enterprise: null,
-        is_enterprise_install: false,
-      }),
-    // Slack reports every failure as HTTP 200.
-    error: json({ ok: false, error: "invalid_code" }),
-    expected: {
-      metadata: { teamId: "T9TK3CUKW", teamName: "Acme", userId: "U1234", appId: "A0KRD7HC3" },
-      scopes: ["channels:history", "channels:read"],
-      expiresIn: 43200,
-      refresh: true,
-    },
-  },
-  notion: {
-    ...{ auth: "basic", format: "json", pkce: false, headers: { "notion-version": "2022-06-28" } },
-    success: (t) =>
-      json({
-        access_token: t.access,
-        token_type: "bearer",
-        refresh_token: t.refresh,
-        bot_id: "b3414d65-9f1a-4b0e-8f2b-1a2b3c4d5e6f",
-        workspace_name: "Acme",
-        workspace_icon: null,
-        workspace_id: "ws-5f1c",
-        owner: { type: "user", user: { object: "user", id: "u-7d2a" } },
-        duplicated_template_id: null,
-        request_id: "req-1",
-      }),
-    error: json({ error: "invalid_grant", error_description: "Invalid code.", request_id: "req-2" }, 400),
-    expected: {
-      metadata: {
-        workspaceId: "ws-5f1c",
-        workspaceName: "Acme",
-        botId: "b3414d65-9f1a-4b0e-8f2b-1a2b3c4d5e6f",
-        ownerUserId: "u-7d2a",
-      },
-      scopes: [],
-      refresh: true,
-    },
-  },
-  dropbox: {
-    ...{ auth: "post", format: "form", pkce: true },
-    success: (t) =>
-      json({
-        access_token: t.access,
-        expires_in: 14400,
-        token_type: "bearer",
-        scope: "account_info.read files.content.read files.metadata.read sharing.read",
-        refresh_token: t.refresh,
-        account_id: "dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc",
-        uid: "12345",
-      }),
-    error: oauthError(400, "invalid_grant", "code doesn't exist or has expired"),
-    expected: {
-      metadata: { accountId: "dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc", uid: "12345" },
-      scopes: ["account_info.read", "files.content.read", "files.metadata.read", "sharing.read"],
-      expiresIn: 14400,
-      refresh: true,
-    },
-  },
-  box: {
-    ...{ auth: "post", format: "form", pkce: true },
-    success: (t) =>
-      json({
-        access_token: t.access,
-        expires_in: 3600,
-        restricted_to: [],
-        refresh_token: t.refresh,
-        token_type: "bearer",
-      }),
-    error: oauthError(400, "invalid_grant", "Auth code doesn't exist or is invalid for the client"),
-    expected: { metadata: {}, scopes: ["root_readonly"], expiresIn: 3600, refresh: true },
-  },
-  github: {
-    ...{ auth: "post", format: "form", pkce: true },
-    // GitHub answers JSON only when asked to; errors come as HTTP 200 either way.
-    success: (t) => {
-      const body = { access_token: t.access, token_type: "bearer", scope: "repo,read:org" };
-      return t.accept.includes("application/json") ? json(body) : form(body);
-    },
-    error: json({
-      error: "bad_verification_code",
-      error_description: "The code passed is incorrect or expired.",
-      error_uri:
-        "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-verification-code",
-    }),
-    expected: { metadata: {}, scopes: ["repo", "read:org"], refresh: false },
-  },
-  gitlab: {
-    auth: "post",
-    format: "form",
-    pkce: true,
-    success: gitlabAnswer,
-    error: gitlabError,
-    expected: gitlabExpected,
-  },
-  "gitlab-self-managed": {
-    ...{ auth: "post", format: "form", pkce: true, params: { host: "gitlab.acme.io" } },
-    ...{ success: gitlabAnswer, error: gitlabError, expected: gitlabExpected },
-  },
-  linear: {
-    ...{ auth: "post", format: "form", pkce: true },
-    // Apps created before December 2023 get the granted scopes as a list.
-    success: (t) =>
-      json({
-        access_token: t.access,
-        token_type: "Bearer",
-        expires_in: 86399,
-        scope: ["read", "write"],
-        refresh_token: t.refresh,
-      }),
-    error: oauthError(400, "invalid_grant", "Invalid authorization code"),
-    expected: { metadata: {}, scopes: ["read", "write"], expiresIn: 86399, refresh: true },
-  },
-  salesforce,
-  "salesforce-sandbox": salesforce,
-  zoom: {
-    ...{ auth: "basic", format: "form", pkce: true },
-    success: (t) =>
-      json({
-        access_token: t.access,
-        token_type: "bearer",
-        refresh_token: t.refresh,
-        expires_in: 3599,
-        scope: "user:read:user meeting:read:list_meetings",
-        api_url: "https://api.zoom.us",
-      }),
-    error: json({ reason: "Invalid authorization code", error: "invalid_request" }, 400),
-    expected: {
-      metadata: { apiUrl: "https://api.zoom.us" },
-      scopes: ["user:read:user", "meeting:read:list_meetings"],
-      expiresIn: 3599,
-      refresh: true,
-    },
-  },
-  servicenow: {
-    ...{ auth: "post", format: "form", pkce: true, params: { instance: "acme" } },
-    success: (t) =>
-      json({
-        access_token: t.access,
-        refresh_token: t.refresh,
-        scope: "useraccount",
-        token_type: "Bearer",
-        expires_in: 1799,
-      }),
-    error: json({ error_description: "access_denied", error: "server_error" }, 401),
-    expected: { metadata: {}, scopes: ["useraccount"], expiresIn: 1799, refresh: true },
-  },
-  snowflake: {
-    ...{ auth: "basic", format: "form", pkce: true, params: { account: "xy12345.us-east-2.aws" } },
-    success: (t) =>
-      json({
-        access_token: t.access,
-        refresh_token: t.refresh,
-        token_type: "Bearer",
-        username: "ALICE",
-        scope: "refresh_token session:role:ANALYST",
-        refresh_token_expires_in: 7_776_000,
-        expires_in: 600,
-        idpInitiated: false,
-      }),
-    error: json(
-      {
-        data: null,
-        message: "Invalid consent request.",
-        code: "390302",
-        success: false,
-        error: "invalid_grant",
-      },
-      400,
-    ),
-    expected: {
-      metadata: { username: "ALICE" },
-      scopes: ["refresh_token", "session:role:ANALYST"],
-      expiresIn: 600,
-      refresh: true,
-    },
-  },
-  zendesk: {
-    ...{ auth: "post", format: "form", pkce: true, params: { subdomain: "acme" } },
-    success: (t) =>
-      json({
-        access_token: t.access,
-        token_type: "bearer",
-        scope: "read",
-        refresh_token: t.refresh,
-        expires_in: 172800,
-        refresh_token_expires_in: 604800,
-      }),
-    error: oauthError(400, "invalid_grant", "The provided authorization grant is invalid"),
-    expected: { metadata: {}, scopes: ["read"], expiresIn: 172800, refresh: true },
-  },
-  oauth2: {
-    ...{ auth: "post", format: "form", pkce: true, sendsIss: true },
-    success: (t) =>
-      json({ access_token: t.access, token_type: "Bearer", expires_in: 3600, refresh_token: t.refresh }),
-    error: oauthError(400, "invalid_grant", "grant request is invalid"),
-    expected: { metadata: {}, scopes: ["read"], expiresIn: 3600, refresh: true },
-  },
-};
+import {
+  type Answer,
+  CUSTOM_ISSUER,
+  form,
+  type Issued,
+  json,
+  oauthError,
+  type Spec,
+  specs,
+  TENANT,
+} from "./support/provider-models.ts";
 
 /** The template segment a key's overridden URLs carry, e.g. {instance}. */
 function templateSegment(key: string): string {
@@ -431,9 +52,11 @@ interface Expectation {
 }
 
 interface Seen {
+  /** The code, or the token a refresh or revocation carried. */
   code: string;
   path: string;
   refused?: string;
+  kind?: "refresh" | "revocation";
 }
 
 function readRequest(request: IncomingMessage): Promise<string> {
@@ -458,18 +81,8 @@ function parseBody(contentType: string, text: string): Record<string, string> | 
   }
 }
 
-/** Why the provider would refuse this request, or undefined when it would accept it. */
-async function refusal(
-  e: Expectation,
-  request: IncomingMessage,
-  body: Record<string, string> | undefined,
-  callbackUrl: string,
-): Promise<string | undefined> {
-  const type = request.headers["content-type"] ?? "";
-  const wanted = e.spec.format === "json" ? "application/json" : "application/x-www-form-urlencoded";
-  if (request.method !== "POST" || !type.startsWith(wanted) || !body) return `not a ${e.spec.format} POST`;
-  if (body.grant_type !== "authorization_code" || body.redirect_uri !== callbackUrl)
-    return "wrong grant or redirect_uri";
+/** Why the provider would refuse this client's authentication, or undefined. */
+function clientRefusal(e: Expectation, request: IncomingMessage, body: Record<string, string>) {
   const basic = `Basic ${Buffer.from(`${e.clientId}:${e.secret}`).toString("base64")}`;
   if (e.spec.auth === "basic" && (request.headers.authorization !== basic || "client_secret" in body)) {
     return "client not authenticated with plain HTTP Basic";
@@ -483,17 +96,98 @@ async function refusal(
   for (const [name, value] of Object.entries(e.spec.headers ?? {})) {
     if (request.headers[name] !== value) return `header ${name} missing`;
   }
+  return undefined;
+}
+
+function formatRefusal(e: Expectation, request: IncomingMessage, body: Record<string, string> | undefined) {
+  const type = request.headers["content-type"] ?? "";
+  const wanted = e.spec.format === "json" ? "application/json" : "application/x-www-form-urlencoded";
+  return request.method !== "POST" || !type.startsWith(wanted) || !body
+    ? `not a ${e.spec.format} POST`
+    : undefined;
+}
+
+/** Why the provider would refuse this code exchange, or undefined when it would accept it. */
+async function refusal(
+  e: Expectation,
+  request: IncomingMessage,
+  body: Record<string, string> | undefined,
+  callbackUrl: string,
+): Promise<string | undefined> {
+  const format = formatRefusal(e, request, body);
+  if (format || !body) return format;
+  if (body.grant_type !== "authorization_code" || body.redirect_uri !== callbackUrl)
+    return "wrong grant or redirect_uri";
+  const client = clientRefusal(e, request, body) ?? requiredFields(body, e.spec.requires?.exchange);
+  if (client) return client;
   if (!e.spec.pkce) return "code_verifier" in body ? "unexpected code_verifier" : undefined;
   const verifier = body.code_verifier ?? "";
   const challenge = verifier && (await oauth.calculatePKCECodeChallenge(verifier));
   return challenge === e.challenge ? undefined : "code_verifier does not match the challenge";
 }
 
+/** Fixed fields a provider requires in the body (Basecamp's `type`). */
+function requiredFields(body: Record<string, string>, required: Record<string, string> = {}) {
+  const missing = Object.entries(required).filter(([name, value]) => body[name] !== value);
+  return missing.length
+    ? `body needs ${missing.map(([name, value]) => `${name}=${value}`).join(", ")}`
+    : undefined;
+}
+
 /** Notion validates its JSON body: nothing beyond the documented fields. */
-function strictJson(e: Expectation, body: Record<string, string> | undefined): string | undefined {
+function strictJson(e: Expectation, body: Record<string, string> | undefined, allowed: string[]) {
   if (e.spec.format !== "json" || !body) return undefined;
-  const extra = Object.keys(body).filter((name) => !["grant_type", "code", "redirect_uri"].includes(name));
+  const extra = Object.keys(body).filter((name) => !allowed.includes(name));
   return extra.length ? `body.${extra.join(", body.")} should not be present` : undefined;
+}
+
+/** One grant at the stand-in: its tokens, whether it was revoked, when its access token expires. */
+interface Grant {
+  e: Expectation;
+  access: string;
+  refresh: string;
+  revoked: boolean;
+  accessExpiresAt: number;
+}
+
+/** The stand-in's clock, shifted like the service's in tests that let tokens expire. */
+let clockShiftMs = 0;
+const standInNow = () => Date.now() + clockShiftMs;
+
+/** The token a revocation request carries in the provider's own form, or why it is refused. */
+function revocationToken(
+  e: Expectation,
+  request: IncomingMessage,
+  text: string,
+  body: Record<string, string> | undefined,
+  url: URL,
+): { token?: string; refused?: string } {
+  const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
+  switch (e.spec.revocation?.takes) {
+    case "bearer":
+      if (request.method !== "POST" || !bearer) return { refused: "no Bearer access token" };
+      return text ? { refused: "unexpected body" } : { token: bearer };
+    case "field": {
+      if (request.method !== "POST") return { refused: "not a POST" };
+      if (bearer && !text) return { token: bearer };
+      const fields = Object.keys(body ?? {});
+      const named = fields.length === 1 && ["access_token", "refresh_token"].includes(fields[0] ?? "");
+      return named && body
+        ? { token: body[fields[0] as string] }
+        : { refused: "expected access_token= or refresh_token=" };
+    }
+    case "query": {
+      const token = url.searchParams.get("token");
+      return token ? { token } : { refused: "no ?token=" };
+    }
+    case "rfc7009": {
+      const format = formatRefusal(e, request, body);
+      if (format || !body) return { refused: format };
+      return { refused: clientRefusal(e, request, body), token: body.token };
+    }
+    default:
+      return { refused: "no revocation endpoint" };
+  }
 }
 
 function startStandIn(
@@ -501,24 +195,85 @@ function startStandIn(
   tokens: (e: Expectation, accept: string) => Promise<Issued>,
 ) {
   const expectations = new Map<string, Expectation>();
+  const grants = new Map<string, Grant>();
   const seen: Seen[] = [];
-  const server: Server = createServer(async (request, response) => {
-    const text = await readRequest(request);
-    const body = parseBody(request.headers["content-type"] ?? "", text);
+  /** New tokens for a new grant, or for `existing` on refresh (the old ones stop working). */
+  const grant = async (e: Expectation, accept: string, existing?: Grant) => {
+    const issued = await tokens(e, accept);
+    const expiresIn = e.spec.expected.expiresIn;
+    const accessExpiresAt =
+      expiresIn === undefined ? Number.POSITIVE_INFINITY : standInNow() + expiresIn * 1000;
+    const refresh = existing && e.spec.keepsRefreshToken ? existing.refresh : issued.refresh;
+    const g: Grant = Object.assign(existing ?? { e, revoked: false }, {
+      ...{ access: issued.access, refresh, accessExpiresAt },
+    });
+    grants.set(issued.access, g);
+    grants.set(refresh, g);
+    return issued;
+  };
+  const exchange = async (request: IncomingMessage, body: Record<string, string> | undefined) => {
     const code = body?.code ?? "";
     const e = expectations.get(code);
     const why = e
-      ? ((await refusal(e, request, body, callbackUrl())) ?? strictJson(e, body))
+      ? ((await refusal(e, request, body, callbackUrl())) ??
+        strictJson(e, body, ["grant_type", "code", "redirect_uri"]))
       : "unknown code";
     seen.push({ code, path: request.url ?? "", refused: why });
-    const answer =
-      !e || why
-        ? oauthError(400, "invalid_request", why ?? "refused")
-        : (e.respond ?? e.spec.success)(await tokens(e, request.headers.accept ?? ""));
-    response.writeHead(answer.status, { "content-type": answer.contentType });
-    response.end(answer.body);
+    return !e || why
+      ? oauthError(400, "invalid_request", why ?? "refused")
+      : (e.respond ?? e.spec.success)(await grant(e, request.headers.accept ?? ""));
+  };
+  const refresh = async (request: IncomingMessage, body: Record<string, string>) => {
+    const g = grants.get(body.refresh_token ?? "");
+    const why = !g
+      ? "unknown refresh token"
+      : (formatRefusal(g.e, request, body) ??
+        clientRefusal(g.e, request, body) ??
+        strictJson(g.e, body, ["grant_type", "refresh_token"]) ??
+        requiredFields(body, g.e.spec.requires?.refresh) ??
+        (g.e.spec.refreshPath && !request.url?.startsWith(g.e.spec.refreshPath)
+          ? "not the refresh endpoint"
+          : undefined) ??
+        (g.revoked || g.refresh !== body.refresh_token ? "refresh token revoked or replaced" : undefined));
+    seen.push({ code: body.refresh_token ?? "", path: request.url ?? "", refused: why, kind: "refresh" });
+    if (!g || why) return g?.revoked ? g.e.spec.error : oauthError(400, "invalid_request", why ?? "refused");
+    const issued = await grant(g.e, request.headers.accept ?? "", g);
+    return (g.e.spec.refresh ?? g.e.spec.success)(issued);
+  };
+  const revoke = (
+    request: IncomingMessage,
+    text: string,
+    body: Record<string, string> | undefined,
+    url: URL,
+  ) => {
+    const key = url.pathname.split("/")[1] ?? "";
+    const e = specs[key] && { key, spec: specs[key] as Spec, ...credentials(key), challenge: null };
+    const { token, refused } = e
+      ? revocationToken(e, request, text, body, url)
+      : { refused: "unknown provider" };
+    const g = grants.get(token ?? "");
+    const current = g && (token === g.access || token === g.refresh);
+    const live = g && current && !g.revoked && (token !== g.access || g.accessExpiresAt > standInNow());
+    const why = refused ?? (live ? undefined : "token unknown, expired or revoked");
+    seen.push({ code: token ?? "", path: url.pathname, refused: why, kind: "revocation" });
+    if (why || !g) return e?.spec.revocation?.refused ?? oauthError(400, "invalid_request", why ?? "refused");
+    g.revoked = true;
+    return e?.spec.revocation?.revoked ?? { status: 200, contentType: "text/plain", body: "" };
+  };
+  const server: Server = createServer(async (request, response) => {
+    const text = await readRequest(request);
+    const url = new URL(request.url ?? "/", "http://stand-in");
+    const body = parseBody(request.headers["content-type"] ?? "", text);
+    const answer = url.pathname.endsWith("/revoke")
+      ? revoke(request, text, body, url)
+      : body?.grant_type === "refresh_token"
+        ? await refresh(request, body)
+        : await exchange(request, body);
+    const sent = answer ?? oauthError(400, "invalid_grant", "refused");
+    response.writeHead(sent.status, { "content-type": sent.contentType });
+    response.end(sent.body);
   });
-  return { server, expectations, seen };
+  return { server, expectations, grants, seen };
 }
 
 // ---- The tests ----
@@ -545,7 +300,8 @@ async function issue(e: Expectation, accept: string): Promise<Issued> {
     ...{ key: e.key, clientId: e.clientId, issuer: `${base}/${e.key}`, accept },
     access: `${e.key}-access-${n}`,
     refresh: `${e.key}-refresh-${n}`,
-    idToken: await idToken(`${base}/${e.key}`),
+    // Signed with the issuer the real provider uses (Google: its issuer identifier).
+    idToken: await idToken(e.spec.iss ?? `${base}/${e.key}`),
     tenantIdToken: await idToken(`https://login.microsoftonline.com/${TENANT}/v2.0`),
   };
 }
@@ -553,9 +309,16 @@ async function issue(e: Expectation, accept: string): Promise<Issued> {
 function overrides(): ProviderOverrides {
   const entries = Object.keys(providers).map((key) => {
     const root = `${base}/${key}${templateSegment(key)}`;
-    // An issuer only where the catalog has one: the others must keep working without.
-    const issuer = providers[key]?.issuer === undefined ? {} : { issuer: `${base}/${key}` };
-    return [key, { authorizationUrl: `${root}/authorize`, tokenUrl: `${root}/token`, ...issuer }];
+    // Endpoints only: the issuer stays the catalog's, so the iss a stand-in sends (the real
+    // provider's) must match the catalog's issuer for the connect to succeed.
+    const revocation = providers[key]?.revocationUrl ? { revocationUrl: `${root}/revoke` } : {};
+    const refresh = providers[key]?.refreshUrl ? { refreshUrl: `${root}/refresh` } : {};
+    // Identity endpoints stay on the stand-in too (no request leaves 127.0.0.1); it does not model
+    // them, so the account is left unrecorded (best effort, identity.ts).
+    const identity =
+      providers[key]?.identity?.source === "endpoint" ? { identityUrl: `${root}/identity` } : {};
+    const urls = { authorizationUrl: `${root}/authorize`, tokenUrl: `${root}/token` };
+    return [key, { ...urls, ...revocation, ...refresh, ...identity }];
   });
   return Object.fromEntries(entries);
 }
@@ -599,7 +362,7 @@ async function defineConnector(key: string): Promise<string> {
             endpoints: {
               authorizationUrl: `${base}/oauth2/authorize`,
               tokenUrl: `${base}/oauth2/token`,
-              issuer: `${base}/oauth2`,
+              issuer: CUSTOM_ISSUER,
             },
           }
         : {}),
@@ -626,7 +389,7 @@ async function connect(key: string, respond?: Expectation["respond"], callback: 
   const url = new URL(h.callbackUrl);
   url.searchParams.set("code", code);
   url.searchParams.set("state", started.body.state as string);
-  if (spec.sendsIss) url.searchParams.set("iss", `${base}/${key}`);
+  if (spec.iss) url.searchParams.set("iss", spec.iss);
   for (const [name, value] of Object.entries(callback)) url.searchParams.set(name, value);
   const response = await callCallback(url.href);
   return { connectorId, response, requests: standIn.seen.filter((r) => r.code === code) };
@@ -735,6 +498,16 @@ describe("provider answers outside the token response format", () => {
 });
 
 describe("issuer on the callback", () => {
+  it("connects GitHub, whose callbacks carry iss=https://github.com/login/oauth (since 2026-04-09)", async () => {
+    expect(specs.github?.iss).toBe("https://github.com/login/oauth");
+    const { connectorId, response, requests } = await connect("github");
+    expect(requests.map((r) => r.refused)).toEqual([undefined]);
+    expect(response.headers.get("location")).toMatch(/\/settings\/connector\//);
+    expect((await stored(connectorId)).status).toBe("authenticated");
+    // Its identity endpoint was asked on the stand-in, not on api.github.com.
+    expect(standIn.seen.some((r) => r.path === "/github/identity")).toBe(true);
+  });
+
   it("refuses an iss from another issuer before any token request", async () => {
     const { connectorId, response, requests } = await connect("gmail", undefined, {
       iss: "https://evil.example.com",
@@ -751,5 +524,89 @@ describe("issuer on the callback", () => {
     expect(response.headers.get("location")).toBe(failedTo(connectorId, "iss_mismatch"));
     expect(requests).toEqual([]);
     await expectNothingStored(connectorId);
+  });
+});
+
+// ---- After the connect: refresh and revocation, each in the provider's own contract ----
+
+/** Token access over the harness, with the stand-in's endpoints and the clock shifted by clockShiftMs. */
+function access() {
+  return createTokenAccess({
+    connectors: h.connectors,
+    leases: dynamoLeaseStore(h.services.dynamo, h.services.tableName),
+    dataKeys: h.dataKeys,
+    catalog: { catalog: providers, overrides: overrides(), allowLoopbackHttp: true },
+    now: standInNow,
+    sleep: async () => {},
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+  });
+}
+
+const refreshing = Object.keys(specs).filter((key) => key !== "oauth2" && specs[key]?.expected.refresh);
+const revoking = Object.keys(specs).filter((key) => specs[key]?.revocation);
+
+describe("refresh and revocation against each provider's stand-in", () => {
+  it("models a revocation contract exactly where the catalog names a revocation endpoint", () => {
+    const withEndpoint = Object.keys(providers).filter((key) => providers[key]?.revocationUrl);
+    expect(revoking.sort()).toEqual(withEndpoint.sort());
+  });
+
+  it.each(refreshing)("refreshes %s's tokens with its refresh grant", async (key) => {
+    const { connectorId } = await connect(key);
+    const before = (await openTokenSet(h.dataKeys, await stored(connectorId))).accessToken;
+    const token = await access().refresh("acme", connectorId);
+    const sent = standIn.seen.filter((r) => r.kind === "refresh" && r.path.startsWith(`/${key}/`));
+    expect(sent.at(-1)?.refused).toBeUndefined();
+    expect(token.accessToken).toMatch(new RegExp(`^${key}-access-\\d+$`));
+    expect(token.accessToken).not.toBe(before);
+    const secrets = await openTokenSet(h.dataKeys, await stored(connectorId));
+    expect(secrets.refreshToken).toBe(
+      specs[key]?.keepsRefreshToken
+        ? before.replace("-access-", "-refresh-")
+        : token.accessToken.replace("-access-", "-refresh-"),
+    );
+  });
+
+  it.each(revoking)("revokes %s's grant in the provider's own form on disconnect", async (key) => {
+    const { connectorId } = await connect(key);
+    const secrets = await openTokenSet(h.dataKeys, await stored(connectorId));
+    const result = await access().disconnect("acme", connectorId, "alice");
+    expect(result.revocation).toBe("revoked");
+    expect(standIn.grants.get(secrets.accessToken)?.revoked).toBe(true);
+    expect((await stored(connectorId)).tokens).toBeUndefined();
+  });
+
+  it("refuses RFC 7009's token= at Dropbox and Linear, so only their own form revokes", async () => {
+    for (const key of ["dropbox", "linear"]) {
+      const { connectorId } = await connect(key);
+      const { accessToken } = await openTokenSet(h.dataKeys, await stored(connectorId));
+      const response = await fetch(`${base}/${key}/revoke`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token: accessToken, token_type_hint: "access_token" }),
+      });
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(standIn.grants.get(accessToken)?.revoked).toBe(false);
+    }
+  });
+
+  it("refreshes an expired Slack token before revoking it, since auth.revoke needs a live one", async () => {
+    const { connectorId } = await connect("slack");
+    const old = await openTokenSet(h.dataKeys, await stored(connectorId));
+    clockShiftMs = 13 * 3600_000;
+    try {
+      const result = await access().disconnect("acme", connectorId, "alice");
+      expect(result.revocation).toBe("revoked");
+    } finally {
+      clockShiftMs = 0;
+    }
+    const grant = standIn.grants.get(old.accessToken);
+    expect(grant?.revoked).toBe(true);
+    expect(grant?.access).not.toBe(old.accessToken);
+    const slackCalls = standIn.seen.filter((r) => r.path.startsWith("/slack/") && r.kind);
+    expect(slackCalls.slice(-2).map((r) => [r.kind, r.refused])).toEqual([
+      ["refresh", undefined],
+      ["revocation", undefined],
+    ]);
   });
 });

@@ -39,7 +39,9 @@ export function durationSetting(env: Env, name: string, fallback: number): numbe
 const OVERRIDE_FIELDS = {
   authorizationUrl: "url",
   tokenUrl: "url",
+  refreshUrl: "url",
   revocationUrl: "url",
+  identityUrl: "url",
   jwksUrl: "url",
   issuer: "text",
 } as const satisfies Record<keyof ProviderOverrides[string], "url" | "text">;

@@ -48,6 +48,18 @@ function plainBasic(headers: Record<string, string>): Record<string, string> {
   return { ...headers, authorization: `Basic ${utf8Base64(`${id}:${secret}`)}` };
 }
 
+/** Adds the entry's fixed body fields for this grant (code exchange or refresh); others unchanged. */
+function withParams(entry: ProviderEntry, init: RequestInit & { headers: Record<string, string> }) {
+  const { params, refreshParams } = entry.tokenRequest ?? {};
+  if (!params && !refreshParams) return init;
+  const form = new URLSearchParams(init.body as URLSearchParams | string);
+  const grant = form.get("grant_type");
+  const extra =
+    grant === "authorization_code" ? params : grant === "refresh_token" ? refreshParams : undefined;
+  for (const [name, value] of Object.entries(extra ?? {})) form.set(name, value);
+  return { ...init, body: form.toString() };
+}
+
 function jsonRequest(init: RequestInit & { headers: Record<string, string> }) {
   const form = new URLSearchParams(init.body as URLSearchParams | string);
   const headers = { ...init.headers, "content-type": "application/json" };
@@ -73,6 +85,24 @@ function keptMetadata(entry: ProviderEntry, body: Record<string, unknown>): Reco
     if (typeof value === "string" || typeof value === "number") metadata[name] = String(value);
   }
   return metadata;
+}
+
+/**
+ * True when an id_token names the entry's issuer without its scheme: Google documents id_tokens with
+ * `iss` `accounts.google.com` as well as `https://accounts.google.com`. Such an id_token is dropped
+ * rather than failing an exchange whose access token is fine; any other issuer is still refused by
+ * oauth4webapi's check.
+ */
+function schemelessIssuer(issuer: string, idToken: unknown): boolean {
+  if (typeof idToken !== "string" || !issuer.startsWith("https://")) return false;
+  try {
+    const payload = idToken.split(".")[1] ?? "";
+    const claims: unknown = JSON.parse(atob(payload.replaceAll("-", "+").replaceAll("_", "/")));
+    const iss = (claims as { iss?: unknown } | null)?.iss;
+    return iss === issuer.slice("https://".length);
+  } catch {
+    return false;
+  }
 }
 
 /** Only the values at the entry's identity paths (never a token), under the same paths. */
@@ -103,7 +133,7 @@ export function normalizeTokenBody(entry: ProviderEntry, status: number, body: R
   }
   const path = entry.tokenResponse?.tokenSetPath;
   const tokenSet = { ...((path ? at(body, path) : body) as Record<string, unknown> | undefined) };
-  if (!entry.issuer) delete tokenSet.id_token;
+  if (!entry.issuer || schemelessIssuer(entry.issuer, tokenSet.id_token)) delete tokenSet.id_token;
   // Older Linear apps list granted scopes as an array; RFC 6749 section 5.1 makes it one string.
   if (Array.isArray(tokenSet.scope))
     tokenSet.scope = tokenSet.scope.filter((s) => typeof s === "string").join(" ");
@@ -123,7 +153,8 @@ export function tokenEndpointFetch(entry: ProviderEntry, fetchImpl: typeof fetch
       ...init,
       headers: { ...plainBasic(init.headers), ...lowercaseKeys(entry.tokenRequest?.headers) },
     };
-    const request = entry.tokenRequest?.format === "json" ? jsonRequest(withHeaders) : withHeaders;
+    const withBody = withParams(entry, withHeaders);
+    const request = entry.tokenRequest?.format === "json" ? jsonRequest(withBody) : withBody;
     const response = await fetchImpl(url, { ...request, redirect: "manual" });
     const body = await readBody(response);
     if (!body) return new Response(null, { status: response.status >= 400 ? response.status : 502 });

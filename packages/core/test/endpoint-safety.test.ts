@@ -15,7 +15,7 @@ const loose: Catalog = {
     authorizationUrl: "https://{host}/authorize",
     tokenUrl: "https://{host}/token",
     defaultScopes: [],
-    templates: { host: { pattern: "^.+$", description: "any host" } },
+    templates: { host: { pattern: "^.+$", description: "any host", example: "example.com" } },
   },
 };
 

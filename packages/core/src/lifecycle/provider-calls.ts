@@ -1,6 +1,6 @@
 /**
  * Calls to a provider after the connect flow, on oauth4webapi: the refresh grant (RFC 6749 section 6)
- * and token revocation (RFC 7009), with the catalog's client authentication and token-endpoint quirks
+ * and token revocation (RFC 7009, or the provider's own style), with the catalog's client authentication and token-endpoint quirks
  * (token-adapter.ts). Each attempt has a timeout, and a failure falls in one of three classes that
  * decide what happens next:
  * - rejected: the grant is gone (invalid_grant and provider equivalents); only a person reconnecting
@@ -10,7 +10,7 @@
  * - failed: anything else (client misconfigured, malformed answer); reported, not retried.
  */
 import * as oauth from "oauth4webapi";
-import type { ProviderEntry, ResolvedProvider } from "../catalog.ts";
+import type { ProviderEntry, ResolvedProvider, RevocationStyle } from "../catalog.ts";
 import { fail, isServiceError } from "../errors.ts";
 import {
   authorizationServer,
@@ -166,7 +166,7 @@ export async function refreshGrant(
   refreshToken: string,
   options: CallOptions,
 ): Promise<oauth.TokenEndpointResponse> {
-  const as = authorizationServer(provider);
+  const as = { ...authorizationServer(provider), token_endpoint: provider.refreshUrl ?? provider.tokenUrl };
   const oauthClient = { client_id: client.clientId };
   const response = await oauth.refreshTokenGrantRequest(
     as,
@@ -200,7 +200,38 @@ export interface TokenToRevoke {
   hint: "refresh_token" | "access_token";
 }
 
-/** One RFC 7009 revocation request (one attempt); resolves when the provider answered 200. */
+/** The request of a revocation style other than RFC 7009 (catalog.ts `revocationStyle`). */
+function styledRevocation(style: RevocationStyle, revocationUrl: string, token: TokenToRevoke) {
+  const url = new URL(revocationUrl);
+  if (style === "bearer") {
+    return { url, init: { method: "POST", headers: { authorization: `Bearer ${token.value}` } } };
+  }
+  if (style === "field") {
+    const body = new URLSearchParams({ [token.hint]: token.value }).toString();
+    const headers = { "content-type": "application/x-www-form-urlencoded" };
+    return { url, init: { method: "POST", headers, body } };
+  }
+  url.searchParams.set("token", token.value);
+  return { url, init: { method: "POST" } };
+}
+
+/** Slack-style HTTP 200 `{ok: false, error}` as the HTTP 400 OAuth error it stands for. */
+async function normalizedRevocationAnswer(response: Response): Promise<Response> {
+  if (response.status !== 200) return response;
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return new Response(text, { status: 200 });
+  }
+  const failed = body && typeof body === "object" && (body as { ok?: unknown }).ok === false;
+  if (!failed) return new Response(text, { status: 200 });
+  const error = (body as { error?: unknown }).error;
+  return Response.json({ error: typeof error === "string" ? error : "provider_error" }, { status: 400 });
+}
+
+/** One revocation request (one attempt) in the entry's style; resolves when the provider answered 200. */
 export async function revokeToken(
   provider: ResolvedProvider,
   client: ClientCredentials,
@@ -208,6 +239,13 @@ export async function revokeToken(
   options: CallOptions,
 ): Promise<void> {
   if (!provider.revocationUrl) throw fail("oauth_not_configured", "The provider has no revocation endpoint");
+  const style = provider.entry.revocationStyle ?? "rfc7009";
+  if (style !== "rfc7009") {
+    const { url, init } = styledRevocation(style, provider.revocationUrl, token);
+    const response = await (options.fetch ?? fetch)(url.href, { ...init, redirect: "manual" });
+    await oauth.processRevocationResponse(await normalizedRevocationAnswer(response));
+    return;
+  }
   const response = await oauth.revocationRequest(
     authorizationServer(provider),
     { client_id: client.clientId },

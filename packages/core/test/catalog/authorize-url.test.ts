@@ -154,6 +154,107 @@ const cases: Record<
     endpoint: "https://acme.zendesk.com/oauth/authorizations/new",
     params: { ...base, ...pkce, scope: "read" },
   },
+  "google-chat": google(["chat.spaces.readonly", "chat.messages.readonly"]),
+  "confluence-data-center": {
+    connectorParams: { host: "wiki.acme.io:8443" },
+    endpoint: "https://wiki.acme.io:8443/rest/oauth2/latest/authorize",
+    params: { ...base, ...pkce, scope: "READ" },
+  },
+  "jira-data-center": {
+    connectorParams: { host: "jira.acme.io" },
+    endpoint: "https://jira.acme.io/rest/oauth2/latest/authorize",
+    params: { ...base, ...pkce, scope: "READ" },
+  },
+  "confluence-gov": {
+    endpoint: "https://auth.atlassian-us-gov-mod.com/authorize",
+    params: {
+      ...{ ...base, ...pkce, audience: "api.atlassian-us-gov-mod.com", prompt: "consent" },
+      scope: "offline_access read:me read:confluence-content.all search:confluence",
+    },
+  },
+  "jira-gov": {
+    endpoint: "https://auth.atlassian-us-gov-mod.com/authorize",
+    params: {
+      ...{ ...base, ...pkce, audience: "api.atlassian-us-gov-mod.com", prompt: "consent" },
+      scope: "offline_access read:me read:jira-work read:jira-user",
+    },
+  },
+  hubspot: {
+    endpoint: "https://app.hubspot.com/oauth/authorize",
+    params: { ...base, ...pkce, scope: "oauth crm.objects.contacts.read crm.objects.companies.read" },
+  },
+  asana: {
+    endpoint: "https://app.asana.com/-/oauth_authorize",
+    params: { ...base, ...pkce, scope: "default" },
+  },
+  clickup: { endpoint: "https://app.clickup.com/api", params: base },
+  airtable: {
+    endpoint: "https://airtable.com/oauth2/v1/authorize",
+    params: { ...base, ...pkce, scope: "data.records:read schema.bases:read user.email:read" },
+  },
+  monday: {
+    endpoint: "https://auth.monday.com/oauth2/authorize",
+    params: { ...base, scope: "me:read boards:read docs:read", force_install_if_needed: "true" },
+  },
+  figma: {
+    endpoint: "https://www.figma.com/oauth",
+    params: { ...base, scope: "current_user:read,file_content:read,file_metadata:read" },
+  },
+  intercom: {
+    connectorParams: { region: "eu" },
+    endpoint: "https://app.eu.intercom.com/oauth",
+    params: base,
+  },
+  egnyte: {
+    connectorParams: { domain: "acme" },
+    endpoint: "https://acme.egnyte.com/puboauth/token",
+    params: { ...base, scope: "Egnyte.filesystem Egnyte.user" },
+  },
+  smartsheet: {
+    connectorParams: { region: "eu" },
+    endpoint: "https://app.smartsheet.eu/b/authorize",
+    params: { ...base, scope: "READ_SHEETS READ_USERS" },
+  },
+  webex: {
+    endpoint: "https://webexapis.com/v1/authorize",
+    params: { ...base, ...pkce, scope: "spark:people_read spark:rooms_read spark:messages_read" },
+  },
+  discord: {
+    endpoint: "https://discord.com/oauth2/authorize",
+    params: { ...base, ...pkce, scope: "identify email guilds" },
+  },
+  bitbucket: { endpoint: "https://bitbucket.org/site/oauth2/authorize", params: { ...base, ...pkce } },
+  miro: { endpoint: "https://miro.com/oauth/authorize", params: base },
+  basecamp: {
+    endpoint: "https://launchpad.37signals.com/authorization/new",
+    params: { ...base, type: "web_server" },
+  },
+  front: { endpoint: "https://app.frontapp.com/oauth/authorize", params: base },
+  gong: {
+    endpoint: "https://app.gong.io/oauth2/authorize",
+    params: { ...base, scope: "api:calls:read:basic api:users:read" },
+  },
+  wrike: { endpoint: "https://login.wrike.com/oauth2/authorize/v4", params: { ...base, scope: "Default" } },
+  "zoho-desk": {
+    connectorParams: { dc: "eu" },
+    endpoint: "https://accounts.zoho.eu/oauth/v2/auth",
+    params: {
+      ...{ ...base, access_type: "offline", prompt: "consent" },
+      scope: "Desk.tickets.READ,Desk.basic.READ,Desk.articles.READ",
+    },
+  },
+  shortcut: {
+    endpoint: "https://api.app.shortcut.com/oauth-authorization-code-flow/code",
+    params: { ...base, scope: "openid" },
+  },
+  productboard: {
+    endpoint: "https://app.productboard.com/oauth2/authorize",
+    params: { ...base, scope: "product_hierarchy_data:read notes:read" },
+  },
+  "help-scout": {
+    endpoint: "https://secure.helpscout.net/authentication/authorizeClientApplication",
+    params: base,
+  },
 };
 
 function paramsOf(url: URL): Record<string, string> {

@@ -37,6 +37,33 @@ const EXPECTED_KEYS = [
   "servicenow",
   "snowflake",
   "zendesk",
+  // Enterprise-search sources (issue 12).
+  "google-chat",
+  "confluence-data-center",
+  "jira-data-center",
+  "confluence-gov",
+  "jira-gov",
+  "hubspot",
+  "asana",
+  "clickup",
+  "airtable",
+  "monday",
+  "figma",
+  "intercom",
+  "egnyte",
+  "smartsheet",
+  "webex",
+  "discord",
+  "bitbucket",
+  "miro",
+  "basecamp",
+  "front",
+  "gong",
+  "wrike",
+  "zoho-desk",
+  "shortcut",
+  "productboard",
+  "help-scout",
 ];
 
 const FIELDS = new Set([
@@ -45,8 +72,11 @@ const FIELDS = new Set([
   "family",
   "authorizationUrl",
   "tokenUrl",
+  "refreshUrl",
   "revocationUrl",
+  "revocationStyle",
   "issuer",
+  "sendsIss",
   "jwksUrl",
   "defaultScopes",
   "scopeParam",
@@ -57,8 +87,16 @@ const FIELDS = new Set([
   "tokenResponse",
   "pkce",
   "templates",
+  "identity",
 ]);
-const URL_FIELDS = ["authorizationUrl", "tokenUrl", "revocationUrl", "issuer", "jwksUrl"] as const;
+const URL_FIELDS = [
+  "authorizationUrl",
+  "tokenUrl",
+  "refreshUrl",
+  "revocationUrl",
+  "issuer",
+  "jwksUrl",
+] as const;
 /** Set by the service on every authorization URL; an entry must not try to set them. */
 const RESERVED = [
   "client_id",
@@ -151,6 +189,16 @@ function checkTemplates(entry: ProviderEntry): Problem[] {
       problems.push(`template ${name} default does not match its pattern`);
     }
     if (!template.description) problems.push(`template ${name} has no description`);
+    if (!template.example) problems.push(`template ${name} has no example`);
+    for (const [alias, value] of Object.entries(template.aliases ?? {})) {
+      if (!pattern.test(value)) problems.push(`template ${name} alias ${alias} names an invalid value`);
+    }
+    for (const domain of template.domains ?? []) {
+      if (!/^(\.[a-z0-9-]+){2,}$/.test(domain))
+        problems.push(`template ${name} domain ${domain} is not a .domain`);
+      if (!pattern.test(`acme${domain}`) && !pattern.test(`login${domain}`))
+        problems.push(`template ${name} refuses its own domain ${domain}`);
+    }
   }
   return problems;
 }
@@ -212,6 +260,36 @@ function checkTokenEndpoint(entry: ProviderEntry): Problem[] {
   return problems;
 }
 
+function checkIssuerAndIdentity(entry: ProviderEntry): Problem[] {
+  const problems: Problem[] = [];
+  if (entry.sendsIss !== undefined && typeof entry.sendsIss !== "boolean")
+    problems.push("sendsIss is not boolean");
+  if (entry.sendsIss && !entry.issuer) problems.push("sendsIss without an issuer");
+  if (entry.revocationStyle !== undefined) {
+    if (!["rfc7009", "bearer", "field", "query"].includes(entry.revocationStyle))
+      problems.push("unknown revocation style");
+    if (!entry.revocationUrl) problems.push("revocation style without a revocation URL");
+  }
+  const identity = entry.identity;
+  if (!identity) return problems;
+  const path = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/i;
+  if (!["token_response", "endpoint", "id_token"].includes(identity.source))
+    problems.push("unknown identity source");
+  if (identity.source === "endpoint") problems.push(...checkUrl(identity.url, "identity url"));
+  else if (identity.url !== undefined) problems.push("identity url outside the endpoint source");
+  if (identity.source === "id_token" && (!entry.issuer || !entry.jwksUrl))
+    problems.push("id_token identity without issuer and JWKS");
+  for (const field of ["id", "email", "name"] as const) {
+    const value = identity[field];
+    if ((field === "id" || value !== undefined) && !(typeof value === "string" && path.test(value)))
+      problems.push(`identity ${field} is not a dotted path`);
+  }
+  const verified = identity.emailVerified;
+  if (verified !== undefined && verified !== true && !(typeof verified === "string" && path.test(verified)))
+    problems.push("identity emailVerified is neither a path nor true");
+  return problems;
+}
+
 /** Every problem with one entry; an empty list means the entry is valid. */
 function validateEntry(key: string, entry: ProviderEntry): Problem[] {
   const problems: Problem[] = [];
@@ -234,10 +312,15 @@ function validateEntry(key: string, entry: ProviderEntry): Problem[] {
     ...checkScopes(entry),
     ...checkAuthorizationParams(entry),
     ...checkTokenEndpoint(entry),
+    ...checkIssuerAndIdentity(entry),
   ];
 }
 
 describe("providers catalog", () => {
+  it("has at least 50 entries", () => {
+    expect(Object.keys(providers).length).toBeGreaterThanOrEqual(50);
+  });
+
   it("lists exactly PipesHub's per-user OAuth connectors", () => {
     expect(Object.keys(providers).sort()).toEqual([...EXPECTED_KEYS].sort());
   });
@@ -265,7 +348,7 @@ describe("schema", () => {
     authorizationUrl: "https://{tenant}.example.com/authorize",
     tokenUrl: "https://{tenant}.example.com/token",
     defaultScopes: ["read"],
-    templates: { tenant: { pattern: "^[a-z0-9]{1,20}$", description: "tenant" } },
+    templates: { tenant: { pattern: "^[a-z0-9]{1,20}$", description: "tenant", example: "acme" } },
   };
 
   it("accepts a well-formed entry", () => {
@@ -277,12 +360,18 @@ describe("schema", () => {
     ["endpoint with a fragment", { authorizationUrl: "https://example.com/authorize#x" }],
     ["endpoint with credentials", { tokenUrl: "https://user:pw@example.com/token" }],
     ["placeholder without a template", { tokenUrl: "https://{region}.example.com/token" }],
-    ["unanchored pattern", { templates: { tenant: { pattern: "[a-z0-9]+", description: "t" } } }],
+    [
+      "unanchored pattern",
+      { templates: { tenant: { pattern: "[a-z0-9]+", description: "t", example: "a" } } },
+    ],
     [
       "alternation outside the anchors",
-      { templates: { tenant: { pattern: "^acme|[a-z]+$", description: "t" } } },
+      { templates: { tenant: { pattern: "^acme|[a-z]+$", description: "t", example: "a" } } },
     ],
-    ["pattern accepting dots and slashes", { templates: { tenant: { pattern: "^.+$", description: "t" } } }],
+    [
+      "pattern accepting dots and slashes",
+      { templates: { tenant: { pattern: "^.+$", description: "t", example: "a" } } },
+    ],
     ["whitespace in a scope", { defaultScopes: ["read write"] }],
     ["reserved authorization parameter", { authorizationParams: { redirect_uri: "https://evil.com" } }],
     ["placeholder parameter value", { authorizationParams: { prompt: "None" } }],
@@ -290,6 +379,21 @@ describe("schema", () => {
     ["misspelt field", { tokenURL: "https://example.com/token" }],
     ["snake_case metadata name", { tokenResponse: { metadata: { team_id: "team.id" } } }],
     ["docs missing", { docs: "" }],
+    ["sendsIss without an issuer", { sendsIss: true }],
+    [
+      "alias naming an invalid value",
+      {
+        templates: {
+          tenant: { pattern: "^[a-z0-9]{1,20}$", description: "t", example: "a", aliases: { x: "a.b" } },
+        },
+      },
+    ],
+    ["revocation style without an endpoint", { revocationStyle: "bearer" }],
+    [
+      "identity endpoint over http",
+      { identity: { source: "endpoint", url: "http://example.com/me", id: "id" } },
+    ],
+    ["identity without an id path", { identity: { source: "token_response", id: "" } }],
   ])("refuses an entry with a %s", (_, change) => {
     expect(validateEntry("example", { ...valid, ...change } as ProviderEntry)).not.toEqual([]);
   });

@@ -10,7 +10,12 @@ import { type CatalogOptions, type ProviderEntry, resolveProvider } from "../../
 import type { ConnectorConfig } from "../../src/connectors.ts";
 import { exchangeCode, validateCallback } from "../../src/oauth.ts";
 import { providers } from "../../src/providers.ts";
-import { METADATA_FIELD, normalizeTokenBody, tokenEndpointFetch } from "../../src/token-adapter.ts";
+import {
+  IDENTITY_FIELD,
+  METADATA_FIELD,
+  normalizeTokenBody,
+  tokenEndpointFetch,
+} from "../../src/token-adapter.ts";
 
 function entry(key: string): ProviderEntry {
   const found = providers[key];
@@ -49,6 +54,8 @@ describe("normalizeTokenBody", () => {
       refresh_token: "xoxe-1-refresh",
       expires_in: 43200,
       [METADATA_FIELD]: { teamId: "T9TK3CUKW", teamName: "Acme", userId: "U1234", appId: "A0KRD7HC3" },
+      // Slack's identity is read from the token response (catalog identity: authed_user.id).
+      [IDENTITY_FIELD]: { authed_user: { id: "U1234" } },
     });
   });
 
@@ -130,6 +137,20 @@ describe("normalizeTokenBody", () => {
     });
   });
 
+  it("drops a Google id_token naming the scheme-less accounts.google.com, keeps one naming the issuer", () => {
+    const jwt = (iss: string) =>
+      `h.${btoa(JSON.stringify({ iss, sub: "1" }))
+        .replaceAll("=", "")
+        .replaceAll("+", "-")
+        .replaceAll("/", "_")}.s`;
+    const body = (iss: string) => ({ access_token: "a", token_type: "Bearer", id_token: jwt(iss) });
+    expect(normalizeTokenBody(entry("gmail"), 200, body("accounts.google.com")).body).not.toHaveProperty(
+      "id_token",
+    );
+    const kept = normalizeTokenBody(entry("gmail"), 200, body("https://accounts.google.com")).body;
+    expect(kept).toHaveProperty("id_token", jwt("https://accounts.google.com"));
+  });
+
   it("drops an id_token when the entry has no issuer to validate it against", () => {
     const body = { access_token: "a", token_type: "Bearer", id_token: "h.p.s" };
     expect(normalizeTokenBody(entry("outlook"), 200, body).body).not.toHaveProperty("id_token");
@@ -191,7 +212,7 @@ describe("tokenEndpointFetch", () => {
       accept: "application/json",
       "content-type": "application/json",
       authorization: "Basic Y2xpZW50OnNlY3JldA==",
-      "notion-version": "2022-06-28",
+      "notion-version": "2026-03-11",
     });
     expect(JSON.parse(init?.body as string)).toEqual({
       grant_type: "authorization_code",

@@ -153,8 +153,67 @@ describe("revokeToken", () => {
       { allowLoopbackHttp: false, fetch },
     );
     expect(sent[0]?.headers.get("authorization")).toBe(`Basic ${btoa("client-1:secret-1")}`);
-    expect(sent[0]?.headers.get("notion-version")).toBe("2022-06-28");
+    expect(sent[0]?.headers.get("notion-version")).toBe("2026-03-11");
     expect(JSON.parse(sent[0]?.body ?? "")).toMatchObject({ token: "secret_x" });
+  });
+});
+
+describe("revokeToken in the provider's own style", () => {
+  const send = async (
+    key: string,
+    token: { value: string; hint: "refresh_token" | "access_token" },
+    answer: Response,
+  ) => {
+    const provider = resolveProvider(
+      connector(key, key === "servicenow" ? { params: { instance: "acme" } } : {}),
+      catalog,
+    );
+    const { sent, fetch } = scripted(answer);
+    await revokeToken(provider, client, token, { allowLoopbackHttp: false, fetch });
+    return sent[0] as Sent;
+  };
+
+  it("sends Dropbox the access token as Bearer with no body", async () => {
+    const sent = await send("dropbox", { value: "sl.at", hint: "access_token" }, json(200, null));
+    expect(sent.url).toBe("https://api.dropboxapi.com/2/auth/token/revoke");
+    expect(sent.headers.get("authorization")).toBe("Bearer sl.at");
+    expect(sent.body).toBe("");
+  });
+
+  it("sends Linear the token in a field named after its kind, never token=", async () => {
+    const sent = await send(
+      "linear",
+      { value: "lin_rt", hint: "refresh_token" },
+      new Response(null, { status: 200 }),
+    );
+    expect(sent.url).toBe("https://api.linear.app/oauth/revoke");
+    expect(Object.fromEntries(new URLSearchParams(sent.body))).toEqual({ refresh_token: "lin_rt" });
+    expect(sent.headers.get("content-type")).toBe("application/x-www-form-urlencoded");
+  });
+
+  it("sends ServiceNow ?token= with no client authentication", async () => {
+    const sent = await send(
+      "servicenow",
+      { value: "sn.rt", hint: "refresh_token" },
+      new Response(null, { status: 200 }),
+    );
+    expect(sent.url).toBe("https://acme.service-now.com/oauth_revoke_token.do?token=sn.rt");
+    expect(sent.headers.get("authorization")).toBeNull();
+  });
+
+  it("reads Slack's HTTP 200 {ok: false} on a Bearer revocation as a refusal", async () => {
+    const revoking = send(
+      "slack",
+      { value: "xoxe.p", hint: "access_token" },
+      json(200, { ok: false, error: "invalid_auth" }),
+    );
+    await expect(revoking).rejects.toThrow();
+    const sent = await send(
+      "slack",
+      { value: "xoxe.p", hint: "access_token" },
+      json(200, { ok: true, revoked: true }),
+    );
+    expect(sent.headers.get("authorization")).toBe("Bearer xoxe.p");
   });
 });
 
