@@ -24,6 +24,7 @@ import {
 } from "./config.ts";
 import { demoPage } from "./demo-page.ts";
 import { DEMO_SCOPES, type DemoProvider, startDemoProvider } from "./demo-provider.ts";
+import { hostOf } from "./host-names.ts";
 import { type LocalServices, startLocalServices } from "./services.ts";
 
 export const DEMO_ORG = "demo";
@@ -81,6 +82,9 @@ function demoConnector(provider: DemoProvider, clientSecret: string): ConnectorD
     },
   };
 }
+
+/** Host names the local servers answer to besides the loopback ones: the public API URL's. */
+const publicHosts = (config: LocalConfig) => (config.publicApiUrl ? [hostOf(config.publicApiUrl)] : []);
 
 /** The API Gateway routes, with the handlers imported only now that their settings are in place. */
 async function handlerRoutes(): Promise<Route[]> {
@@ -145,13 +149,16 @@ async function assemble(config: LocalConfig, stops: Stops): Promise<Omit<LocalMo
   await ensureDataDir(config.dataDir);
   stops.push(await claimDataDir(config.dataDir));
   const secret = config.hs256Secret ?? ((await dataDirSecret(config.dataDir, true)) as string);
-  // The API listens first, so that PORT=0 can pick the port the other URLs are built from.
+  // The API listens first, so that PORT=0 can pick the port the other URLs are built from; it
+  // holds every request until the routes below are in place.
   const routes: Route[] = [];
   let fallback: ReturnType<typeof demoPage> | undefined;
   const api: LocalApi = await startLocalApi({
     port: config.port,
     routes,
     fallback: (q, s) => fallback?.(q, s) ?? false,
+    hosts: publicHosts(config),
+    held: true,
   }).catch((error) => explainListenError(error, config));
   stops.push(api.close);
   const publicApiUrl = config.publicApiUrl ?? `http://localhost:${api.port}`;
@@ -185,6 +192,7 @@ async function assemble(config: LocalConfig, stops: Stops): Promise<Omit<LocalMo
   const verifyCaller = callerVerifier({ hs256Secret: secret, issuer, audience });
   fallback = demoPage({ connectors, verifyCaller, devToken, appOrigin: demoOrigin, endpoints });
   routes.push(...handlers);
+  api.open();
   return {
     ...{ apiUrl: api.url, publicApiUrl, providerUrl: provider.issuer, dataDir: config.dataDir, appOrigins },
     ...{ devToken, cliEnv: { ...services.env, AUTH_HS256_SECRET: secret }, services, provider },
