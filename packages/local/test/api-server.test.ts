@@ -67,7 +67,7 @@ describe("local API", () => {
   it("refuses a Host that is not its own (DNS rebinding) and accepts the configured one", async () => {
     await start({ hosts: ["api.example.test"] });
     const path = "/connectors/x/oauth/authorize";
-    for (const host of ["evil.example", `evil.example:${api.port}`, "127.0.0.1.evil.example", ""]) {
+    for (const host of ["evil.example", `evil.example:${api.port}`, "127.0.0.1.evil.example", "localhost@evil.example"]) {
       const refused = await send(api, path, "GET", host);
       expect(refused.status).toBe(403);
       expect(JSON.parse(refused.body)).toMatchObject({ error: { code: "forbidden" } });

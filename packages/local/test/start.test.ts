@@ -5,10 +5,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:net";
+import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { mintDevToken } from "../src/config.ts";
 import { loginAtProvider } from "../src/provider-login.ts";
 
 const REPO = resolve(import.meta.dirname, "../../..");
@@ -81,6 +82,15 @@ async function stop(started: Started, signal: NodeJS.Signals) {
   while (groupAlive(pid) && performance.now() - at < 10_000)
     await new Promise((done) => setTimeout(done, 20));
   return { ms, leftovers: groupAlive(pid) };
+}
+
+/** True when a TCP connection to 127.0.0.1:`port` is accepted. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => done(true) || socket.destroy());
+    socket.once("error", () => done(false));
+  });
 }
 
 async function portsFree(ports: number[]): Promise<boolean> {
@@ -198,6 +208,34 @@ describe("npm start", () => {
       `npm start: first answer ${Math.round(firstAnswerMs)} ms after spawn (restart ready in ${again.readyMs} ms in-process); ` +
         `SIGINT exit ${Math.round(interrupted.ms)} ms, SIGTERM exit ${Math.round(terminated.ms)} ms`,
     );
+  });
+
+  it("answers every request for real from the first accepted connection on", async () => {
+    const secret = "a-test-secret-of-enough-length";
+    const devToken = await mintDevToken(secret, { sub: "dev-admin", orgId: "demo", admin: true });
+    const spawnedAt = performance.now();
+    const started = launchStart({ AUTH_HS256_SECRET: secret, DATA_DIR: join(dataDir, "ready") });
+    const port = Number(env.PORT);
+    while (!(await accepts(port))) {
+      if (started.child.exitCode !== null || performance.now() - spawnedAt > STARTUP_MS)
+        throw new Error(`no connection accepted:\n${started.output()}`);
+    }
+    // A burst the moment the port accepts, then one request at a time until the banner is out.
+    const authorize = () =>
+      fetch(`${api}/connectors/demo/oauth/authorize`, bearer(devToken)).then(async (response) => ({
+        status: response.status,
+        body: (await response.json()) as { authorizationUrl?: string },
+        at: performance.now(),
+      }));
+    const answers = await Promise.all(Array.from({ length: 10 }, authorize));
+    while (!started.output().includes("ready in")) answers.push(await authorize());
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expect(answer.body.authorizationUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/auth\?/);
+    }
+    const firstMs = Math.min(...answers.map((answer) => answer.at)) - spawnedAt;
+    console.log(`npm start: first successful authorize ${Math.round(firstMs)} ms after spawn`);
+    await stop(started, "SIGTERM");
   });
 
   describe("bad configuration", () => {
