@@ -88,7 +88,10 @@ async function stop(started: Started, signal: NodeJS.Signals) {
 function accepts(port: number): Promise<boolean> {
   return new Promise((done) => {
     const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => done(true) || socket.destroy());
+    socket.once("connect", () => {
+      socket.destroy();
+      done(true);
+    });
     socket.once("error", () => done(false));
   });
 }
