@@ -21,13 +21,15 @@ import {
 } from "@connector-oauth/core";
 import {
   ConfigError,
+  checkTtl,
   DEFAULT_DATA_DIR,
+  DEV_TOKEN_TTL,
   dataDirSecret,
   localPorts,
   mintDevToken,
   readDefinitions,
 } from "./config.ts";
-import { DATA_KEY_ALIAS, LOCAL_CREDENTIALS, LOCAL_REGION, TABLE_NAME } from "./services.ts";
+import { DATA_KEY_ALIAS, LOCAL_REGION, readLocalCredentials, TABLE_NAME } from "./services.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -47,7 +49,7 @@ Commands:
   delete <connectorId> --org <orgId>
                                Delete a connector and its stored tokens
   token --org <orgId>          Mint a dev JWT (HS256 with AUTH_HS256_SECRET)
-        [--user <id>] [--email <address>] [--member] [--ttl 30d]
+        [--user <id>] [--email <address>] [--member] [--ttl 8h, 1m to 30d]
   access-token <connectorId> --org <orgId>
                                Print a valid access token (refreshed first when it expires
                                within 5 minutes); --json adds type, expiry, scopes, metadata
@@ -91,14 +93,26 @@ function need<T>(value: T | undefined, message: string): T {
   return value;
 }
 
+/** A bad option value is bad usage (exit 2), whatever check found it. */
+function usage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 /** Clients and names for the target: `npm start`'s services with --local, else the SDK's config. */
-function target(values: Values, env: Env) {
+async function target(values: Values, env: Env) {
   if (values.local) {
     const ports = localPorts(env);
+    const dataDir = resolve(env.DATA_DIR || DEFAULT_DATA_DIR);
+    const credentials = await readLocalCredentials(dataDir);
+    if (!credentials) throw new ConfigError(`no local credentials in ${dataDir} yet: run npm start once`);
     const local = (port: number) => ({
       region: LOCAL_REGION,
       endpoint: `http://127.0.0.1:${port}`,
-      credentials: LOCAL_CREDENTIALS,
+      credentials,
     });
     return {
       dynamo: local(ports.dynamodbPort),
@@ -125,10 +139,14 @@ function target(values: Values, env: Env) {
   };
 }
 
-type Target = ReturnType<typeof target>;
+type Target = Awaited<ReturnType<typeof target>>;
 
 /** Runs `use` with the adapters for `t`, then releases the clients. */
-async function withStores<T>(t: Target, use: (s: ReturnType<typeof stores>) => Promise<T>): Promise<T> {
+async function withStores<T>(
+  targetOf: Promise<Target>,
+  use: (s: ReturnType<typeof stores>) => Promise<T>,
+): Promise<T> {
+  const t = await targetOf;
   const dynamo = new DynamoDBClient({ ...t.dynamo, maxAttempts: 2 });
   const kms = new KMSClient({ ...t.kms, maxAttempts: 2 });
   try {
@@ -188,11 +206,11 @@ async function disconnect(positionals: string[], values: Values, io: CliIo): Pro
 
 async function put(positionals: string[], values: Values, io: CliIo): Promise<number> {
   const file = need(positionals[0], "put needs a definitions file: connector-oauth put <file.json>");
-  const t = target(values, io.env);
+  const t = await target(values, io.env);
   // Everything is validated before the first write: a bad file changes nothing.
   const definitions = await readDefinitions(resolve(io.cwd, file), t.allowLoopbackHttp);
   const by = values.by ?? `${userInfo().username}@${hostname()}`;
-  const saved = await withStores(t, (s) =>
+  const saved = await withStores(Promise.resolve(t), (s) =>
     defineConnectors(
       {
         connectors: s.connectors,
@@ -268,9 +286,7 @@ async function token(values: Values, io: CliIo): Promise<number> {
     const hint = values.local ? `no secret in ${dataDir} yet: run npm start once` : "or use --local";
     throw new ConfigError(`AUTH_HS256_SECRET is not set (${hint})`);
   }
-  const ttl = values.ttl ?? "30d";
-  if (!/^\d+\s*(s|m|h|d|w)$/.test(ttl))
-    throw new UsageError(`--ttl must look like 15m, 12h or 30d, got ${ttl}`);
+  const ttl = usage(() => checkTtl(values.ttl ?? DEV_TOKEN_TTL, "--ttl"));
   const claims = { sub: values.user ?? "dev-admin", orgId: org, admin: !values.member, email: values.email };
   io.out(await mintDevToken(secret, claims, ttl, io.env));
   return 0;

@@ -4,7 +4,7 @@
  * settings validation (functions/src/edge/settings.ts) is reused for origins and URLs.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ConnectorDefinition, parseDefinition, providers } from "@connector-oauth/core";
@@ -29,6 +29,8 @@ export interface LocalConfig {
   /** APP_ORIGINS when given; the API's own origin is added so the demo page can be the app. */
   appOrigins?: string[];
   publicApiUrl?: string;
+  /** Lifetime of the printed dev admin token. */
+  devTokenTtl: string;
   successPath: string;
   errorPath: string;
 }
@@ -45,7 +47,21 @@ export const DEFAULT_PORT = 3000;
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL("../../../.data", import.meta.url));
 const SECRET_FILE = "auth-hs256-secret";
 const PID_FILE = "local-mode.pid";
-export const DEV_TOKEN_TTL = "30d";
+/** How long the printed dev admin token lives (DEV_TOKEN_TTL): hours, not weeks. */
+export const DEV_TOKEN_TTL = "8h";
+/** The lifetimes a minted dev token may have: 1 minute to 30 days. */
+const TTL_SECONDS = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 } as const;
+
+/** Checks a lifetime like 15m, 8h or 30d against the bounds; returns it, or throws naming `setting`. */
+export function checkTtl(ttl: string, setting: string): string {
+  const match = /^(\d+)(s|m|h|d|w)$/.exec(ttl.trim());
+  const seconds = match ? Number(match[1]) * TTL_SECONDS[match[2] as keyof typeof TTL_SECONDS] : Number.NaN;
+  if (!(seconds >= 60 && seconds <= 30 * 86400))
+    throw new ConfigError(
+      `${setting} must be a lifetime from 1m to 30d, like 15m, 8h or 7d; got ${JSON.stringify(ttl)}`,
+    );
+  return ttl.trim();
+}
 
 function portOf(env: Env, name: string, fallback: number): number {
   const raw = env[name]?.trim();
@@ -128,15 +144,18 @@ export async function loadLocalConfig(env: Env, cwd = process.cwd()): Promise<Lo
       .map((origin) => origin.trim())
       .filter(Boolean),
     publicApiUrl,
+    devTokenTtl: checkTtl(env.DEV_TOKEN_TTL?.trim() || DEV_TOKEN_TTL, "DEV_TOKEN_TTL"),
     successPath: env.SUCCESS_PATH?.trim() || DEMO_SUCCESS_PATH,
     errorPath: env.ERROR_PATH?.trim() || DEMO_ERROR_PATH,
   };
 }
 
-/** Creates the data folder, or says which setting points at an unusable place. */
+/** Creates the data folder private to its owner (0700: it holds keys, tokens and credentials),
+ * or says which setting points at an unusable place. */
 export async function ensureDataDir(dataDir: string): Promise<void> {
   try {
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await chmod(dataDir, 0o700);
   } catch (error) {
     throw new ConfigError(`DATA_DIR ${dataDir} cannot be created (${(error as NodeJS.ErrnoException).code})`);
   }
@@ -157,7 +176,7 @@ export async function claimDataDir(dataDir: string): Promise<() => Promise<void>
   const file = resolve(dataDir, PID_FILE);
   const mine = String(process.pid);
   try {
-    await writeFile(file, mine, { flag: "wx" });
+    await writeFile(file, mine, { flag: "wx", mode: 0o600 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     const holder = Number(await readFile(file, "utf8").catch(() => ""));

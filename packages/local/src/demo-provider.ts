@@ -9,6 +9,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import Provider from "oidc-provider";
+import { hostAllowed } from "./host-names.ts";
 
 export interface DemoClient {
   clientId: string;
@@ -136,7 +137,12 @@ export async function startDemoProvider(options: {
       });
     }
   });
-  server.on("request", provider.callback());
+  const serve = provider.callback();
+  server.on("request", (request, response) => {
+    // DNS rebinding: answer only to the loopback names (host-names.ts).
+    if (hostAllowed(request)) return serve(request, response);
+    response.writeHead(403, { "content-type": "text/plain" }).end("This server answers only to localhost\n");
+  });
   return {
     issuer,
     authorizationUrl: `${issuer}/auth`,

@@ -15,7 +15,6 @@ import {
   claimDataDir,
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,
-  DEV_TOKEN_TTL,
   dataDirSecret,
   ensureDataDir,
   type LocalConfig,
@@ -178,12 +177,11 @@ async function assemble(config: LocalConfig, stops: Stops): Promise<Omit<LocalMo
     "local-mode",
     Date.now(),
   );
-  const devToken = await mintDevToken(secret, {
-    sub: DEMO_ADMIN,
-    orgId: DEMO_ORG,
-    admin: true,
-    email: "dev-admin@example.com",
-  });
+  const devToken = await mintDevToken(
+    secret,
+    { sub: DEMO_ADMIN, orgId: DEMO_ORG, admin: true, email: "dev-admin@example.com" },
+    config.devTokenTtl,
+  );
   const { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience } = process.env;
   const endpoints = {
     ...{ API: publicApiUrl, "Callback (redirect URI)": redirectUri, "Demo provider": provider.issuer },
@@ -238,7 +236,7 @@ function banner(local: LocalMode, config: LocalConfig, readyMs: number): string 
     `  Data folder    ${local.dataDir}`,
     `  Connectors     ${DEMO_CONNECTOR} (org ${DEMO_ORG})${fromFile}`,
     "",
-    `Dev admin token (org ${DEMO_ORG}, user ${DEMO_ADMIN}, valid ${DEV_TOKEN_TTL}):`,
+    `Dev admin token (org ${DEMO_ORG}, user ${DEMO_ADMIN}, valid ${config.devTokenTtl}; DEV_TOKEN_TTL sets it):`,
     `  ${local.devToken}`,
     "",
     "Try:",
@@ -279,6 +277,8 @@ async function main(): Promise<void> {
   let config: LocalConfig;
   try {
     config = await loadLocalConfig(process.env);
+    // Everything local mode writes (LevelDB files included) is private to its owner.
+    process.umask(0o077);
     local = await startLocalMode(config);
   } catch (error) {
     reportFailure(error);

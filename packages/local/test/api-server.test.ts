@@ -18,9 +18,9 @@ function send(api: LocalApi, path: string, method = "GET", host = `127.0.0.1:${a
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port: api.port, path, method, headers: { host } }, (res) => {
       let body = "";
-      res.on("data", (chunk) => (body += chunk)).on("end", () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body }),
-      );
+      res
+        .on("data", (chunk) => (body += chunk))
+        .on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.on("error", reject).end();
   });
@@ -67,7 +67,12 @@ describe("local API", () => {
   it("refuses a Host that is not its own (DNS rebinding) and accepts the configured one", async () => {
     await start({ hosts: ["api.example.test"] });
     const path = "/connectors/x/oauth/authorize";
-    for (const host of ["evil.example", `evil.example:${api.port}`, "127.0.0.1.evil.example", "localhost@evil.example"]) {
+    for (const host of [
+      "evil.example",
+      `evil.example:${api.port}`,
+      "127.0.0.1.evil.example",
+      "localhost@evil.example",
+    ]) {
       const refused = await send(api, path, "GET", host);
       expect(refused.status).toBe(403);
       expect(JSON.parse(refused.body)).toMatchObject({ error: { code: "forbidden" } });

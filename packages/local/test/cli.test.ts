@@ -163,7 +163,9 @@ describe("cli", () => {
     [["put"], /put needs a definitions file/],
     [["frobnicate"], /unknown command "frobnicate"/],
     [["list", "--org", "acme", "--colour"], /Unknown option '--colour'/],
-    [["token", "--org", "acme", "--ttl", "soon"], /--ttl must look like/],
+    [["token", "--org", "acme", "--ttl", "soon"], /--ttl must be a lifetime from 1m to 30d/],
+    [["token", "--org", "acme", "--ttl", "59s"], /--ttl must be a lifetime from 1m to 30d/],
+    [["token", "--org", "acme", "--ttl", "31d"], /--ttl must be a lifetime from 1m to 30d/],
   ])("answers %j with a usage error (exit 2)", async (argv, message) => {
     expect(await run(...argv)).toBe(2);
     expect(err.join("\n")).toMatch(message);
