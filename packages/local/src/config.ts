@@ -76,12 +76,35 @@ function portOf(env: Env, name: string, fallback: number): number {
 export function localPorts(env: Env) {
   const port = portOf(env, "PORT", DEFAULT_PORT);
   const next = (offset: number) => (port === 0 ? 0 : port + offset);
-  return {
+  const ports = {
     port,
     demoProviderPort: portOf(env, "DEMO_PROVIDER_PORT", next(1)),
     dynamodbPort: portOf(env, "DYNAMODB_PORT", next(2)),
     kmsPort: portOf(env, "KMS_PORT", next(3)),
   };
+  checkDistinct(ports);
+  return ports;
+}
+
+const PORT_SETTINGS = {
+  port: "PORT",
+  demoProviderPort: "DEMO_PROVIDER_PORT",
+  dynamodbPort: "DYNAMODB_PORT",
+  kmsPort: "KMS_PORT",
+};
+
+/** Two servers cannot share a port: name both settings rather than blaming whichever starts second. */
+function checkDistinct(ports: Record<keyof typeof PORT_SETTINGS, number>): void {
+  const seen = new Map<number, string>();
+  for (const [key, setting] of Object.entries(PORT_SETTINGS)) {
+    const value = ports[key as keyof typeof PORT_SETTINGS];
+    const other = seen.get(value);
+    if (value !== 0 && other)
+      throw new ConfigError(
+        `${other} and ${setting} are both ${value}: each local server needs its own port`,
+      );
+    seen.set(value, setting);
+  }
 }
 
 /** Reads and validates a connectors file; every problem names the file. */
@@ -110,6 +133,33 @@ export async function readDefinitions(
   }
 }
 
+/** The problem with one APP_ORIGINS entry, named with the entry, or undefined. An origin is what a
+ * browser sends in `Origin`: scheme://host[:port], lower case (RFC 6454 section 6.1). */
+function originProblem(entry: string): string | undefined {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(entry))
+    return `has no scheme (write http://${entry} or https://${entry})`;
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return "is not a URL";
+  }
+  if (url.origin !== entry && url.origin === entry.toLowerCase())
+    return `must be lower case, as browsers send it: ${url.origin}`;
+  if (url.origin !== entry) return `must be an exact origin, no path or trailing slash: ${url.origin}`;
+  const loopback = url.hostname === "localhost" || url.hostname === "127.0.0.1";
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback))
+    return "must use https (plain http only for localhost and 127.0.0.1)";
+  return undefined;
+}
+
+function checkAppOrigins(raw: string | undefined): void {
+  for (const entry of (raw ?? "").split(",").map((e) => e.trim())) {
+    const problem = entry ? originProblem(entry) : undefined;
+    if (problem) throw new ConfigError(`APP_ORIGINS entry ${JSON.stringify(entry)} ${problem}`);
+  }
+}
+
 /** Validates the handler-facing settings now, with placeholders for what only startup knows. */
 function checkHandlerSettings(env: Env, appOrigins: string | undefined, publicApiUrl: string | undefined) {
   try {
@@ -131,6 +181,7 @@ export async function loadLocalConfig(env: Env, cwd = process.cwd()): Promise<Lo
   const ports = localPorts(env);
   const appOrigins = env.APP_ORIGINS?.trim() || undefined;
   const publicApiUrl = env.PUBLIC_API_URL?.trim().replace(/\/+$/, "") || undefined;
+  checkAppOrigins(appOrigins);
   checkHandlerSettings(env, appOrigins, publicApiUrl);
   const connectorsFile = env.CONNECTORS_FILE?.trim() ? resolve(cwd, env.CONNECTORS_FILE.trim()) : undefined;
   return {

@@ -236,6 +236,11 @@ describe("npm start", () => {
       expect(answer.status).toBe(200);
       expect(answer.body.authorizationUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/auth\?/);
     }
+    // Quiet start: the banner and nothing else (no third-party advice, no log lines).
+    expect(started.output()).not.toMatch(/oidc-provider|WARN|"level"/);
+    expect(started.output().trimStart()).toMatch(
+      /^> connector-oauth@[\d.]+ start\n> exec tsx packages\/local\/src\/start.ts\n\nconnector-oauth local mode ready in/,
+    );
     const firstMs = Math.min(...answers.map((answer) => answer.at)) - spawnedAt;
     console.log(`npm start: first successful authorize ${Math.round(firstMs)} ms after spawn`);
     await stop(started, "SIGTERM");
@@ -249,10 +254,7 @@ describe("npm start", () => {
       });
       running.push(started);
       const { code } = await started.exited;
-      const lines = started
-        .output()
-        .split("\n")
-        .filter((line) => line && !line.startsWith("oidc-provider WARNING"));
+      const lines = started.output().split("\n").filter(Boolean);
       return { code, lines };
     };
 
@@ -260,7 +262,27 @@ describe("npm start", () => {
       [
         "a bad app origin",
         { APP_ORIGINS: "http://localhost:5173/app" },
-        /APP_ORIGINS entries must be exact origins/,
+        /APP_ORIGINS entry "http:\/\/localhost:5173\/app" must be an exact origin/,
+      ],
+      [
+        "an app origin without a scheme",
+        { APP_ORIGINS: "http://localhost:5173,localhost:8080" },
+        /APP_ORIGINS entry "localhost:8080" has no scheme/,
+      ],
+      [
+        "an app origin in capitals",
+        { APP_ORIGINS: "HTTPS://App.Example.com" },
+        /APP_ORIGINS entry "HTTPS:\/\/App.Example.com" must be lower case, as browsers send it: https:\/\/app.example.com/,
+      ],
+      [
+        "two servers on one port",
+        { KMS_PORT: "PORT" },
+        /PORT and KMS_PORT are both \d+: each local server needs its own port/,
+      ],
+      [
+        "a dev token lifetime out of bounds",
+        { DEV_TOKEN_TTL: "90d" },
+        /DEV_TOKEN_TTL must be a lifetime from 1m to 30d/,
       ],
       [
         "an insecure public API URL",
@@ -279,7 +301,8 @@ describe("npm start", () => {
         /AUTH_HS256_SECRET must be at least 16 characters/,
       ],
     ])("stops on %s with one line naming it", async (_, extra, message) => {
-      const { code, lines } = await failsWith(extra);
+      const same = Object.entries(extra).map(([name, value]) => [name, value === "PORT" ? env.PORT : value]);
+      const { code, lines } = await failsWith(Object.fromEntries(same));
       expect(code).toBe(1);
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^connector-oauth local mode: configuration error: /);
