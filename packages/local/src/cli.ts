@@ -5,6 +5,7 @@
  * (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB / _KMS), or with --local to `npm start`'s
  * services. This is its own composition root: it builds the two clients and wires the adapters.
  */
+import { readFileSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -43,7 +44,8 @@ export interface CliIo {
 const USAGE = `Usage: connector-oauth <command> [options]
 
 Commands:
-  put <file.json>              Create or update the connectors defined in a file (SPEC format);
+  put <file.json>              Create or update the connectors defined in a file (format:
+                               README "Connectors file", schema connectors.schema.json);
                                the whole file is validated before anything is written
   list --org <orgId>           List an org's connectors and their authentication status
   delete <connectorId> --org <orgId>
@@ -65,9 +67,14 @@ Where the data lives:
   --table <name>               DynamoDB table (default: TABLE_NAME)
   --data-key <key id or alias> KMS data key (default: DATA_KEY_ID; put, access-token, refresh, disconnect)
 Other options:
-  --json                       Machine-readable output (list, access-token)
+  --json                       Machine-readable output (list, access-token; refused elsewhere)
   --by <userId>                Recorded as lastUpdatedBy (put; default: the OS user)
-  -h, --help                   This text`;
+  -h, --help                   This text; <command> --help for one command
+  --version                    The version`;
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 const OPTIONS = {
   org: { type: "string" },
@@ -81,7 +88,39 @@ const OPTIONS = {
   json: { type: "boolean" },
   by: { type: "string" },
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
 } as const;
+
+/** Per command: its positional arguments and whether --json means something to it. */
+const COMMANDS: Record<string, { args: string[]; json: boolean }> = {
+  put: { args: ["file.json"], json: false },
+  list: { args: [], json: true },
+  delete: { args: ["connectorId"], json: false },
+  token: { args: [], json: false },
+  "access-token": { args: ["connectorId"], json: true },
+  refresh: { args: ["connectorId"], json: false },
+  disconnect: { args: ["connectorId"], json: false },
+};
+
+/** The USAGE lines of one command (its entry up to the next command). */
+function commandUsage(command: string): string {
+  const lines = USAGE.split("\n");
+  const start = lines.findIndex((line) => line.startsWith(`  ${command} `));
+  const end = lines.findIndex((line, i) => i > start && (/^ {2}[a-z]/.test(line) || line === ""));
+  return [`Usage: connector-oauth`, ...lines.slice(start, end)]
+    .join("\n")
+    .replace("connector-oauth\n  ", "connector-oauth ");
+}
+
+/** Refuses extra arguments and a --json the command would ignore. */
+function checkArgs(command: string, rest: string[], values: Values): void {
+  const spec = COMMANDS[command] as { args: string[]; json: boolean };
+  if (rest.length > spec.args.length)
+    throw new UsageError(
+      `${command} takes ${spec.args.map((a) => `<${a}>`).join(" ") || "no arguments"}; unexpected ${JSON.stringify(rest[spec.args.length])}`,
+    );
+  if (values.json && !spec.json) throw new UsageError(`${command} has no --json output`);
+}
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
 
@@ -199,7 +238,17 @@ async function refresh(positionals: string[], values: Values, io: CliIo): Promis
 async function disconnect(positionals: string[], values: Values, io: CliIo): Promise<number> {
   const { id, org } = connectorArgs("disconnect", positionals, values);
   const by = values.by ?? `${userInfo().username}@${hostname()}`;
-  const result = await withStores(target(values, io.env), (s) => s.access().disconnect(org, id, by));
+  const result = await withStores(target(values, io.env), async (s) => {
+    const record = await s.connectors.get(org, id);
+    if (!record) throw new ConfigError(`no connector ${id} in org ${org}`);
+    // Never connected: nothing to revoke or remove, and its status stays what it is.
+    if (!record.tokens && record.status === "not_connected") return undefined;
+    return s.access().disconnect(org, id, by);
+  });
+  if (!result) {
+    io.out(`${id} (org ${org}) was never connected: nothing to disconnect`);
+    return 0;
+  }
   io.out(`disconnected ${id} (org ${org}); tokens removed; revocation at the provider: ${result.revocation}`);
   return result.revocation === "failed" ? 1 : 0;
 }
@@ -209,6 +258,8 @@ async function put(positionals: string[], values: Values, io: CliIo): Promise<nu
   const t = await target(values, io.env);
   // Everything is validated before the first write: a bad file changes nothing.
   const definitions = await readDefinitions(resolve(io.cwd, file), t.allowLoopbackHttp);
+  if (!definitions.length)
+    throw new UsageError(`${file} holds no connectors (an empty array); nothing saved`);
   const by = values.by ?? `${userInfo().username}@${hostname()}`;
   const saved = await withStores(Promise.resolve(t), (s) =>
     defineConnectors(
@@ -293,8 +344,15 @@ async function token(values: Values, io: CliIo): Promise<number> {
 }
 
 /** A failure as one line: what went wrong and, for unreachable services, where it looked. */
-function explain(error: unknown, values: Values, env: Env): string {
+function explain(error: unknown, values: Values, env: Env, subject?: { id: string; org: string }): string {
   if (error instanceof UsageError || error instanceof ConfigError) return error.message;
+  if (isServiceError(error, "connector_not_found") && subject)
+    return `no connector ${subject.id} in org ${subject.org}`;
+  const cause = isServiceError(error, "dependency_unavailable")
+    ? (error.cause as Error | undefined)
+    : undefined;
+  if (cause?.name === "ResourceNotFoundException")
+    return `table ${values.table ?? env.TABLE_NAME ?? TABLE_NAME} does not exist there (${cause.message}); check TABLE_NAME or --table`;
   if (isServiceError(error, "dependency_unavailable")) {
     const cause = error.cause instanceof Error ? ` (${error.cause.name}: ${error.cause.message})` : "";
     const where = values.local
@@ -312,11 +370,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    io.err(`connector-oauth: ${(error as Error).message}\n\n${USAGE}`);
+    // Node's parser explains in a sentence plus advice; the first sentence is the error.
+    const reason = (error as Error).message.split(/\. (?=[A-Z])/)[0]?.replace(/\.$/, "");
+    io.err(`connector-oauth: ${reason} (try connector-oauth --help)`);
     return 2;
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
+  if (values.version) {
+    io.out(VERSION);
+    return 0;
+  }
+  if (values.help && command && Object.hasOwn(COMMANDS, command)) {
+    io.out(commandUsage(command));
+    return 0;
+  }
   if (values.help || command === "help" || !command) {
     (command || values.help ? io.out : io.err)(USAGE);
     return command || values.help ? 0 : 2;
@@ -336,9 +404,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   try {
+    checkArgs(command, rest, values);
     return await run();
   } catch (error) {
-    io.err(`connector-oauth ${command}: ${explain(error, values, io.env)}`);
+    const subject = rest[0] && values.org ? { id: rest[0], org: values.org } : undefined;
+    io.err(`connector-oauth ${command}: ${explain(error, values, io.env, subject)}`);
     return error instanceof UsageError ? 2 : 1;
   }
 }
