@@ -188,7 +188,16 @@ async function assemble(config: LocalConfig, stops: Stops): Promise<Omit<LocalMo
     ...{ DynamoDB: services.dynamodbUrl, KMS: services.kmsUrl },
   };
   const verifyCaller = callerVerifier({ hs256Secret: secret, issuer, audience });
-  fallback = demoPage({ connectors, verifyCaller, devToken, appOrigin: demoOrigin, endpoints });
+  const cliPrefix = cliSettings(services, config.dataDir);
+  const accessTokenCommand = `${cliPrefix}npx connector-oauth access-token {id} --org ${DEMO_ORG} --local`;
+  fallback = demoPage({
+    connectors,
+    verifyCaller,
+    devToken,
+    appOrigin: demoOrigin,
+    endpoints,
+    accessTokenCommand,
+  });
   routes.push(...handlers);
   api.open();
   return {
@@ -198,13 +207,13 @@ async function assemble(config: LocalConfig, stops: Stops): Promise<Omit<LocalMo
 }
 
 /** What the CLI's --local needs to find these services, when they are not at the defaults. */
-function cliSettings(local: LocalMode): string {
+function cliSettings(services: LocalServices, dataDir: string): string {
   const settings: string[] = [];
-  const dynamodbPort = new URL(local.services.dynamodbUrl).port;
-  const kmsPort = new URL(local.services.kmsUrl).port;
+  const dynamodbPort = new URL(services.dynamodbUrl).port;
+  const kmsPort = new URL(services.kmsUrl).port;
   if (dynamodbPort !== String(DEFAULT_PORT + 2)) settings.push(`DYNAMODB_PORT=${dynamodbPort}`);
   if (kmsPort !== String(DEFAULT_PORT + 3)) settings.push(`KMS_PORT=${kmsPort}`);
-  if (local.dataDir !== DEFAULT_DATA_DIR) settings.push(`DATA_DIR=${local.dataDir}`);
+  if (dataDir !== DEFAULT_DATA_DIR) settings.push(`DATA_DIR=${dataDir}`);
   return settings.map((setting) => `${setting} `).join("");
 }
 
@@ -241,7 +250,7 @@ function banner(local: LocalMode, config: LocalConfig, readyMs: number): string 
     "",
     "Try:",
     `  curl -H "Authorization: Bearer ${local.devToken}" ${api}/connectors/${DEMO_CONNECTOR}/oauth/authorize`,
-    `  ${cliSettings(local)}npx connector-oauth list --org ${DEMO_ORG} --local`,
+    `  ${cliSettings(local.services, local.dataDir)}npx connector-oauth list --org ${DEMO_ORG} --local`,
     "Any AWS tool reaches the local services with:",
     `  ${awsEnv.map((name) => `${name}=${local.cliEnv[name]}`).join(" ")}`,
     "",
