@@ -125,7 +125,12 @@ export async function readDefinitions(
   } catch (error) {
     throw new ConfigError(`${file}: not valid JSON (${(error as Error).message})`);
   }
-  if (!Array.isArray(parsed)) throw new ConfigError(`${file}: must hold a JSON array of connectors`);
+  // An array, or { "$schema": ..., "connectors": [...] } so that editors find connectors.schema.json.
+  const wrapped = parsed as { connectors?: unknown } | null;
+  if (!Array.isArray(parsed) && typeof wrapped === "object" && wrapped && Array.isArray(wrapped.connectors))
+    parsed = wrapped.connectors;
+  if (!Array.isArray(parsed))
+    throw new ConfigError(`${file}: must hold a JSON array of connectors (or { "connectors": [...] })`);
   try {
     return parsed.map((item) => parseDefinition(item, { catalog: providers, allowLoopbackHttp }));
   } catch (error) {
