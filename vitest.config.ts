@@ -6,9 +6,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
-    // What a test prints (console, and the handlers' JSON log lines, which Powertools writes
-    // through the global console in dev mode) is shown for failing tests only.
+    // What a test prints (console calls here, direct stream writes in the setup file) is shown
+    // for failing tests only.
     silent: "passed-only",
-    env: { POWERTOOLS_DEV: "true" },
+    setupFiles: ["test/setup/quiet-output.ts"],
   },
 });

@@ -1,6 +1,6 @@
 /**
  * Local mode's configuration: read once from the environment and validated before anything starts,
- * so a bad setting ends startup with one message naming it (SPEC section 7). The handlers' own
+ * so a bad setting ends startup with one message naming it. The handlers' own
  * settings validation (functions/src/edge/settings.ts) is reused for origins and URLs.
  */
 import { randomBytes } from "node:crypto";

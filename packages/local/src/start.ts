@@ -1,5 +1,5 @@
 /**
- * `npm start`: the whole product on one machine (SPEC section 7). The three unmodified Lambda
+ * `npm start`: the whole product on one machine. The three unmodified Lambda
  * handlers behind the local API, dynalite and the local KMS (data under DATA_DIR), the demo OAuth
  * provider with a demo connector, and the demo page. The handlers reach the local services only
  * through the standard AWS SDK settings, put into process.env before the handlers are imported

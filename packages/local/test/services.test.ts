@@ -11,6 +11,7 @@ import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDataDir } from "../src/config.ts";
+import { startDemoProvider } from "../src/demo-provider.ts";
 import {
   LOCAL_REGION,
   type LocalServices,
@@ -93,6 +94,28 @@ describe("local services", () => {
       const rebound = await post(url, { ...headers, host: "evil.example" });
       expect(rebound.status).toBe(400);
       expect(rebound.body).toMatch(/AccessDeniedException/);
+    }
+  });
+
+  it("has the demo provider refuse a foreign Host", async () => {
+    const provider = await startDemoProvider({ clients: [] });
+    try {
+      const discovery = "/.well-known/openid-configuration";
+      const get = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = request(
+            { host: "127.0.0.1", port: provider.port, path: discovery, headers: { host } },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
+          req.on("error", reject).end();
+        });
+      expect(await get("evil.example")).toBe(403);
+      expect(await get(`127.0.0.1:${provider.port}`)).toBe(200);
+    } finally {
+      await provider.close();
     }
   });
 
