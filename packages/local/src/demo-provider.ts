@@ -53,6 +53,8 @@ function account(id: string) {
   };
 }
 
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
 const ownToken = async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) =>
   token.clientId === client.clientId;
 
@@ -132,6 +134,11 @@ export async function startDemoProvider(options: {
           Session: 3600,
         },
         cookies: { keys: ["demo-provider-cookie-key-not-secret"] },
+        // Its own error page, so that oidc-provider prints no "you SHOULD change renderError" notice.
+        renderError: async (ctx: { type: string; body: string }, out: Record<string, string>) => {
+          ctx.type = "html";
+          ctx.body = `<!doctype html><meta charset="utf-8"><title>Demo provider: ${escapeHtml(out.error ?? "error")}</title><h1>${escapeHtml(out.error ?? "error")}</h1><p>${escapeHtml(out.error_description ?? "")}</p>`;
+        },
       }),
   );
   const requests: RecordedRequest[] = [];

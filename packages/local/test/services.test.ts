@@ -112,6 +112,11 @@ describe("local services", () => {
           );
           req.on("error", reject).end();
         });
+      // Its own error page (no "you SHOULD change renderError" notice), escaped.
+      const page = await fetch(`${provider.issuer}/auth?client_id=<b>nope</b>&response_type=code`);
+      expect(await page.text()).toMatch(
+        /^<!doctype html><meta charset="utf-8"><title>Demo provider: invalid_client<\/title>/,
+      );
       expect(await get("evil.example")).toBe(403);
       expect(await get(`127.0.0.1:${provider.port}`)).toBe(200);
     } finally {
