@@ -107,6 +107,35 @@ function checkDistinct(ports: Record<keyof typeof PORT_SETTINGS, number>): void 
   }
 }
 
+/** Edit distance (insertions, deletions, substitutions) between two short strings. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(
+        (row[j] ?? 0) + 1,
+        (next[j - 1] ?? 0) + 1,
+        (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    row = next;
+  }
+  return row[b.length] ?? 0;
+}
+
+/** For a provider key the catalog does not have: the close ones, and where the list is. */
+function unknownProvider(item: unknown): string | undefined {
+  const { provider, connectorId } = (item ?? {}) as { provider?: unknown; connectorId?: unknown };
+  if (typeof provider !== "string" || provider === "oauth2" || Object.hasOwn(providers, provider))
+    return undefined;
+  const keys = [...Object.keys(providers), "oauth2"];
+  const close = keys.filter(
+    (key) => distance(key, provider.toLowerCase()) <= 2 || key.includes(provider.toLowerCase()),
+  );
+  const hint = close.length ? `did you mean ${close.join(" or ")}? ` : "";
+  return `connector ${JSON.stringify(connectorId)}: unknown provider ${JSON.stringify(provider)}; ${hint}the providers are listed in docs/providers.md (or use oauth2 with endpoints)`;
+}
+
 /** Reads and validates a connectors file; every problem names the file. */
 export async function readDefinitions(
   file: string,
@@ -131,6 +160,8 @@ export async function readDefinitions(
     parsed = wrapped.connectors;
   if (!Array.isArray(parsed))
     throw new ConfigError(`${file}: must hold a JSON array of connectors (or { "connectors": [...] })`);
+  const unknown = parsed.map(unknownProvider).find(Boolean);
+  if (unknown) throw new ConfigError(`${file}: ${unknown}`);
   try {
     return parsed.map((item) => parseDefinition(item, { catalog: providers, allowLoopbackHttp }));
   } catch (error) {

@@ -141,7 +141,16 @@ describe("cli", () => {
       [drive, { ...custom, scope: "everyone" }],
       /custom-1.*"scope" must be team or personal/,
     ],
-    ["an unknown provider", [{ ...drive, provider: "myspace" }], /does not use OAuth/],
+    [
+      "an unknown provider",
+      [{ ...drive, provider: "myspace" }],
+      /connector "drive-acme": unknown provider "myspace"; the providers are listed in docs\/providers.md/,
+    ],
+    [
+      "a misspelt provider",
+      [{ ...drive, provider: "google-driv" }],
+      /unknown provider "google-driv"; did you mean google-drive\?/,
+    ],
     [
       "http endpoints outside local mode",
       [{ ...custom, endpoints: { ...custom.endpoints, tokenUrl: "http://127.0.0.1/t" } }],
