@@ -17,8 +17,10 @@ import { runCli } from "../src/cli.ts";
 import { loadLocalConfig } from "../src/config.ts";
 import { DEMO_CONNECTOR, DEMO_ORG, type LocalMode, startLocalMode } from "../src/start.ts";
 
-/** The screenshots in docs/ are the ones this test takes. */
-const DOCS = join(import.meta.dirname, "../../../docs");
+/** The screenshots in docs/ are the ones this test takes: written there with UPDATE_SCREENSHOTS=1
+ * (so that an ordinary run leaves the tree clean), else into the test's temporary folder. */
+const shotPath = (name: string, dataDir: string) =>
+  join(process.env.UPDATE_SCREENSHOTS === "1" ? join(import.meta.dirname, "../../../docs") : dataDir, name);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.log(`browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
@@ -87,7 +89,7 @@ describe.skipIf(!hasChromium)("demo page in a browser", () => {
     expect(details).toMatch(/Granted scopesopenid\b/);
     expect(details).toContain(`npx connector-oauth access-token ${DEMO_CONNECTOR} --org ${DEMO_ORG} --local`);
     expect(details).toContain(`DATA_DIR=${dataDir}`);
-    await page.screenshot({ path: join(DOCS, "demo-page.png"), fullPage: true });
+    await page.screenshot({ path: shotPath("demo-page.png", dataDir), fullPage: true });
     await page.close();
 
     expect(local.provider.requests.filter((r) => r.grantType === "authorization_code")).toMatchObject([
@@ -157,7 +159,7 @@ describe.skipIf(!hasChromium)("demo page in a browser", () => {
     await page.goto(`${local.publicApiUrl}/demo/connected/${DEMO_CONNECTOR}`);
     await expect.poll(() => page.locator("#banner-title").textContent()).toBe("Connected to Demo provider");
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    await page.screenshot({ path: join(DOCS, "demo-page-390.png"), fullPage: true });
+    await page.screenshot({ path: shotPath("demo-page-390.png", dataDir), fullPage: true });
     await page.close();
   });
 });
