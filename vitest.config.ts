@@ -6,5 +6,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // What a test prints (console calls here, direct stream writes in the setup file) is shown
+    // for failing tests only.
+    silent: "passed-only",
+    setupFiles: ["test/setup/quiet-output.ts"],
   },
 });

@@ -41,6 +41,9 @@ export const STATUS: Record<ErrorCode, number> = {
   needs_reauth: 409,
   // The provider's token endpoint failed or was unreachable after the retries.
   token_refresh_failed: 502,
+  // No route at this path; or a route at this path, but not for this method (with `Allow`).
+  route_not_found: 404,
+  method_not_allowed: 405,
   internal_error: 500,
 };
 

@@ -109,7 +109,9 @@ function forward(upstream: string, request: IncomingMessage, body: Buffer) {
     (resolve, reject) => {
       const outgoing = httpRequest(
         target,
-        { method: request.method, headers: { ...request.headers, host: target.host } },
+        // Headers unchanged, Host included, as a TCP-level fault would leave them: the AWS SDK signs
+        // the Host it sent, and the local services check that signature (packages/local/src/sigv4.ts).
+        { method: request.method, headers: request.headers },
         (response) => {
           readBody(response).then(
             (data) => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: data }),

@@ -167,9 +167,9 @@ export function checkEndpoint(url: string, allowLoopbackHttp: boolean, what = "e
  * digit, with no empty label, and at most a numeric port at the end (self-hosted Data Center): such a value cannot end a host (`/`, `#`, `?`, `@`, `:`, `%`) or climb a
  * path (`..`), so no pattern mistake can move a request to another host.
  */
-const SAFE_VALUE =
+export const SAFE_VALUE =
   /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)*(?::[0-9]{1,5})?$/;
-const MAX_VALUE_LENGTH = 253;
+export const MAX_VALUE_LENGTH = 253;
 
 function templateOf(entry: ProviderEntry, name: string): TemplateParam | undefined {
   return entry.templates && Object.hasOwn(entry.templates, name) ? entry.templates[name] : undefined;

@@ -21,6 +21,8 @@ export type ErrorCode =
   | "not_connected"
   | "needs_reauth"
   | "token_refresh_failed"
+  | "route_not_found"
+  | "method_not_allowed"
   | "internal_error";
 
 /** Codes a callback can report to the app in `oauth_error=` (closed: provider text never passes through). */

@@ -5,7 +5,10 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ErrorCode } from "@connector-oauth/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { json, STATUS } from "../../../functions/src/edge/http.ts";
+import { hostAllowed } from "./host-names.ts";
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -19,28 +22,37 @@ export interface Route {
 export interface LocalApi {
   url: string;
   port: number;
+  /** Starts answering the requests held so far (with `held`). */
+  open(): void;
   close(): Promise<void>;
 }
 
 type Fallback = (request: IncomingMessage, response: ServerResponse) => boolean | Promise<boolean>;
 
+/** The route for this method and path; else the methods other routes at this path take (for 405). */
 function matchRoute(routes: Route[], method: string, path: string) {
+  const allow: string[] = [];
   for (const route of routes) {
-    if (route.method !== method) continue;
     const names: string[] = [];
     const pattern = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
       names.push(name);
       return "([^/]+)";
     });
     const match = new RegExp(`^${pattern}$`).exec(path);
-    if (match) {
-      const params = Object.fromEntries(
-        names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]),
-      );
-      return { route, params };
-    }
+    if (!match) continue;
+    if (route.method !== method) allow.push(route.method);
+    else return { route, params: decodeParams(names, match.slice(1)), allow };
   }
-  return undefined;
+  return { allow };
+}
+
+/** Path parameters as API Gateway passes them (percent-decoded); undefined when one does not decode. */
+function decodeParams(names: string[], raw: string[]): Record<string, string> | undefined {
+  try {
+    return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(raw[i] ?? "")]));
+  } catch {
+    return undefined;
+  }
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -107,27 +119,59 @@ function writeResult(response: ServerResponse, result: APIGatewayProxyStructured
   response.end(result.isBase64Encoded ? Buffer.from(body, "base64") : body);
 }
 
-function notFound(response: ServerResponse) {
-  response.writeHead(404, { "content-type": "application/json" });
-  response.end(JSON.stringify({ success: false, error: { code: "not_found", message: "No such route" } }));
+/** An answer of the local server itself, in the service's error shape and closed set of codes. */
+function sendError(response: ServerResponse, code: ErrorCode, message: string, headers = {}) {
+  const {
+    statusCode,
+    headers: base,
+    body,
+  } = json(STATUS[code], { success: false, error: { code, message } });
+  response.writeHead(statusCode, { ...base, ...headers }).end(body);
 }
 
-/** Serves the routes on 127.0.0.1:`port` (0 = any free port); `fallback` may serve other paths. */
-export async function startLocalApi(options: {
+async function serve(
+  options: ApiOptions,
+  opened: Promise<void>,
+  request: IncomingMessage,
+  response: ServerResponse,
+) {
+  if (!hostAllowed(request, options.hosts))
+    return sendError(response, "forbidden", "This server answers only to its own host names");
+  // Held until every route is registered: a client polling for readiness never gets a wrong answer.
+  await opened;
+  const url = new URL(request.url ?? "/", "http://localhost");
+  const found = matchRoute(options.routes, request.method ?? "GET", url.pathname);
+  if ("route" in found) {
+    if (!found.params)
+      return sendError(response, "invalid_request", "The path is not validly percent-encoded");
+    const event = toEvent(request, found.route, found.params, await readBody(request));
+    return writeResult(response, await found.route.handler(event));
+  }
+  if (found.allow.length)
+    return sendError(response, "method_not_allowed", `Use ${found.allow.join(" or ")} here`, {
+      allow: found.allow.join(", "),
+    });
+  if (!(await options.fallback?.(request, response))) sendError(response, "route_not_found", "No such route");
+}
+
+interface ApiOptions {
   port?: number;
   routes: Route[];
   fallback?: Fallback;
-}): Promise<LocalApi> {
+  /** Host names answered besides the loopback ones (the public API URL's). */
+  hosts?: string[];
+  /** Hold requests until `open()` is called. */
+  held?: boolean;
+}
+
+/** Serves the routes on 127.0.0.1:`port` (0 = any free port); `fallback` may serve other paths.
+ * Unknown paths answer 404 `route_not_found`, known paths with another method 405 with `Allow`. */
+export async function startLocalApi(options: ApiOptions): Promise<LocalApi> {
+  let open = () => {};
+  const opened = options.held ? new Promise<void>((resolve) => (open = resolve)) : Promise.resolve();
   const server = createServer(async (request, response) => {
     try {
-      const url = new URL(request.url ?? "/", "http://localhost");
-      const found = matchRoute(options.routes, request.method ?? "GET", url.pathname);
-      if (found)
-        return writeResult(
-          response,
-          await found.route.handler(toEvent(request, found.route, found.params, await readBody(request))),
-        );
-      if (!(await options.fallback?.(request, response))) notFound(response);
+      await serve(options, opened, request, response);
     } catch (error) {
       // A handler must never throw; if one does, answer like API Gateway does.
       console.error("local API: handler threw", error instanceof Error ? error.message : error);
@@ -143,6 +187,7 @@ export async function startLocalApi(options: {
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    open: () => open(),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -5,6 +5,7 @@
  * (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB / _KMS), or with --local to `npm start`'s
  * services. This is its own composition root: it builds the two clients and wires the adapters.
  */
+import { readFileSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -21,6 +22,7 @@ import {
 } from "@connector-oauth/core";
 import {
   ConfigError,
+  checkTtl,
   DEFAULT_DATA_DIR,
   DEV_TOKEN_TTL,
   dataDirSecret,
@@ -28,7 +30,7 @@ import {
   mintDevToken,
   readDefinitions,
 } from "./config.ts";
-import { DATA_KEY_ALIAS, LOCAL_CREDENTIALS, LOCAL_REGION, TABLE_NAME } from "./services.ts";
+import { DATA_KEY_ALIAS, LOCAL_REGION, readLocalCredentials, TABLE_NAME } from "./services.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -42,13 +44,14 @@ export interface CliIo {
 const USAGE = `Usage: connector-oauth <command> [options]
 
 Commands:
-  put <file.json>              Create or update the connectors defined in a file (SPEC format);
+  put <file.json>              Create or update the connectors defined in a file (format:
+                               README "Connectors file", schema connectors.schema.json);
                                the whole file is validated before anything is written
   list --org <orgId>           List an org's connectors and their authentication status
   delete <connectorId> --org <orgId>
                                Delete a connector and its stored tokens
   token --org <orgId>          Mint a dev JWT (HS256 with AUTH_HS256_SECRET)
-        [--user <id>] [--email <address>] [--member] [--ttl 12h]
+        [--user <id>] [--email <address>] [--member] [--ttl 8h, 1m to 30d]
   access-token <connectorId> --org <orgId>
                                Print a valid access token (refreshed first when it expires
                                within 5 minutes); --json adds type, expiry, scopes, metadata
@@ -64,9 +67,14 @@ Where the data lives:
   --table <name>               DynamoDB table (default: TABLE_NAME)
   --data-key <key id or alias> KMS data key (default: DATA_KEY_ID; put, access-token, refresh, disconnect)
 Other options:
-  --json                       Machine-readable output (list, access-token)
+  --json                       Machine-readable output (list, access-token; refused elsewhere)
   --by <userId>                Recorded as lastUpdatedBy (put; default: the OS user)
-  -h, --help                   This text`;
+  -h, --help                   This text; <command> --help for one command
+  --version                    The version`;
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 const OPTIONS = {
   org: { type: "string" },
@@ -80,7 +88,39 @@ const OPTIONS = {
   json: { type: "boolean" },
   by: { type: "string" },
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
 } as const;
+
+/** Per command: its positional arguments and whether --json means something to it. */
+const COMMANDS: Record<string, { args: string[]; json: boolean }> = {
+  put: { args: ["file.json"], json: false },
+  list: { args: [], json: true },
+  delete: { args: ["connectorId"], json: false },
+  token: { args: [], json: false },
+  "access-token": { args: ["connectorId"], json: true },
+  refresh: { args: ["connectorId"], json: false },
+  disconnect: { args: ["connectorId"], json: false },
+};
+
+/** The USAGE lines of one command (its entry up to the next command). */
+function commandUsage(command: string): string {
+  const lines = USAGE.split("\n");
+  const start = lines.findIndex((line) => line.startsWith(`  ${command} `));
+  const end = lines.findIndex((line, i) => i > start && (/^ {2}[a-z]/.test(line) || line === ""));
+  return [`Usage: connector-oauth`, ...lines.slice(start, end)]
+    .join("\n")
+    .replace("connector-oauth\n  ", "connector-oauth ");
+}
+
+/** Refuses extra arguments and a --json the command would ignore. */
+function checkArgs(command: string, rest: string[], values: Values): void {
+  const spec = COMMANDS[command] as { args: string[]; json: boolean };
+  if (rest.length > spec.args.length)
+    throw new UsageError(
+      `${command} takes ${spec.args.map((a) => `<${a}>`).join(" ") || "no arguments"}; unexpected ${JSON.stringify(rest[spec.args.length])}`,
+    );
+  if (values.json && !spec.json) throw new UsageError(`${command} has no --json output`);
+}
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
 
@@ -92,14 +132,26 @@ function need<T>(value: T | undefined, message: string): T {
   return value;
 }
 
+/** A bad option value is bad usage (exit 2), whatever check found it. */
+function usage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 /** Clients and names for the target: `npm start`'s services with --local, else the SDK's config. */
-function target(values: Values, env: Env) {
+async function target(values: Values, env: Env) {
   if (values.local) {
     const ports = localPorts(env);
+    const dataDir = resolve(env.DATA_DIR || DEFAULT_DATA_DIR);
+    const credentials = await readLocalCredentials(dataDir);
+    if (!credentials) throw new ConfigError(`no local credentials in ${dataDir} yet: run npm start once`);
     const local = (port: number) => ({
       region: LOCAL_REGION,
       endpoint: `http://127.0.0.1:${port}`,
-      credentials: LOCAL_CREDENTIALS,
+      credentials,
     });
     return {
       dynamo: local(ports.dynamodbPort),
@@ -126,10 +178,14 @@ function target(values: Values, env: Env) {
   };
 }
 
-type Target = ReturnType<typeof target>;
+type Target = Awaited<ReturnType<typeof target>>;
 
 /** Runs `use` with the adapters for `t`, then releases the clients. */
-async function withStores<T>(t: Target, use: (s: ReturnType<typeof stores>) => Promise<T>): Promise<T> {
+async function withStores<T>(
+  targetOf: Promise<Target>,
+  use: (s: ReturnType<typeof stores>) => Promise<T>,
+): Promise<T> {
+  const t = await targetOf;
   const dynamo = new DynamoDBClient({ ...t.dynamo, maxAttempts: 2 });
   const kms = new KMSClient({ ...t.kms, maxAttempts: 2 });
   try {
@@ -182,18 +238,30 @@ async function refresh(positionals: string[], values: Values, io: CliIo): Promis
 async function disconnect(positionals: string[], values: Values, io: CliIo): Promise<number> {
   const { id, org } = connectorArgs("disconnect", positionals, values);
   const by = values.by ?? `${userInfo().username}@${hostname()}`;
-  const result = await withStores(target(values, io.env), (s) => s.access().disconnect(org, id, by));
+  const result = await withStores(target(values, io.env), async (s) => {
+    const record = await s.connectors.get(org, id);
+    if (!record) throw new ConfigError(`no connector ${id} in org ${org}`);
+    // Never connected: nothing to revoke or remove, and its status stays what it is.
+    if (!record.tokens && record.status === "not_connected") return undefined;
+    return s.access().disconnect(org, id, by);
+  });
+  if (!result) {
+    io.out(`${id} (org ${org}) was never connected: nothing to disconnect`);
+    return 0;
+  }
   io.out(`disconnected ${id} (org ${org}); tokens removed; revocation at the provider: ${result.revocation}`);
   return result.revocation === "failed" ? 1 : 0;
 }
 
 async function put(positionals: string[], values: Values, io: CliIo): Promise<number> {
   const file = need(positionals[0], "put needs a definitions file: connector-oauth put <file.json>");
-  const t = target(values, io.env);
+  const t = await target(values, io.env);
   // Everything is validated before the first write: a bad file changes nothing.
   const definitions = await readDefinitions(resolve(io.cwd, file), t.allowLoopbackHttp);
+  if (!definitions.length)
+    throw new UsageError(`${file} holds no connectors (an empty array); nothing saved`);
   const by = values.by ?? `${userInfo().username}@${hostname()}`;
-  const saved = await withStores(t, (s) =>
+  const saved = await withStores(Promise.resolve(t), (s) =>
     defineConnectors(
       {
         connectors: s.connectors,
@@ -278,17 +346,22 @@ async function token(values: Values, io: CliIo): Promise<number> {
     const hint = values.local ? `no secret in ${dataDir} yet: run npm start once` : "or use --local";
     throw new ConfigError(`AUTH_HS256_SECRET is not set (${hint})`);
   }
-  const ttl = values.ttl ?? DEV_TOKEN_TTL;
-  if (!/^\d+\s*(s|m|h|d|w)$/.test(ttl))
-    throw new UsageError(`--ttl must look like 15m, 12h or 30d, got ${ttl}`);
+  const ttl = usage(() => checkTtl(values.ttl ?? DEV_TOKEN_TTL, "--ttl"));
   const claims = { sub: values.user ?? "dev-admin", orgId: org, admin: !values.member, email: values.email };
   io.out(await mintDevToken(secret, claims, ttl, io.env));
   return 0;
 }
 
 /** A failure as one line: what went wrong and, for unreachable services, where it looked. */
-function explain(error: unknown, values: Values, env: Env): string {
+function explain(error: unknown, values: Values, env: Env, subject?: { id: string; org: string }): string {
   if (error instanceof UsageError || error instanceof ConfigError) return error.message;
+  if (isServiceError(error, "connector_not_found") && subject)
+    return `no connector ${subject.id} in org ${subject.org}`;
+  const cause = isServiceError(error, "dependency_unavailable")
+    ? (error.cause as Error | undefined)
+    : undefined;
+  if (cause?.name === "ResourceNotFoundException")
+    return `table ${values.table ?? env.TABLE_NAME ?? TABLE_NAME} does not exist there (${cause.message}); check TABLE_NAME or --table`;
   if (isServiceError(error, "dependency_unavailable")) {
     const cause = error.cause instanceof Error ? ` (${error.cause.name}: ${error.cause.message})` : "";
     const where = values.local
@@ -306,11 +379,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    io.err(`connector-oauth: ${(error as Error).message}\n\n${USAGE}`);
+    // Node's parser explains in a sentence plus advice; the first sentence is the error.
+    const reason = (error as Error).message.split(/\. (?=[A-Z])/)[0]?.replace(/\.$/, "");
+    io.err(`connector-oauth: ${reason} (try connector-oauth --help)`);
     return 2;
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
+  if (values.version) {
+    io.out(VERSION);
+    return 0;
+  }
+  if (values.help && command && Object.hasOwn(COMMANDS, command)) {
+    io.out(commandUsage(command));
+    return 0;
+  }
   if (values.help || command === "help" || !command) {
     (command || values.help ? io.out : io.err)(USAGE);
     return command || values.help ? 0 : 2;
@@ -330,9 +413,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   try {
+    checkArgs(command, rest, values);
     return await run();
   } catch (error) {
-    io.err(`connector-oauth ${command}: ${explain(error, values, io.env)}`);
+    const subject = rest[0] && values.org ? { id: rest[0], org: values.org } : undefined;
+    io.err(`connector-oauth ${command}: ${explain(error, values, io.env, subject)}`);
     return error instanceof UsageError ? 2 : 1;
   }
 }

@@ -1,10 +1,10 @@
 /**
  * Local mode's configuration: read once from the environment and validated before anything starts,
- * so a bad setting ends startup with one message naming it (SPEC section 7). The handlers' own
+ * so a bad setting ends startup with one message naming it. The handlers' own
  * settings validation (functions/src/edge/settings.ts) is reused for origins and URLs.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ConnectorDefinition, parseDefinition, parseJsonText, providers } from "@connector-oauth/core";
@@ -29,6 +29,8 @@ export interface LocalConfig {
   /** APP_ORIGINS when given; the API's own origin is added so the demo page can be the app. */
   appOrigins?: string[];
   publicApiUrl?: string;
+  /** Lifetime of the printed dev admin token. */
+  devTokenTtl: string;
   successPath: string;
   errorPath: string;
 }
@@ -45,8 +47,21 @@ export const DEFAULT_PORT = 3000;
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL("../../../.data", import.meta.url));
 const SECRET_FILE = "auth-hs256-secret";
 const PID_FILE = "local-mode.pid";
-// Hours, not weeks (SPEC 7), and inside the handlers' AUTH_MAX_TOKEN_AGE default (24 h by iat).
-export const DEV_TOKEN_TTL = "12h";
+/** How long the printed dev admin token lives (DEV_TOKEN_TTL): hours, not weeks. */
+export const DEV_TOKEN_TTL = "8h";
+/** The lifetimes a minted dev token may have: 1 minute to 30 days. */
+const TTL_SECONDS = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 } as const;
+
+/** Checks a lifetime like 15m, 8h or 30d against the bounds; returns it, or throws naming `setting`. */
+export function checkTtl(ttl: string, setting: string): string {
+  const match = /^(\d+)(s|m|h|d|w)$/.exec(ttl.trim());
+  const seconds = match ? Number(match[1]) * TTL_SECONDS[match[2] as keyof typeof TTL_SECONDS] : Number.NaN;
+  if (!(seconds >= 60 && seconds <= 30 * 86400))
+    throw new ConfigError(
+      `${setting} must be a lifetime from 1m to 30d, like 15m, 8h or 7d; got ${JSON.stringify(ttl)}`,
+    );
+  return ttl.trim();
+}
 
 function portOf(env: Env, name: string, fallback: number): number {
   const raw = env[name]?.trim();
@@ -61,12 +76,64 @@ function portOf(env: Env, name: string, fallback: number): number {
 export function localPorts(env: Env) {
   const port = portOf(env, "PORT", DEFAULT_PORT);
   const next = (offset: number) => (port === 0 ? 0 : port + offset);
-  return {
+  const ports = {
     port,
     demoProviderPort: portOf(env, "DEMO_PROVIDER_PORT", next(1)),
     dynamodbPort: portOf(env, "DYNAMODB_PORT", next(2)),
     kmsPort: portOf(env, "KMS_PORT", next(3)),
   };
+  checkDistinct(ports);
+  return ports;
+}
+
+const PORT_SETTINGS = {
+  port: "PORT",
+  demoProviderPort: "DEMO_PROVIDER_PORT",
+  dynamodbPort: "DYNAMODB_PORT",
+  kmsPort: "KMS_PORT",
+};
+
+/** Two servers cannot share a port: name both settings rather than blaming whichever starts second. */
+function checkDistinct(ports: Record<keyof typeof PORT_SETTINGS, number>): void {
+  const seen = new Map<number, string>();
+  for (const [key, setting] of Object.entries(PORT_SETTINGS)) {
+    const value = ports[key as keyof typeof PORT_SETTINGS];
+    const other = seen.get(value);
+    if (value !== 0 && other)
+      throw new ConfigError(
+        `${other} and ${setting} are both ${value}: each local server needs its own port`,
+      );
+    seen.set(value, setting);
+  }
+}
+
+/** Edit distance (insertions, deletions, substitutions) between two short strings. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(
+        (row[j] ?? 0) + 1,
+        (next[j - 1] ?? 0) + 1,
+        (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    row = next;
+  }
+  return row[b.length] ?? 0;
+}
+
+/** For a provider key the catalog does not have: the close ones, and where the list is. */
+function unknownProvider(item: unknown): string | undefined {
+  const { provider, connectorId } = (item ?? {}) as { provider?: unknown; connectorId?: unknown };
+  if (typeof provider !== "string" || provider === "oauth2" || Object.hasOwn(providers, provider))
+    return undefined;
+  const keys = [...Object.keys(providers), "oauth2"];
+  const close = keys.filter(
+    (key) => distance(key, provider.toLowerCase()) <= 2 || key.includes(provider.toLowerCase()),
+  );
+  const hint = close.length ? `did you mean ${close.join(" or ")}? ` : "";
+  return `connector ${JSON.stringify(connectorId)}: unknown provider ${JSON.stringify(provider)}; ${hint}the providers are listed in docs/providers.md (or use oauth2 with endpoints)`;
 }
 
 /** Reads and validates a connectors file; every problem names the file. */
@@ -88,11 +155,45 @@ export async function readDefinitions(
   } catch (error) {
     throw new ConfigError(`${file}: ${(error as Error).message}`);
   }
-  if (!Array.isArray(parsed)) throw new ConfigError(`${file}: must hold a JSON array of connectors`);
+  // An array, or { "$schema": ..., "connectors": [...] } so that editors find connectors.schema.json.
+  const wrapped = parsed as { connectors?: unknown } | null;
+  if (!Array.isArray(parsed) && typeof wrapped === "object" && wrapped && Array.isArray(wrapped.connectors))
+    parsed = wrapped.connectors;
+  if (!Array.isArray(parsed))
+    throw new ConfigError(`${file}: must hold a JSON array of connectors (or { "connectors": [...] })`);
+  const unknown = parsed.map(unknownProvider).find(Boolean);
+  if (unknown) throw new ConfigError(`${file}: ${unknown}`);
   try {
     return parsed.map((item) => parseDefinition(item, { catalog: providers, allowLoopbackHttp }));
   } catch (error) {
     throw new ConfigError(`${file}: ${(error as Error).message}`);
+  }
+}
+
+/** The problem with one APP_ORIGINS entry, named with the entry, or undefined. An origin is what a
+ * browser sends in `Origin`: scheme://host[:port], lower case (RFC 6454 section 6.1). */
+function originProblem(entry: string): string | undefined {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(entry))
+    return `has no scheme (write http://${entry} or https://${entry})`;
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return "is not a URL";
+  }
+  if (url.origin !== entry && url.origin === entry.toLowerCase())
+    return `must be lower case, as browsers send it: ${url.origin}`;
+  if (url.origin !== entry) return `must be an exact origin, no path or trailing slash: ${url.origin}`;
+  const loopback = url.hostname === "localhost" || url.hostname === "127.0.0.1";
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback))
+    return "must use https (plain http only for localhost and 127.0.0.1)";
+  return undefined;
+}
+
+function checkAppOrigins(raw: string | undefined): void {
+  for (const entry of (raw ?? "").split(",").map((e) => e.trim())) {
+    const problem = entry ? originProblem(entry) : undefined;
+    if (problem) throw new ConfigError(`APP_ORIGINS entry ${JSON.stringify(entry)} ${problem}`);
   }
 }
 
@@ -117,6 +218,7 @@ export async function loadLocalConfig(env: Env, cwd = process.cwd()): Promise<Lo
   const ports = localPorts(env);
   const appOrigins = env.APP_ORIGINS?.trim() || undefined;
   const publicApiUrl = env.PUBLIC_API_URL?.trim().replace(/\/+$/, "") || undefined;
+  checkAppOrigins(appOrigins);
   checkHandlerSettings(env, appOrigins, publicApiUrl);
   const connectorsFile = env.CONNECTORS_FILE?.trim() ? resolve(cwd, env.CONNECTORS_FILE.trim()) : undefined;
   return {
@@ -130,15 +232,18 @@ export async function loadLocalConfig(env: Env, cwd = process.cwd()): Promise<Lo
       .map((origin) => origin.trim())
       .filter(Boolean),
     publicApiUrl,
+    devTokenTtl: checkTtl(env.DEV_TOKEN_TTL?.trim() || DEV_TOKEN_TTL, "DEV_TOKEN_TTL"),
     successPath: env.SUCCESS_PATH?.trim() || DEMO_SUCCESS_PATH,
     errorPath: env.ERROR_PATH?.trim() || DEMO_ERROR_PATH,
   };
 }
 
-/** Creates the data folder, or says which setting points at an unusable place. */
+/** Creates the data folder private to its owner (0700: it holds keys, tokens and credentials),
+ * or says which setting points at an unusable place. */
 export async function ensureDataDir(dataDir: string): Promise<void> {
   try {
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await chmod(dataDir, 0o700);
   } catch (error) {
     throw new ConfigError(`DATA_DIR ${dataDir} cannot be created (${(error as NodeJS.ErrnoException).code})`);
   }
@@ -159,7 +264,7 @@ export async function claimDataDir(dataDir: string): Promise<() => Promise<void>
   const file = resolve(dataDir, PID_FILE);
   const mine = String(process.pid);
   try {
-    await writeFile(file, mine, { flag: "wx" });
+    await writeFile(file, mine, { flag: "wx", mode: 0o600 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     const holder = Number(await readFile(file, "utf8").catch(() => ""));

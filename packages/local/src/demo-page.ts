@@ -20,6 +20,8 @@ export interface DemoPageOptions {
   appOrigin: string;
   /** Label -> URL, listed on the page. */
   endpoints: Record<string, string>;
+  /** The CLI command that prints a connector's access token, with `{id}` for the connector. */
+  accessTokenCommand: string;
 }
 
 const HEADERS = {
@@ -54,7 +56,8 @@ const inlineJson = (value: unknown) => JSON.stringify(value).replaceAll("<", "\\
 
 function sendPage(options: DemoPageOptions, response: ServerResponse) {
   const nonce = randomBytes(16).toString("base64");
-  const config = { devToken: options.devToken, appOrigin: options.appOrigin, endpoints: options.endpoints };
+  const { devToken, appOrigin, endpoints, accessTokenCommand } = options;
+  const config = { devToken, appOrigin, endpoints, accessTokenCommand };
   response.writeHead(200, {
     ...HEADERS,
     "content-type": "text/html; charset=utf-8",
@@ -116,16 +119,20 @@ dd{margin:0;word-break:break-all}
 .token{word-break:break-all;background:var(--bg);padding:8px;border-radius:6px;margin:8px 0 0}
 .muted{color:var(--muted)}
 .hidden{display:none}
+.banner button{margin-top:10px}
+.banner code{word-break:break-all}
+.wide{overflow-x:auto}
+@media (max-width:600px){header{padding:12px 16px;flex-wrap:wrap}main{margin:16px auto;padding:0 10px}section{padding:12px}.optional{display:none}dl{grid-template-columns:1fr}dt{margin-top:6px}}
 </style>
 </head>
 <body>
 <header><h1>connector-oauth</h1><span>local mode · demo page</span></header>
 <main>
-<div id="banner" class="banner hidden" role="status"><strong id="banner-title"></strong><p id="banner-text"></p></div>
+<div id="banner" class="banner hidden" role="status"><strong id="banner-title"></strong><p id="banner-text"></p><dl id="banner-details" class="hidden"></dl><p id="banner-command" class="hidden"></p><button id="banner-retry" class="hidden">Try again</button></div>
 <section>
 <h2>Connectors of org <code id="org">…</code></h2>
-<table><thead><tr><th>Connector</th><th>Provider</th><th>Status</th><th>Token expires</th><th></th></tr></thead>
-<tbody id="connectors"><tr><td colspan="5" class="muted">Loading…</td></tr></tbody></table>
+<div class="wide"><table><thead><tr><th>Connector</th><th class="optional">Provider</th><th>Status</th><th class="optional">Token expires</th><th></th></tr></thead>
+<tbody id="connectors"><tr><td colspan="5" class="muted">Loading…</td></tr></tbody></table></div>
 <p id="list-error" class="muted hidden"></p>
 </section>
 <section>
@@ -148,36 +155,58 @@ dd{margin:0;word-break:break-all}
 "use strict";
 const config = JSON.parse(document.getElementById("config").textContent);
 const auth = { Authorization: "Bearer " + config.devToken };
-const messages = {
-  access_denied: "Access was not granted at the provider.",
-  provider_error: "The provider reported an error.",
-  token_exchange_failed: "The provider did not accept the sign-in.",
-  state_expired: "The sign-in took too long. Try connecting again.",
-  iss_mismatch: "The response did not come from the expected provider.",
-  invalid_request: "The provider's response was incomplete.",
-  server_error: "Something went wrong while connecting.",
+// What each outcome means, in words (the codes come from the callback's oauth_error).
+const outcomes = {
+  access_denied: ["Sign-in cancelled", "Access was not granted at the provider."],
+  provider_error: ["The provider reported an error", "The provider could not complete the sign-in."],
+  token_exchange_failed: ["The provider did not accept the sign-in", "Exchanging the code for tokens failed."],
+  state_expired: ["The sign-in took too long", "Sign-in links are valid for 10 minutes. Start again to get a new one."],
+  iss_mismatch: ["Unexpected provider", "The response did not come from the expected provider."],
+  invalid_request: ["Incomplete response", "The provider's response was incomplete."],
+  server_error: ["Something went wrong", "Something went wrong while connecting."],
 };
+let connectors = [];
 function el(tag, text, className) {
   const node = document.createElement(tag);
   if (text !== undefined) node.textContent = text;
   if (className) node.className = className;
   return node;
 }
-function banner(ok, title, text) {
+function banner(ok, title, text, details, retry) {
   const node = document.getElementById("banner");
   node.className = "banner " + (ok ? "ok" : "bad");
   document.getElementById("banner-title").textContent = title;
   document.getElementById("banner-text").textContent = text;
+  const list = document.getElementById("banner-details");
+  list.replaceChildren();
+  for (const [label, value] of details || []) list.append(el("dt", label), el("dd", value, "mono"));
+  list.classList.toggle("hidden", !(details && details.length));
+  const button = document.getElementById("banner-retry");
+  button.classList.toggle("hidden", !retry);
+  button.onclick = retry ? () => connect(retry, button) : null;
 }
+const named = (id) => (connectors.find((c) => c._id === id) || { name: id }).name;
 function showOutcome() {
   const connected = /^\\/demo\\/connected\\/([^/]+)$/.exec(location.pathname);
   if (connected) {
-    banner(true, "Connected " + decodeURIComponent(connected[1]), "The callback stored the provider's tokens, encrypted, and redirected here.");
+    const id = decodeURIComponent(connected[1]);
+    const connector = connectors.find((c) => c._id === id) || { _id: id, name: id };
+    const details = [];
+    const account = connector.connectedAccount;
+    if (account) details.push(["Account", (account.name ? account.name + " · " : "") + (account.email || account.id)]);
+    if (connector.grantedScopes) details.push(["Granted scopes", connector.grantedScopes.join(" ")]);
+    details.push(["Print an access token", config.accessTokenCommand.replace("{id}", id)]);
+    banner(true, "Connected to " + connector.name, "The provider's tokens are stored, encrypted.", details);
   } else if (location.pathname === "/demo/error") {
     const query = new URLSearchParams(location.search);
     const code = query.get("oauth_error") || "unknown";
-    const text = Object.hasOwn(messages, code) ? messages[code] : "Unknown error.";
-    banner(false, "Not connected: " + code, text + " (connector " + (query.get("connectorId") || "?") + ")");
+    const id = query.get("connectorId") || "";
+    const connector = connectors.find((c) => c._id === id);
+    const [title, text] = Object.hasOwn(outcomes, code) ? outcomes[code] : ["Could not connect", "Unknown error."];
+    const name = connector ? connector.name : id || "the connector";
+    // A cancelled reconnect leaves the earlier grant in place: say so rather than "not connected".
+    const still = connector && connector.isAuthenticated ? " " + name + " is still connected with its earlier sign-in." : "";
+    banner(false, title + " · " + name, text + still, [], connector ? id : undefined);
   }
 }
 async function connect(id, button) {
@@ -189,7 +218,7 @@ async function connect(id, button) {
     if (!body.success) throw new Error(body.error.code + ": " + body.error.message);
     location.assign(body.authorizationUrl);
   } catch (error) {
-    banner(false, "Could not start connecting", String(error.message || error));
+    banner(false, "Could not start connecting", String(error.message || error), [], id);
     button.disabled = false;
   }
 }
@@ -207,7 +236,7 @@ function row(connector) {
   button.addEventListener("click", () => connect(connector._id, button));
   action.append(button);
   const expires = connector.tokenExpiresAt ? new Date(connector.tokenExpiresAt).toLocaleString() : "–";
-  tr.append(name, el("td", connector.provider), status, el("td", expires), action);
+  tr.append(name, el("td", connector.provider, "optional"), status, el("td", expires, "optional"), action);
   return tr;
 }
 async function loadConnectors() {
@@ -217,6 +246,7 @@ async function loadConnectors() {
     const result = await response.json();
     if (!result.success) throw new Error(result.error.message);
     document.getElementById("org").textContent = result.caller.orgId;
+    connectors = result.connectors;
     body.replaceChildren(...result.connectors.map(row));
     if (!result.connectors.length) body.replaceChildren(el("tr", "No connectors in this org.", "muted"));
   } catch (error) {
@@ -231,9 +261,8 @@ function showEndpoints() {
   for (const [label, url] of Object.entries(config.endpoints)) list.append(el("dt", label), el("dd", url, "mono"));
   document.getElementById("token").textContent = config.devToken;
 }
-showOutcome();
 showEndpoints();
-loadConnectors();
+loadConnectors().then(showOutcome);
 </script>
 </body>
 </html>

@@ -9,6 +9,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import Provider from "oidc-provider";
+import { hostAllowed } from "./host-names.ts";
 
 export interface DemoClient {
   clientId: string;
@@ -52,6 +53,31 @@ function account(id: string) {
   };
 }
 
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const ownToken = async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) =>
+  token.clientId === client.clientId;
+
+/** oidc-provider prints advice for running it in production ("you MUST change it", development
+ * keys and adapter, devInteractions) when it is built. This is a local stand-in where that setup is
+ * the point, so the advice goes to the debug output (DEBUG=oidc-provider), not the console. */
+function withoutAdvice<T>(build: () => T): T {
+  const { warn, info } = console;
+  const shown = process.env.DEBUG?.includes("oidc-provider");
+  const filter =
+    (write: typeof console.warn) =>
+    (...args: unknown[]) =>
+      String(args[0]).startsWith("oidc-provider ") && !shown ? undefined : write(...args);
+  console.warn = filter(warn);
+  console.info = filter(info);
+  try {
+    return build();
+  } finally {
+    console.warn = warn;
+    console.info = info;
+  }
+}
+
 /** Starts the provider on 127.0.0.1:`port` (0 = any free port). */
 export async function startDemoProvider(options: {
   port?: number;
@@ -68,41 +94,53 @@ export async function startDemoProvider(options: {
   const port = (server.address() as AddressInfo).port;
   const issuer = `http://127.0.0.1:${port}`;
   const withoutPkce = new Set(options.clients.filter((c) => c.pkce === false).map((c) => c.clientId));
-  const provider = new Provider(issuer, {
-    clients: options.clients.map((c) => ({
-      client_id: c.clientId,
-      client_secret: c.clientSecret,
-      redirect_uris: c.redirectUris,
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-      token_endpoint_auth_method: c.authMethod ?? "client_secret_post",
-    })),
-    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
-    scopes: DEMO_SCOPES,
-    features: {
-      devInteractions: { enabled: true },
-      revocation: { enabled: true },
-      introspection: { enabled: true },
-    },
-    pkce: { required: (_ctx: unknown, client: { clientId: string }) => !withoutPkce.has(client.clientId) },
-    // oidc-provider drops offline_access without prompt=consent; a connector always wants a refresh token.
-    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
-      client.grantTypeAllowed("refresh_token"),
-    rotateRefreshToken: options.refreshResponses !== "omit",
-    // Put email claims in the id_token as Google does (the legacy exchange compares them).
-    conformIdTokenClaims: false,
-    findAccount: async (_ctx: unknown, id: string) => account(id),
-    ttl: {
-      AccessToken: 3600,
-      AuthorizationCode: 60,
-      IdToken: 3600,
-      RefreshToken: 14 * 24 * 3600,
-      Grant: 14 * 24 * 3600,
-      Interaction: 600,
-      Session: 3600,
-    },
-    cookies: { keys: ["demo-provider-cookie-key-not-secret"] },
-  });
+  const provider = withoutAdvice(
+    () =>
+      new Provider(issuer, {
+        clients: options.clients.map((c) => ({
+          client_id: c.clientId,
+          client_secret: c.clientSecret,
+          redirect_uris: c.redirectUris,
+          grant_types: ["authorization_code", "refresh_token"],
+          response_types: ["code"],
+          token_endpoint_auth_method: c.authMethod ?? "client_secret_post",
+        })),
+        claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
+        scopes: DEMO_SCOPES,
+        features: {
+          devInteractions: { enabled: true },
+          // A client may revoke and introspect only its own tokens (oidc-provider's default rule, stated
+          // here so that it does not print its "you SHOULD change" notice on every call).
+          revocation: { enabled: true, allowedPolicy: ownToken },
+          introspection: { enabled: true, allowedPolicy: ownToken },
+        },
+        pkce: {
+          required: (_ctx: unknown, client: { clientId: string }) => !withoutPkce.has(client.clientId),
+        },
+        // oidc-provider drops offline_access without prompt=consent; a connector always wants a refresh token.
+        issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
+          client.grantTypeAllowed("refresh_token"),
+        rotateRefreshToken: options.refreshResponses !== "omit",
+        // Put email claims in the id_token as Google does (the legacy exchange compares them).
+        conformIdTokenClaims: false,
+        findAccount: async (_ctx: unknown, id: string) => account(id),
+        ttl: {
+          AccessToken: 3600,
+          AuthorizationCode: 60,
+          IdToken: 3600,
+          RefreshToken: 14 * 24 * 3600,
+          Grant: 14 * 24 * 3600,
+          Interaction: 600,
+          Session: 3600,
+        },
+        cookies: { keys: ["demo-provider-cookie-key-not-secret"] },
+        // Its own error page, so that oidc-provider prints no "you SHOULD change renderError" notice.
+        renderError: async (ctx: { type: string; body: string }, out: Record<string, string>) => {
+          ctx.type = "html";
+          ctx.body = `<!doctype html><meta charset="utf-8"><title>Demo provider: ${escapeHtml(out.error ?? "error")}</title><h1>${escapeHtml(out.error ?? "error")}</h1><p>${escapeHtml(out.error_description ?? "")}</p>`;
+        },
+      }),
+  );
   const requests: RecordedRequest[] = [];
   const faults: number[] = [];
   type Context = {
@@ -136,7 +174,12 @@ export async function startDemoProvider(options: {
       });
     }
   });
-  server.on("request", provider.callback());
+  const serve = provider.callback();
+  server.on("request", (request, response) => {
+    // DNS rebinding: answer only to the loopback names (host-names.ts).
+    if (hostAllowed(request)) return serve(request, response);
+    response.writeHead(403, { "content-type": "text/plain" }).end("This server answers only to localhost\n");
+  });
   return {
     issuer,
     authorizationUrl: `${issuer}/auth`,

@@ -1,8 +1,9 @@
 /**
  * A local KMS for development and integration tests. It speaks the real KMS JSON 1.1 protocol
  * (POST /, `X-Amz-Target: TrentService.<Op>`, base64 blobs, errors as HTTP 400 with `__type` and
- * `x-amzn-ErrorType`), so the unmodified AWS SDK v3 talks to it. It does NOT check SigV4
- * signatures: any credentials are accepted. It listens on 127.0.0.1 only.
+ * `x-amzn-ErrorType`), so the unmodified AWS SDK v3 talks to it. Given `credentials`, it refuses
+ * requests not SigV4-signed with them (sigv4.ts); it answers only to loopback Host names and
+ * listens on 127.0.0.1 only.
  *
  * Ciphertext blob layout, version 1 (this server's own format, not AWS's):
  *   [0]        version = 0x01
@@ -30,6 +31,8 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { hostAllowed } from "./host-names.ts";
+import { type Credentials, verifySigV4 } from "./sigv4.ts";
 
 type KeySpec = "SYMMETRIC_DEFAULT" | "HMAC_256";
 type KeyUsage = "ENCRYPT_DECRYPT" | "GENERATE_VERIFY_MAC";
@@ -342,8 +345,8 @@ function reply(response: ServerResponse, status: number, body: Body, errorType?:
   response.writeHead(status, headers).end(JSON.stringify(body));
 }
 
-async function readBody(request: IncomingMessage): Promise<Body> {
-  const raw = Buffer.concat(await request.toArray()).toString("utf8") || "{}";
+function parseBody(bytes: Buffer): Body {
+  const raw = bytes.toString("utf8") || "{}";
   try {
     const parsed: unknown = JSON.parse(raw);
     if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Body;
@@ -351,12 +354,28 @@ async function readBody(request: IncomingMessage): Promise<Body> {
   return kmsError("SerializationException", "The request body is not a JSON object");
 }
 
-async function handle(state: State, request: IncomingMessage, response: ServerResponse): Promise<void> {
+/** Refuses a foreign Host or a request not signed with `credentials` (when given). */
+async function authenticate(request: IncomingMessage, body: Buffer, credentials?: Credentials) {
+  if (!hostAllowed(request)) kmsError("AccessDeniedException", "This server answers only to localhost");
+  if (!credentials) return;
+  const received = { method: request.method ?? "", url: request.url ?? "/", headers: request.headers, body };
+  const refusal = await verifySigV4(received, credentials);
+  if (refusal) kmsError(refusal.type, refusal.message);
+}
+
+async function handle(
+  state: State,
+  request: IncomingMessage,
+  response: ServerResponse,
+  credentials?: Credentials,
+): Promise<void> {
   try {
+    const body = Buffer.concat(await request.toArray());
+    await authenticate(request, body, credentials);
     const target = String(request.headers["x-amz-target"] ?? "");
     const operation = target.startsWith("TrentService.") ? OPERATIONS[target.slice(13)] : undefined;
     if (request.method !== "POST" || !operation) kmsError("UnknownOperationException", `Unknown ${target}`);
-    reply(response, 200, await operation(state, await readBody(request)));
+    reply(response, 200, await operation(state, parseBody(body)));
   } catch (error) {
     const type = (error as { kmsType?: string }).kmsType;
     const message = type ? (error as Error).message : "Internal error";
@@ -394,10 +413,12 @@ async function openState(region: string, dataDir?: string): Promise<State> {
 
 /** Starts the local KMS on 127.0.0.1 (port 0 = a free port); `close` stops it and ends connections. */
 export async function startLocalKms(
-  options: { port?: number; dataDir?: string; region?: string } = {},
+  options: { port?: number; dataDir?: string; region?: string; credentials?: Credentials } = {},
 ): Promise<{ url: string; port: number; close(): Promise<void> }> {
   const state = await openState(options.region ?? "us-east-1", options.dataDir);
-  const server = createServer((request, response) => void handle(state, request, response));
+  const server = createServer(
+    (request, response) => void handle(state, request, response, options.credentials),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject).listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });

@@ -1,12 +1,15 @@
 /**
  * The local AWS services the handlers use: dynalite (DynamoDB) and the local KMS, with the table
  * and the two keys created on first start. Data lives under `dataDir` when given (kept across
- * restarts), else in memory.
+ * restarts), else in memory. Both refuse requests not SigV4-signed with the data folder's own
+ * credentials (generated on first start, kept 0600 in the folder) or sent to a foreign Host.
  */
-import { mkdir } from "node:fs/promises";
-import type { Server } from "node:http";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   CreateAliasCommand,
@@ -17,10 +20,12 @@ import {
 } from "@aws-sdk/client-kms";
 import { ensureTable } from "@connector-oauth/aws";
 import dynalite from "dynalite";
+import { hostAllowed } from "./host-names.ts";
 import { startLocalKms } from "./kms-server.ts";
+import { type Credentials, verifySigV4 } from "./sigv4.ts";
 
 export const LOCAL_REGION = "us-east-1";
-export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+const CREDENTIALS_FILE = "aws-credentials.json";
 export const TABLE_NAME = "connector-oauth";
 export const STATE_KEY_ALIAS = "alias/connector-oauth-state";
 export const DATA_KEY_ALIAS = "alias/connector-oauth-data";
@@ -33,6 +38,8 @@ export interface LocalServices {
   dataKeyId: string;
   /** The AWS SDK settings that point any client (the handlers included) at these services. */
   env: Record<string, string>;
+  /** The credentials both services require (SigV4), generated per data folder. */
+  credentials: Credentials;
   dynamo: DynamoDBClient;
   kms: KMSClient;
   close(): Promise<void>;
@@ -44,6 +51,56 @@ async function listen(server: Server, port: number): Promise<number> {
     server.listen(port, "127.0.0.1", () => resolve());
   });
   return (server.address() as AddressInfo).port;
+}
+
+function newCredentials(): Credentials {
+  const id = randomBytes(10).toString("hex").toUpperCase();
+  return { accessKeyId: `LOCAL${id}`, secretAccessKey: randomBytes(30).toString("base64url") };
+}
+
+/** The data folder's local AWS credentials, or undefined when it has none yet. */
+export async function readLocalCredentials(dataDir: string): Promise<Credentials | undefined> {
+  const text = await readFile(join(dataDir, CREDENTIALS_FILE), "utf8").catch(() => undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as Credentials);
+}
+
+/** The data folder's credentials, created (0600) on first start; fresh ones for an in-memory run. */
+async function localCredentials(dataDir?: string): Promise<Credentials> {
+  if (!dataDir) return newCredentials();
+  const existing = await readLocalCredentials(dataDir);
+  if (existing) return existing;
+  const created = newCredentials();
+  await writeFile(join(dataDir, CREDENTIALS_FILE), JSON.stringify(created), { mode: 0o600 });
+  return created;
+}
+
+/** dynalite checks no signature and no Host: check both before its own handler sees the request.
+ * The body is read here and replayed to dynalite as a stream with the same headers. */
+function guardDynalite(db: Server, credentials: Credentials): void {
+  const [serve] = db.listeners("request") as ((q: IncomingMessage, s: ServerResponse) => void)[];
+  db.removeAllListeners("request");
+  db.on("request", async (request: IncomingMessage, response: ServerResponse) => {
+    const body = Buffer.concat(await request.toArray());
+    const received = {
+      method: request.method ?? "",
+      url: request.url ?? "/",
+      headers: request.headers,
+      body,
+    };
+    const refusal = hostAllowed(request)
+      ? await verifySigV4(received, credentials)
+      : { type: "AccessDeniedException", message: "This server answers only to localhost" };
+    if (refusal) {
+      // DynamoDB's JSON error shape: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html
+      const error = { __type: `com.amazonaws.dynamodb.v20120810#${refusal.type}`, message: refusal.message };
+      response.writeHead(400, { "content-type": "application/x-amz-json-1.0" }).end(JSON.stringify(error));
+      return;
+    }
+    const replay = Object.assign(Readable.from([body]), {
+      ...{ headers: request.headers, method: request.method, url: request.url, socket: request.socket },
+    });
+    serve?.(replay as unknown as IncomingMessage, response);
+  });
 }
 
 async function ensureKey(
@@ -70,18 +127,22 @@ export async function startLocalServices(
   options: { dataDir?: string; dynamodbPort?: number; kmsPort?: number } = {},
 ): Promise<LocalServices> {
   const dbPath = options.dataDir && join(options.dataDir, "dynamodb");
-  if (dbPath) await mkdir(dbPath, { recursive: true });
+  if (dbPath) await mkdir(dbPath, { recursive: true, mode: 0o700 });
+  const credentials = await localCredentials(options.dataDir);
   const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: dbPath });
+  guardDynalite(db, credentials);
   const dbPort = await listen(db, options.dynamodbPort ?? 0);
   const localKms = await startLocalKms({
     port: options.kmsPort ?? 0,
     dataDir: options.dataDir && join(options.dataDir, "kms"),
+    credentials,
   }).catch(async (error) => {
     await new Promise((resolve) => db.close(resolve));
     throw error;
   });
   const dynamodbUrl = `http://127.0.0.1:${dbPort}`;
-  const config = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  // A copy: the SDK marks the credentials object it is given ($source).
+  const config = { region: LOCAL_REGION, credentials: { ...credentials } };
   const dynamo = new DynamoDBClient({ ...config, endpoint: dynamodbUrl });
   const kms = new KMSClient({ ...config, endpoint: localKms.url });
   await ensureTable(dynamo, TABLE_NAME);
@@ -89,8 +150,8 @@ export async function startLocalServices(
   const dataKeyId = await ensureKey(kms, DATA_KEY_ALIAS, "SYMMETRIC_DEFAULT");
   const env = {
     AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
     AWS_ENDPOINT_URL_KMS: localKms.url,
     TABLE_NAME,
@@ -99,6 +160,7 @@ export async function startLocalServices(
   };
   return {
     ...{ dynamodbUrl, kmsUrl: localKms.url, tableName: TABLE_NAME, stateKeyId, dataKeyId, env, dynamo, kms },
+    credentials,
     async close() {
       dynamo.destroy();
       kms.destroy();

@@ -1,5 +1,5 @@
 /**
- * `npm start`: the whole product on one machine (SPEC section 7). The three unmodified Lambda
+ * `npm start`: the whole product on one machine. The three unmodified Lambda
  * handlers behind the local API, dynalite and the local KMS (data under DATA_DIR), the demo OAuth
  * provider with a demo connector, and the demo page. The handlers reach the local services only
  * through the standard AWS SDK settings, put into process.env before the handlers are imported
@@ -15,7 +15,6 @@ import {
   claimDataDir,
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,
-  DEV_TOKEN_TTL,
   dataDirSecret,
   ensureDataDir,
   type LocalConfig,
@@ -24,6 +23,7 @@ import {
 } from "./config.ts";
 import { demoPage } from "./demo-page.ts";
 import { DEMO_SCOPES, type DemoProvider, startDemoProvider } from "./demo-provider.ts";
+import { hostOf } from "./host-names.ts";
 import { type LocalServices, startLocalServices } from "./services.ts";
 
 export const DEMO_ORG = "demo";
@@ -83,6 +83,9 @@ function demoConnector(provider: DemoProvider, clientSecret: string): ConnectorD
     },
   };
 }
+
+/** Host names the local servers answer to besides the loopback ones: the public API URL's. */
+const publicHosts = (config: LocalConfig) => (config.publicApiUrl ? [hostOf(config.publicApiUrl)] : []);
 
 /** The API Gateway routes, with the handlers imported only now that their settings are in place. */
 async function handlerRoutes(): Promise<Route[]> {
@@ -147,13 +150,16 @@ async function assemble(config: LocalConfig, stops: Stops): Promise<Omit<LocalMo
   await ensureDataDir(config.dataDir);
   stops.push(await claimDataDir(config.dataDir));
   const secret = config.hs256Secret ?? ((await dataDirSecret(config.dataDir, true)) as string);
-  // The API listens first, so that PORT=0 can pick the port the other URLs are built from.
+  // The API listens first, so that PORT=0 can pick the port the other URLs are built from; it
+  // holds every request until the routes below are in place.
   const routes: Route[] = [];
   let fallback: ReturnType<typeof demoPage> | undefined;
   const api: LocalApi = await startLocalApi({
     port: config.port,
     routes,
     fallback: (q, s) => fallback?.(q, s) ?? false,
+    hosts: publicHosts(config),
+    held: true,
   }).catch((error) => explainListenError(error, config));
   stops.push(api.close);
   const publicApiUrl = config.publicApiUrl ?? `http://localhost:${api.port}`;
@@ -173,20 +179,29 @@ async function assemble(config: LocalConfig, stops: Stops): Promise<Omit<LocalMo
     "local-mode",
     Date.now(),
   );
-  const devToken = await mintDevToken(secret, {
-    sub: DEMO_ADMIN,
-    orgId: DEMO_ORG,
-    admin: true,
-    email: "dev-admin@example.com",
-  });
+  const devToken = await mintDevToken(
+    secret,
+    { sub: DEMO_ADMIN, orgId: DEMO_ORG, admin: true, email: "dev-admin@example.com" },
+    config.devTokenTtl,
+  );
   const { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience } = process.env;
   const endpoints = {
     ...{ API: publicApiUrl, "Callback (redirect URI)": redirectUri, "Demo provider": provider.issuer },
     ...{ DynamoDB: services.dynamodbUrl, KMS: services.kmsUrl },
   };
   const verifyCaller = callerVerifier({ hs256Secret: secret, issuer, audience });
-  fallback = demoPage({ connectors, verifyCaller, devToken, appOrigin: demoOrigin, endpoints });
+  const cliPrefix = cliSettings(services, config.dataDir);
+  const accessTokenCommand = `${cliPrefix}npx connector-oauth access-token {id} --org ${DEMO_ORG} --local`;
+  fallback = demoPage({
+    connectors,
+    verifyCaller,
+    devToken,
+    appOrigin: demoOrigin,
+    endpoints,
+    accessTokenCommand,
+  });
   routes.push(...handlers);
+  api.open();
   return {
     ...{ apiUrl: api.url, publicApiUrl, providerUrl: provider.issuer, dataDir: config.dataDir, appOrigins },
     ...{ devToken, cliEnv: { ...services.env, AUTH_HS256_SECRET: secret }, services, provider },
@@ -194,13 +209,13 @@ async function assemble(config: LocalConfig, stops: Stops): Promise<Omit<LocalMo
 }
 
 /** What the CLI's --local needs to find these services, when they are not at the defaults. */
-function cliSettings(local: LocalMode): string {
+function cliSettings(services: LocalServices, dataDir: string): string {
   const settings: string[] = [];
-  const dynamodbPort = new URL(local.services.dynamodbUrl).port;
-  const kmsPort = new URL(local.services.kmsUrl).port;
+  const dynamodbPort = new URL(services.dynamodbUrl).port;
+  const kmsPort = new URL(services.kmsUrl).port;
   if (dynamodbPort !== String(DEFAULT_PORT + 2)) settings.push(`DYNAMODB_PORT=${dynamodbPort}`);
   if (kmsPort !== String(DEFAULT_PORT + 3)) settings.push(`KMS_PORT=${kmsPort}`);
-  if (local.dataDir !== DEFAULT_DATA_DIR) settings.push(`DATA_DIR=${local.dataDir}`);
+  if (dataDir !== DEFAULT_DATA_DIR) settings.push(`DATA_DIR=${dataDir}`);
   return settings.map((setting) => `${setting} `).join("");
 }
 
@@ -232,12 +247,12 @@ function banner(local: LocalMode, config: LocalConfig, readyMs: number): string 
     `  Data folder    ${local.dataDir}`,
     `  Connectors     ${DEMO_CONNECTOR} (org ${DEMO_ORG})${fromFile}`,
     "",
-    `Dev admin token (org ${DEMO_ORG}, user ${DEMO_ADMIN}, valid ${DEV_TOKEN_TTL}):`,
+    `Dev admin token (org ${DEMO_ORG}, user ${DEMO_ADMIN}, valid ${config.devTokenTtl}; DEV_TOKEN_TTL sets it):`,
     `  ${local.devToken}`,
     "",
     "Try:",
     `  curl -H "Authorization: Bearer ${local.devToken}" ${api}/connectors/${DEMO_CONNECTOR}/oauth/authorize`,
-    `  ${cliSettings(local)}npx connector-oauth list --org ${DEMO_ORG} --local`,
+    `  ${cliSettings(local.services, local.dataDir)}npx connector-oauth list --org ${DEMO_ORG} --local`,
     "Any AWS tool reaches the local services with:",
     `  ${awsEnv.map((name) => `${name}=${local.cliEnv[name]}`).join(" ")}`,
     "",
@@ -273,6 +288,8 @@ async function main(): Promise<void> {
   let config: LocalConfig;
   try {
     config = await loadLocalConfig(process.env);
+    // Everything local mode writes (LevelDB files included) is private to its owner.
+    process.umask(0o077);
     local = await startLocalMode(config);
   } catch (error) {
     reportFailure(error);

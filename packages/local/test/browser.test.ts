@@ -17,6 +17,10 @@ import { runCli } from "../src/cli.ts";
 import { loadLocalConfig } from "../src/config.ts";
 import { DEMO_CONNECTOR, DEMO_ORG, type LocalMode, startLocalMode } from "../src/start.ts";
 
+/** The screenshots in docs/ are the ones this test takes: written there with UPDATE_SCREENSHOTS=1
+ * (so that an ordinary run leaves the tree clean), else into the test's temporary folder. */
+const shotPath = (name: string, dataDir: string) =>
+  join(process.env.UPDATE_SCREENSHOTS === "1" ? join(import.meta.dirname, "../../../docs") : dataDir, name);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.log(`browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
@@ -51,6 +55,13 @@ describe.skipIf(!hasChromium)("demo page in a browser", () => {
     await page.waitForURL(`${local.providerUrl}/**`);
   }
 
+  async function signIn(page: Page) {
+    await page.locator('input[name="login"]').fill("alice");
+    await page.locator('input[name="password"]').fill("any password");
+    await page.getByRole("button", { name: "Sign-in" }).click();
+    await page.getByRole("button", { name: "Continue" }).click();
+  }
+
   it("lands on the error page when the user cancels at the provider", async () => {
     const page = await browser.newPage();
     await startConnecting(page);
@@ -59,7 +70,10 @@ describe.skipIf(!hasChromium)("demo page in a browser", () => {
     const url = new URL(page.url());
     expect(url.origin).toBe(local.publicApiUrl);
     expect(url.searchParams.get("oauth_error")).toBe("access_denied");
-    await expect.poll(() => page.locator("#banner-title").textContent()).toBe("Not connected: access_denied");
+    await expect
+      .poll(() => page.locator("#banner-title").textContent())
+      .toBe("Sign-in cancelled · Demo provider");
+    expect(await page.locator("#banner-retry").isVisible()).toBe(true);
     expect(await page.locator(".pill").first().textContent()).toBe("not connected");
     await page.close();
   });
@@ -67,15 +81,17 @@ describe.skipIf(!hasChromium)("demo page in a browser", () => {
   it("connects the demo connector and stores its tokens encrypted", async () => {
     const page = await browser.newPage();
     await startConnecting(page);
-    await page.locator('input[name="login"]').fill("alice");
-    await page.locator('input[name="password"]').fill("any password");
-    await page.getByRole("button", { name: "Sign-in" }).click();
-    await page.getByRole("button", { name: "Continue" }).click();
+    await signIn(page);
     await page.waitForURL(`${local.publicApiUrl}/demo/connected/${DEMO_CONNECTOR}`);
-    await expect.poll(() => page.locator("#banner-title").textContent()).toBe(`Connected ${DEMO_CONNECTOR}`);
+    await expect.poll(() => page.locator("#banner-title").textContent()).toBe("Connected to Demo provider");
     await expect.poll(() => page.locator(".pill.authenticated").count()).toBe(1);
     // Who consented, as the demo page shows it (read from the provider's UserInfo endpoint).
     await expect.poll(() => page.getByText("as alice@example.com").count()).toBe(1);
+    const details = await page.locator("#banner-details").textContent();
+    expect(details).toMatch(/Granted scopesopenid\b/);
+    expect(details).toContain(`npx connector-oauth access-token ${DEMO_CONNECTOR} --org ${DEMO_ORG} --local`);
+    expect(details).toContain(`DATA_DIR=${dataDir}`);
+    await page.screenshot({ path: shotPath("demo-page.png", dataDir), fullPage: true });
     await page.close();
 
     expect(local.provider.requests.filter((r) => r.grantType === "authorization_code")).toMatchObject([
@@ -114,5 +130,41 @@ describe.skipIf(!hasChromium)("demo page in a browser", () => {
     );
     expect(items).not.toContain(secrets.accessToken);
     expect(items).not.toContain(secrets.refreshToken);
+  });
+
+  it("says a cancelled reconnect leaves the connector connected", async () => {
+    const page = await browser.newPage();
+    await startConnecting(page);
+    await page.getByText("[ Cancel ]").click();
+    await page.waitForURL(/\/demo\/error\?/);
+    await expect
+      .poll(() => page.locator("#banner-text").textContent())
+      .toContain("Demo provider is still connected with its earlier sign-in.");
+    expect(await page.locator(".pill").first().textContent()).toBe("authenticated");
+    await page.close();
+  });
+
+  it("shows state_expired in words with a Try again button that starts a new sign-in", async () => {
+    const page = await browser.newPage();
+    // Where the callback sends a sign-in that outlived its state (functions' callback tests).
+    await page.goto(
+      `${local.publicApiUrl}/demo/error?oauth_error=state_expired&connectorId=${DEMO_CONNECTOR}`,
+    );
+    expect(new URL(page.url()).searchParams.get("oauth_error")).toBe("state_expired");
+    await expect
+      .poll(() => page.locator("#banner-title").textContent())
+      .toBe("The sign-in took too long · Demo provider");
+    await page.locator("#banner-retry").click();
+    await page.waitForURL(`${local.providerUrl}/**`);
+    await page.close();
+  });
+
+  it("fits a 390 px wide screen", async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${local.publicApiUrl}/demo/connected/${DEMO_CONNECTOR}`);
+    await expect.poll(() => page.locator("#banner-title").textContent()).toBe("Connected to Demo provider");
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: shotPath("demo-page-390.png", dataDir), fullPage: true });
+    await page.close();
   });
 });

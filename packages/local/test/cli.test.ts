@@ -136,7 +136,16 @@ describe("cli", () => {
       [drive, { ...custom, scope: "everyone" }],
       /custom-1.*"scope" must be team or personal/,
     ],
-    ["an unknown provider", [{ ...drive, provider: "myspace" }], /does not use OAuth/],
+    [
+      "an unknown provider",
+      [{ ...drive, provider: "myspace" }],
+      /connector "drive-acme": unknown provider "myspace"; the providers are listed in docs\/providers.md/,
+    ],
+    [
+      "a misspelt provider",
+      [{ ...drive, provider: "google-driv" }],
+      /unknown provider "google-driv"; did you mean google-drive\?/,
+    ],
     [
       "http endpoints outside local mode",
       [{ ...custom, endpoints: { ...custom.endpoints, tokenUrl: "http://127.0.0.1/t" } }],
@@ -181,11 +190,68 @@ describe("cli", () => {
     [["put"], /put needs a definitions file/],
     [["frobnicate"], /unknown command "frobnicate"/],
     [["list", "--org", "acme", "--colour"], /Unknown option '--colour'/],
-    [["token", "--org", "acme", "--ttl", "soon"], /--ttl must look like/],
+    [["token", "--org", "acme", "--ttl", "soon"], /--ttl must be a lifetime from 1m to 30d/],
+    [["token", "--org", "acme", "--ttl", "59s"], /--ttl must be a lifetime from 1m to 30d/],
+    [["token", "--org", "acme", "--ttl", "31d"], /--ttl must be a lifetime from 1m to 30d/],
   ])("answers %j with a usage error (exit 2)", async (argv, message) => {
     expect(await run(...argv)).toBe(2);
     expect(err.join("\n")).toMatch(message);
     expect(out).toEqual([]);
+  });
+
+  it.each([
+    [
+      ["list", "extra", "--org", "acme"],
+      /^connector-oauth list: list takes no arguments; unexpected "extra"$/,
+    ],
+    [
+      ["delete", "a", "b", "--org", "acme"],
+      /^connector-oauth delete: delete takes <connectorId>; unexpected "b"$/,
+    ],
+    [["token", "--org", "acme", "--json"], /^connector-oauth token: token has no --json output$/],
+    [
+      ["list", "--org"],
+      /^connector-oauth: Option '--org <value>' argument missing \(try connector-oauth --help\)$/,
+    ],
+  ])("refuses %j in one line (exit 2)", async (argv, message) => {
+    expect(await run(...argv)).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(message);
+  });
+
+  it("prints its version and one command's help", async () => {
+    expect(await run("--version")).toBe(0);
+    expect(out).toEqual(["0.1.0"]);
+    out.length = 0;
+    expect(await run("disconnect", "--help")).toBe(0);
+    expect(out.join("\n")).toMatch(
+      /^Usage: connector-oauth disconnect <connectorId> --org <orgId>\n\s+Revoke/,
+    );
+    expect(out.join("\n")).not.toMatch(/Commands:|put <file/);
+  });
+
+  it("says an empty file holds no connectors", async () => {
+    expect(await run("put", await file("empty.json", []))).toBe(2);
+    expect(err).toEqual([
+      "connector-oauth put: empty.json holds no connectors (an empty array); nothing saved",
+    ]);
+  });
+
+  it("names the connector and org it did not find, and a missing table as such", async () => {
+    expect(await run("access-token", "nope", "--org", "acme")).toBe(1);
+    expect(err).toEqual(["connector-oauth access-token: no connector nope in org acme"]);
+    err.length = 0;
+    expect(await run("list", "--org", "acme", "--table", "no-such-table")).toBe(1);
+    expect(err[0]).toMatch(/^connector-oauth list: table no-such-table does not exist there/);
+  });
+
+  it("disconnects a never-connected connector as a no-op that leaves its status alone", async () => {
+    await run("put", await file("defs.json", [drive]));
+    out.length = 0;
+    expect(await run("disconnect", "drive-acme", "--org", "acme")).toBe(0);
+    expect(out).toEqual(["drive-acme (org acme) was never connected: nothing to disconnect"]);
+    const stored = await dynamoConnectorStore(services.dynamo, services.tableName).get("acme", "drive-acme");
+    expect(stored?.status).toBe("not_connected");
   });
 
   it("names what is missing when the target is not configured", async () => {

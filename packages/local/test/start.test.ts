@@ -5,10 +5,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:net";
+import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { mintDevToken } from "../src/config.ts";
 import { loginAtProvider } from "../src/provider-login.ts";
 
 const REPO = resolve(import.meta.dirname, "../../..");
@@ -81,6 +82,18 @@ async function stop(started: Started, signal: NodeJS.Signals) {
   while (groupAlive(pid) && performance.now() - at < 10_000)
     await new Promise((done) => setTimeout(done, 20));
   return { ms, leftovers: groupAlive(pid) };
+}
+
+/** True when a TCP connection to 127.0.0.1:`port` is accepted. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once("error", () => done(false));
+  });
 }
 
 async function portsFree(ports: number[]): Promise<boolean> {
@@ -200,6 +213,39 @@ describe("npm start", () => {
     );
   });
 
+  it("answers every request for real from the first accepted connection on", async () => {
+    const secret = "a-test-secret-of-enough-length";
+    const devToken = await mintDevToken(secret, { sub: "dev-admin", orgId: "demo", admin: true });
+    const spawnedAt = performance.now();
+    const started = launchStart({ AUTH_HS256_SECRET: secret, DATA_DIR: join(dataDir, "ready") });
+    const port = Number(env.PORT);
+    while (!(await accepts(port))) {
+      if (started.child.exitCode !== null || performance.now() - spawnedAt > STARTUP_MS)
+        throw new Error(`no connection accepted:\n${started.output()}`);
+    }
+    // A burst the moment the port accepts, then one request at a time until the banner is out.
+    const authorize = () =>
+      fetch(`${api}/connectors/demo/oauth/authorize`, bearer(devToken)).then(async (response) => ({
+        status: response.status,
+        body: (await response.json()) as { authorizationUrl?: string },
+        at: performance.now(),
+      }));
+    const answers = await Promise.all(Array.from({ length: 10 }, authorize));
+    while (!started.output().includes("ready in")) answers.push(await authorize());
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expect(answer.body.authorizationUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/auth\?/);
+    }
+    // Quiet start: the banner and nothing else (no third-party advice, no log lines).
+    expect(started.output()).not.toMatch(/oidc-provider|WARN|"level"/);
+    expect(started.output().trimStart()).toMatch(
+      /^> connector-oauth@[\d.]+ start\n> exec tsx packages\/local\/src\/start.ts\n\nconnector-oauth local mode ready in/,
+    );
+    const firstMs = Math.min(...answers.map((answer) => answer.at)) - spawnedAt;
+    console.log(`npm start: first successful authorize ${Math.round(firstMs)} ms after spawn`);
+    await stop(started, "SIGTERM");
+  });
+
   describe("bad configuration", () => {
     const failsWith = async (extra: Record<string, string>) => {
       const started = launch(join(REPO, "node_modules/.bin/tsx"), ["packages/local/src/start.ts"], {
@@ -208,10 +254,7 @@ describe("npm start", () => {
       });
       running.push(started);
       const { code } = await started.exited;
-      const lines = started
-        .output()
-        .split("\n")
-        .filter((line) => line && !line.startsWith("oidc-provider WARNING"));
+      const lines = started.output().split("\n").filter(Boolean);
       return { code, lines };
     };
 
@@ -219,7 +262,27 @@ describe("npm start", () => {
       [
         "a bad app origin",
         { APP_ORIGINS: "http://localhost:5173/app" },
-        /APP_ORIGINS entries must be exact origins/,
+        /APP_ORIGINS entry "http:\/\/localhost:5173\/app" must be an exact origin/,
+      ],
+      [
+        "an app origin without a scheme",
+        { APP_ORIGINS: "http://localhost:5173,localhost:8080" },
+        /APP_ORIGINS entry "localhost:8080" has no scheme/,
+      ],
+      [
+        "an app origin in capitals",
+        { APP_ORIGINS: "HTTPS://App.Example.com" },
+        /APP_ORIGINS entry "HTTPS:\/\/App.Example.com" must be lower case, as browsers send it: https:\/\/app.example.com/,
+      ],
+      [
+        "two servers on one port",
+        { KMS_PORT: "PORT" },
+        /PORT and KMS_PORT are both \d+: each local server needs its own port/,
+      ],
+      [
+        "a dev token lifetime out of bounds",
+        { DEV_TOKEN_TTL: "90d" },
+        /DEV_TOKEN_TTL must be a lifetime from 1m to 30d/,
       ],
       [
         "an insecure public API URL",
@@ -238,7 +301,8 @@ describe("npm start", () => {
         /AUTH_HS256_SECRET must be at least 16 characters/,
       ],
     ])("stops on %s with one line naming it", async (_, extra, message) => {
-      const { code, lines } = await failsWith(extra);
+      const same = Object.entries(extra).map(([name, value]) => [name, value === "PORT" ? env.PORT : value]);
+      const { code, lines } = await failsWith(Object.fromEntries(same));
       expect(code).toBe(1);
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^connector-oauth local mode: configuration error: /);
