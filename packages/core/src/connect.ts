@@ -334,9 +334,11 @@ async function exchangeAndStore(
     deps.log.warn("token exchange failed", { connectorId: flow.connectorId, ...describeError(error) });
     return { status: "failed", error: "token_exchange_failed" };
   }
+  // The identity lookup gets only what the budget leaves after keeping one AWS call's worth back
+  // for storing the tokens, so a slow identity endpoint cannot push the callback past its timeout.
   const identityContext = {
     ...{ clientId: connector.clientId, connectorId: flow.connectorId },
-    ...{ log: deps.log, fetch: deps.fetch },
+    ...{ log: deps.log, fetch: deps.fetch, timeoutMs: deadline - deps.now() - deps.timing.awsCallMs },
   };
   const connectedAccount = await identifyAccount(provider, response, identityContext);
   if (!mayConnectAs(connector, flow, connectedAccount)) {

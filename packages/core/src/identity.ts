@@ -43,7 +43,12 @@ export async function verifyIdToken(idToken: string, jwksUrl: string, issuer: st
   }
 }
 
-async function fromEndpoint(provider: ResolvedProvider, accessToken: string, fetchImpl: typeof fetch) {
+async function fromEndpoint(
+  provider: ResolvedProvider,
+  accessToken: string,
+  fetchImpl: typeof fetch,
+  timeoutMs: number,
+) {
   if (!provider.identityUrl) throw fail("oauth_not_configured", "The identity source needs a URL");
   const response = await fetchImpl(provider.identityUrl, {
     headers: {
@@ -52,7 +57,7 @@ async function fromEndpoint(provider: ResolvedProvider, accessToken: string, fet
       authorization: `Bearer ${accessToken}`,
     },
     redirect: "manual",
-    signal: AbortSignal.timeout(IDENTITY_TIMEOUT_MS),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   if (!response.ok) throw fail("provider_error", `The identity endpoint answered HTTP ${response.status}`);
   return (await response.json()) as unknown;
@@ -64,12 +69,13 @@ async function identityDocument(
   response: TokenEndpointResponse,
   clientId: string,
   fetchImpl: typeof fetch,
+  timeoutMs: number,
 ): Promise<unknown> {
   switch (provider.entry.identity?.source) {
     case "token_response":
       return response[IDENTITY_FIELD];
     case "endpoint":
-      return fromEndpoint(provider, response.access_token, fetchImpl);
+      return fromEndpoint(provider, response.access_token, fetchImpl, timeoutMs);
     case "id_token":
       if (typeof response.id_token !== "string" || !provider.jwksUrl || !provider.issuer) return undefined;
       return verifyIdToken(response.id_token, provider.jwksUrl, provider.issuer, clientId);
@@ -104,11 +110,14 @@ export function accountFrom(provider: ResolvedProvider, document: unknown): Conn
 export async function identifyAccount(
   provider: ResolvedProvider,
   response: TokenEndpointResponse,
-  context: { clientId: string; connectorId: string; log: Log; fetch?: typeof fetch },
+  context: { clientId: string; connectorId: string; log: Log; fetch?: typeof fetch; timeoutMs?: number },
 ): Promise<ConnectedAccount | undefined> {
   if (!provider.entry.identity) return undefined;
   try {
-    const document = await identityDocument(provider, response, context.clientId, context.fetch ?? fetch);
+    // The caller's time left bounds the lookup (the callback must still store the tokens in time).
+    const timeoutMs = Math.max(0, Math.min(IDENTITY_TIMEOUT_MS, context.timeoutMs ?? IDENTITY_TIMEOUT_MS));
+    const fetchImpl = context.fetch ?? fetch;
+    const document = await identityDocument(provider, response, context.clientId, fetchImpl, timeoutMs);
     return accountFrom(provider, document);
   } catch (error) {
     context.log.warn("connected account not identified", {
