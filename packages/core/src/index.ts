@@ -18,7 +18,6 @@ export * from "./lifecycle/keep-alive.ts";
 export * from "./oauth.ts";
 export * from "./ports.ts";
 export { providers } from "./providers.ts";
-export * from "./settings.ts";
 export * from "./state.ts";
 export * from "./token-access.ts";
 export * from "./token-adapter.ts";
