@@ -38,4 +38,5 @@ export function appRoutes(env: Env, log?: Log): AppRoute[] {
 
 export { json, STATUS } from "./edge/http.ts";
 export type { LambdaHandler } from "./edge/lambda.ts";
+export { keepAliveJob } from "./jobs/keep-alive.ts";
 export { type HandlerName, handlers } from "./routes.ts";

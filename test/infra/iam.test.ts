@@ -16,8 +16,7 @@ import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { awsTokenAccess } from "@connector-oauth/aws";
 import { workerSettings } from "@connector-oauth/config";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keepAliveJob } from "../../functions/src/jobs/keep-alive.ts";
+import { keepAliveJob } from "@connector-oauth/functions";
 import {
   authorize,
   callCallback,
@@ -29,7 +28,8 @@ import {
   LEGACY_REDIRECT_URI,
   popupCode,
   startHarness,
-} from "../../functions/test/support/harness.ts";
+} from "@connector-oauth/test-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AwsCall,
   type IamRequest,

@@ -1,8 +1,8 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
+import { type Harness, startHarness } from "@connector-oauth/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keepAliveJob } from "../../src/jobs/keep-alive.ts";
-import { type Harness, startHarness } from "../support/harness.ts";
 import { connectDemo, refreshRequests, revokeAtProvider, storedSecrets } from "./support.ts";
 
 let h: Harness;

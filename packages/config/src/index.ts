@@ -6,6 +6,7 @@ export {
   isLoopbackHost,
   LOOPBACK_HOSTS,
 } from "./constants.ts";
+export { hostAllowed, hostOf } from "./host-names.ts";
 export {
   ConfigError,
   configError,

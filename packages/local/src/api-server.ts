@@ -5,10 +5,10 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostAllowed } from "@connector-oauth/config";
 import type { ErrorCode } from "@connector-oauth/core";
 import { json, type LambdaHandler, STATUS } from "@connector-oauth/functions";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { hostAllowed } from "./host-names.ts";
 
 export interface Route {
   method: string;

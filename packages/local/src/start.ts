@@ -8,8 +8,9 @@
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { dynamoConnectorStore, kmsDataKeys } from "@connector-oauth/aws";
-import { ConfigError } from "@connector-oauth/config";
+import { ConfigError, hostOf } from "@connector-oauth/config";
 import { type ConnectorDefinition, callerVerifier, defineConnectors, providers } from "@connector-oauth/core";
+import { DEMO_SCOPES, type DemoProvider, startDemoProvider } from "@connector-oauth/demo-provider";
 import { appRoutes } from "@connector-oauth/functions";
 import { type LocalApi, type Route, startLocalApi } from "./api-server.ts";
 import {
@@ -23,8 +24,6 @@ import {
   mintDevToken,
 } from "./config.ts";
 import { demoPage } from "./demo-page.ts";
-import { DEMO_SCOPES, type DemoProvider, startDemoProvider } from "./demo-provider.ts";
-import { hostOf } from "./host-names.ts";
 import { type LocalServices, startLocalServices } from "./services.ts";
 
 export const DEMO_ORG = "demo";

@@ -12,18 +12,17 @@ import {
   type ProviderOverrides,
   providers,
 } from "@connector-oauth/core";
+import { type DemoProvider, startDemoProvider } from "@connector-oauth/demo-provider";
 import { appRoutes } from "@connector-oauth/functions";
 import {
-  type DemoProvider,
   type LocalApi,
   type LocalServices,
-  loginAtProvider,
   type Route,
-  startDemoProvider,
   startLocalApi,
   startLocalServices,
 } from "@connector-oauth/local";
 import { SignJWT } from "jose";
+import { loginAtProvider } from "./provider-login.ts";
 
 export const APP_ORIGIN = "https://app.example.com";
 export const OTHER_APP_ORIGIN = "http://localhost:5173";

@@ -23,14 +23,17 @@ import {
 } from "@connector-oauth/core";
 import {
   checkTtl,
+  DATA_KEY_ALIAS,
   DEFAULT_DATA_DIR,
   DEV_TOKEN_TTL,
   dataDirSecret,
+  LOCAL_REGION,
   localPorts,
   mintDevToken,
   readDefinitions,
-} from "./config.ts";
-import { DATA_KEY_ALIAS, LOCAL_REGION, readLocalCredentials, TABLE_NAME } from "./services.ts";
+  readLocalCredentials,
+  TABLE_NAME,
+} from "@connector-oauth/local";
 
 export interface CliIo {
   env: Env;
