@@ -30,11 +30,10 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import type { ConnectorConfig, ConnectorRecord } from "../../core/src/connectors.ts";
-import type { Sealed } from "../../core/src/envelope.ts";
 import { fail, ServiceError } from "../../core/src/errors.ts";
-import { FLOW_RETENTION_SECONDS, type FlowRecord } from "../../core/src/flows.ts";
+import { FLOW_RETENTION_SECONDS } from "../../core/src/flows.ts";
 import type { ConnectorStore, FlowStore, SaveTokensInput } from "../../core/src/ports.ts";
+import type { ConnectorConfig, ConnectorRecord, FlowRecord, Sealed } from "../../core/src/types.ts";
 
 type Item = Record<string, unknown>;
 const toAttributes = (value: Item) => marshall(value, { removeUndefinedValues: true });

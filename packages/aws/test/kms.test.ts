@@ -4,7 +4,7 @@ import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openField, sealFields } from "../../core/src/envelope.ts";
 import { isServiceError } from "../../core/src/errors.ts";
-import type { EncryptionContext } from "../../core/src/ports.ts";
+import type { EncryptionContext } from "../../core/src/types.ts";
 import { startLocalKms } from "../../local/src/kms-server.ts";
 import { kmsDataKeys, kmsStateMac } from "../src/kms.ts";
 

@@ -10,10 +10,11 @@ import {
   providerEntry,
 } from "./catalog.ts";
 import { sameBinding } from "./config-binding.ts";
-import { type ConnectorConfig, type ConnectorRecord, type CustomEndpoints, isValidId } from "./connectors.ts";
+import { isValidId } from "./connectors.ts";
 import { fail } from "./errors.ts";
 import type { ConnectorStore, DataKeys } from "./ports.ts";
 import { sealClientSecret } from "./tokens.ts";
+import type { ConnectorConfig, ConnectorRecord, CustomEndpoints } from "./types.ts";
 
 /** A definition as written in a connectors file, client secret in plaintext. */
 export interface ConnectorDefinition extends Omit<ConnectorConfig, "clientSecret"> {

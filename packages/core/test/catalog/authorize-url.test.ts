@@ -10,9 +10,9 @@ import {
   type ProviderEntry,
   resolveProvider,
 } from "../../src/catalog.ts";
-import type { ConnectorConfig } from "../../src/connectors.ts";
 import { buildAuthorizationUrl } from "../../src/oauth.ts";
 import { providers } from "../../src/providers.ts";
+import type { ConnectorConfig } from "../../src/types.ts";
 import { connector } from "../fixtures.ts";
 
 const REDIRECT_URI = "https://api.example.com/connectors/oauth/callback";

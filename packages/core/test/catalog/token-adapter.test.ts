@@ -7,7 +7,6 @@ import { generateKeyPair, SignJWT } from "jose";
 import * as oauth from "oauth4webapi";
 import { describe, expect, it } from "vitest";
 import { type CatalogOptions, type ProviderEntry, resolveProvider } from "../../src/catalog.ts";
-import type { ConnectorConfig } from "../../src/connectors.ts";
 import { exchangeCode, validateCallback } from "../../src/oauth.ts";
 import { providers } from "../../src/providers.ts";
 import {
@@ -16,6 +15,7 @@ import {
   normalizeTokenBody,
   tokenEndpointFetch,
 } from "../../src/token-adapter.ts";
+import type { ConnectorConfig } from "../../src/types.ts";
 
 function entry(key: string): ProviderEntry {
   const found = providers[key];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { ConnectorRecord, StoredTokens } from "../../src/connectors.ts";
 import { fail } from "../../src/errors.ts";
 import { DEFAULT_KEEP_ALIVE, keepAlive, keepAliveReason } from "../../src/lifecycle/keep-alive.ts";
+import type { ConnectorRecord, StoredTokens } from "../../src/types.ts";
 
 const NOW = Date.parse("2026-11-28T12:00:00Z");
 const MINUTE = 60_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ConnectorRecord } from "../../src/connectors.ts";
-import { DEFAULT_MARGIN_MS, isFresh } from "../../src/token-access.ts";
+import { DEFAULT_MARGIN_MS, isFresh } from "../../src/lifecycle/token-access.ts";
+import type { ConnectorRecord } from "../../src/types.ts";
 
 const NOW = Date.parse("2026-11-28T12:00:00Z");
 const MINUTE = 60_000;
