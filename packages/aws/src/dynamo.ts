@@ -148,7 +148,11 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
         ExpressionAttributeNames: { ...update.names, "#status": "status" },
         ExpressionAttributeValues: toAttributes({
           ...update.values,
-          ...{ ":stamp": stamp, ":by": by, ":notConnected": "not_connected", ":zero": 0, ":one": 1 },
+          ":stamp": stamp,
+          ":by": by,
+          ":notConnected": "not_connected",
+          ":zero": 0,
+          ":one": 1,
         }),
         ReturnValues: "ALL_NEW",
       });
@@ -179,12 +183,12 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
         ExpressionAttributeNames: { ...update.names, "#status": "status" },
         ExpressionAttributeValues: toAttributes({
           ...update.values,
-          ...{
-            ":authenticated": "authenticated",
-            ":stamp": new Date(input.now).toISOString(),
-            ":by": input.by,
-          },
-          ...{ ":one": 1, ":clientId": input.clientId, ":expected": input.expectedVersion },
+          ":authenticated": "authenticated",
+          ":stamp": new Date(input.now).toISOString(),
+          ":by": input.by,
+          ":one": 1,
+          ":clientId": input.clientId,
+          ":expected": input.expectedVersion,
         }),
         ReturnValues: "ALL_NEW",
       });
@@ -214,8 +218,11 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
         ConditionExpression: "attribute_exists(pk) AND version = :expected",
         ExpressionAttributeNames: { "#status": "status" },
         ExpressionAttributeValues: toAttributes({
-          ...{ ":needsReauth": "needs_reauth", ":stamp": new Date(input.now).toISOString() },
-          ...{ ":by": input.by, ":one": 1, ":expected": input.expectedVersion },
+          ":needsReauth": "needs_reauth",
+          ":stamp": new Date(input.now).toISOString(),
+          ":by": input.by,
+          ":one": 1,
+          ":expected": input.expectedVersion,
         }),
       });
       return (await call(() => client.send(command))) !== undefined;
@@ -231,8 +238,10 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
         ConditionExpression: "attribute_exists(pk)",
         ExpressionAttributeNames: { "#status": "status" },
         ExpressionAttributeValues: toAttributes({
-          ...{ ":disconnected": "disconnected", ":stamp": new Date(input.now).toISOString() },
-          ...{ ":by": input.by, ":one": 1 },
+          ":disconnected": "disconnected",
+          ":stamp": new Date(input.now).toISOString(),
+          ":by": input.by,
+          ":one": 1,
         }),
       });
       return (await call(() => client.send(command))) !== undefined;
@@ -270,7 +279,14 @@ function toFlow(item: Item | undefined): FlowRecord | undefined {
 const SLOT_ROUNDS = 8;
 const SLOT_BACKOFF_MS = 20;
 
-export function dynamoFlowStore(client: DynamoDBClient, tableName: string): FlowStore {
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Flow records and the per-user slots; `sleep` paces retries of a contended slots item. */
+export function dynamoFlowStore(
+  client: DynamoDBClient,
+  tableName: string,
+  { sleep = realSleep }: { sleep?: (ms: number) => Promise<void> } = {},
+): FlowStore {
   const read = (nonce: string) => readItem(client, tableName, flowKey(nonce));
 
   /** Which of these flows are still pending (consistent reads, in parallel: GetItem is the one read
@@ -303,7 +319,9 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
       ConditionExpression: "attribute_exists(slots) AND size(slots) < :max",
       ExpressionAttributeNames: { "#nonce": flow.nonce, "#ttl": "ttl" },
       ExpressionAttributeValues: toAttributes({
-        ...{ ":expiresAt": flow.expiresAt, ":one": 1, ":max": maxPending },
+        ":expiresAt": flow.expiresAt,
+        ":one": 1,
+        ":max": maxPending,
         ":ttl": epochSeconds(flow.expiresAt),
       }),
     });
@@ -320,8 +338,7 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
     const key = slotsKey(flow.orgId, flow.userId);
     if (await addSlot(flow, maxPending, key)) return;
     for (let round = 0; round < SLOT_ROUNDS; round++) {
-      if (round > 0)
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * SLOT_BACKOFF_MS * round));
+      if (round > 0) await sleep(Math.random() * SLOT_BACKOFF_MS * round);
       const item = await readItem(client, tableName, key);
       const slots = (item?.slots ?? {}) as Record<string, number>;
       if (flow.nonce in slots) return;
@@ -341,7 +358,8 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
         TableName: tableName,
         Item: toAttributes({
           ...unmarshall(key),
-          ...{ slots: next, version: version + 1 },
+          slots: next,
+          version: version + 1,
           ttl: epochSeconds(Math.max(...Object.values(next))),
         }),
         ConditionExpression: version === 0 ? "attribute_not_exists(pk)" : "version = :version",
@@ -370,7 +388,10 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
         TableName: tableName,
         Item: toAttributes({
           ...flow,
-          ...{ pk: `FLOW#${flow.nonce}`, sk: "FLOW", attempt, ttl: epochSeconds(flow.expiresAt) },
+          pk: `FLOW#${flow.nonce}`,
+          sk: "FLOW",
+          attempt,
+          ttl: epochSeconds(flow.expiresAt),
         }),
         ConditionExpression: "attribute_not_exists(pk)",
       });
@@ -388,8 +409,12 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
         ConditionExpression: "#status = :pending",
         ExpressionAttributeNames: { "#status": "status", "#ttl": "ttl" },
         ExpressionAttributeValues: toAttributes({
-          ...{ ":exchanging": "exchanging", ":pending": "pending", ":now": now, ":holder": holder },
-          ...{ ":until": now + leaseMs, ":ttl": epochSeconds(now) + FLOW_RETENTION_SECONDS },
+          ":exchanging": "exchanging",
+          ":pending": "pending",
+          ":now": now,
+          ":holder": holder,
+          ":until": now + leaseMs,
+          ":ttl": epochSeconds(now) + FLOW_RETENTION_SECONDS,
         }),
         ReturnValues: "ALL_NEW",
       });
@@ -407,7 +432,9 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
         ConditionExpression: "#status = :exchanging AND holder = :holder",
         ExpressionAttributeNames: { "#status": "status", "#ttl": "ttl" },
         ExpressionAttributeValues: toAttributes({
-          ...{ ":pending": "pending", ":exchanging": "exchanging", ":holder": holder },
+          ":pending": "pending",
+          ":exchanging": "exchanging",
+          ":holder": holder,
           ":ttl": epochSeconds(flow.expiresAt),
         }),
       });
@@ -429,8 +456,12 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
         ConditionExpression: `#status = :exchanging${guard}`,
         ExpressionAttributeNames: { "#status": "status", ...(outcome.error ? { "#error": "error" } : {}) },
         ExpressionAttributeValues: toAttributes({
-          ...{ ":status": outcome.status, ":now": now, ":exchanging": "exchanging", ":error": outcome.error },
-          ...{ ":finishId": finishId, ":holder": "holder" in by ? by.holder : undefined },
+          ":status": outcome.status,
+          ":now": now,
+          ":exchanging": "exchanging",
+          ":error": outcome.error,
+          ":finishId": finishId,
+          ":holder": "holder" in by ? by.holder : undefined,
         }),
       });
       return (await updateFlow(command, nonce, (item) => item.finishId === finishId)) !== undefined;

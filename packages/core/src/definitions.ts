@@ -124,19 +124,19 @@ export function parseDefinition(input: unknown, catalog: CatalogOptions): Connec
   if (d.isEnabled !== undefined && typeof d.isEnabled !== "boolean")
     throw fail("invalid_request", `${where}: isEnabled must be boolean`);
   return {
-    ...{ connectorId: d.connectorId as string, orgId: d.orgId as string, createdBy: d.createdBy as string },
-    ...{
-      provider,
-      scope: d.scope,
-      name: text(d, "name", where, true),
-      clientId: text(d, "clientId", where) as string,
-    },
-    ...{ clientSecret: text(d, "clientSecret", where, true), scopes: stringList(d.scopes, where), params },
-    ...{
-      endpoints: custom,
-      redirectUri: text(d, "redirectUri", where, true),
-      isEnabled: d.isEnabled as boolean | undefined,
-    },
+    connectorId: d.connectorId as string,
+    orgId: d.orgId as string,
+    createdBy: d.createdBy as string,
+    provider,
+    scope: d.scope,
+    name: text(d, "name", where, true),
+    clientId: text(d, "clientId", where) as string,
+    clientSecret: text(d, "clientSecret", where, true),
+    scopes: stringList(d.scopes, where),
+    params,
+    endpoints: custom,
+    redirectUri: text(d, "redirectUri", where, true),
+    isEnabled: d.isEnabled as boolean | undefined,
   };
 }
 

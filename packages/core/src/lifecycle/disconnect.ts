@@ -97,7 +97,9 @@ async function candidates(
   );
   if (!refreshed.ok) {
     deps.log.warn("refresh before revocation failed", {
-      ...{ orgId: record.orgId, connectorId: record.connectorId, failure: refreshed.failure },
+      orgId: record.orgId,
+      connectorId: record.connectorId,
+      failure: refreshed.failure,
       providerError: providerErrorCode(refreshed.error),
     });
     return [access];
@@ -117,7 +119,11 @@ async function revokeStored(deps: LifecycleDeps, record: ConnectorRecord): Promi
       if (outcome.ok) return "revoked";
       const { failure, attempts, error } = outcome;
       deps.log.warn("revocation failed", {
-        ...{ ...key, hint: token.hint, failure, attempts, providerError: providerErrorCode(error) },
+        ...key,
+        hint: token.hint,
+        failure,
+        attempts,
+        providerError: providerErrorCode(error),
         ...describeError(error),
       });
       // A provider may refuse one kind of token and take the other: try the next one, unless the

@@ -165,8 +165,11 @@ export async function openBound<T>(deps: LifecycleDeps, record: ConnectorRecord,
 /** Marks needs_reauth unless the record changed since it was read (then its new state stands). */
 async function markNeedsReauth(deps: LifecycleDeps, current: ConnectorRecord): Promise<void> {
   const marked = await deps.connectors.markNeedsReauth({
-    ...{ orgId: current.orgId, connectorId: current.connectorId },
-    ...{ expectedVersion: current.version, by: current.lastUpdatedBy, now: deps.now() },
+    orgId: current.orgId,
+    connectorId: current.connectorId,
+    expectedVersion: current.version,
+    by: current.lastUpdatedBy,
+    now: deps.now(),
   });
   if (!marked) deps.log.warn("connector changed before it could be marked needs_reauth", logKey(current));
 }
@@ -191,8 +194,13 @@ async function storeRefreshed(
   };
   const save = (expectedVersion: number) =>
     deps.connectors.saveTokens({
-      ...{ orgId: current.orgId, connectorId: current.connectorId, clientId: current.clientId },
-      ...{ tokens, by: current.lastUpdatedBy, now: deps.now(), expectedVersion },
+      orgId: current.orgId,
+      connectorId: current.connectorId,
+      clientId: current.clientId,
+      tokens,
+      by: current.lastUpdatedBy,
+      now: deps.now(),
+      expectedVersion,
     });
   try {
     return await save(current.version);

@@ -308,8 +308,13 @@ describe("exchangeCode through the adapter", () => {
 
   async function exchange(key: string, answer: () => Response, params?: Record<string, string>) {
     const config: ConnectorConfig = {
-      ...{ connectorId: "c1", orgId: "acme", provider: key, scope: "team", createdBy: "alice" },
-      ...{ clientId: "client-1", params },
+      connectorId: "c1",
+      orgId: "acme",
+      provider: key,
+      scope: "team",
+      createdBy: "alice",
+      clientId: "client-1",
+      params,
     };
     const provider = resolveProvider(config, options);
     const callback = validateCallback(

@@ -10,10 +10,23 @@ const sealed = { v: 1 as const, edk: "e", iv: "i", ct: "c" };
 
 function record(connectorId: string, tokens: Partial<StoredTokens> | undefined, status = "authenticated") {
   return {
-    ...{ connectorId, orgId: "acme", provider: "oauth2", scope: "team", createdBy: "alice", clientId: "c" },
-    ...{ status, version: 1, createdAt: "", updatedAt: "", lastUpdatedBy: "alice" },
+    connectorId,
+    orgId: "acme",
+    provider: "oauth2",
+    scope: "team",
+    createdBy: "alice",
+    clientId: "c",
+    status,
+    version: 1,
+    createdAt: "",
+    updatedAt: "",
+    lastUpdatedBy: "alice",
     tokens: tokens && {
-      ...{ access: sealed, refresh: sealed, tokenType: "bearer", scopes: [], metadata: {} },
+      access: sealed,
+      refresh: sealed,
+      tokenType: "bearer",
+      scopes: [],
+      metadata: {},
       obtainedAt: new Date(NOW - MINUTE).toISOString(),
       ...tokens,
     },

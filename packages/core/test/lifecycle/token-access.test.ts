@@ -11,7 +11,10 @@ function connector(expiresIn: number | undefined, lifetime = 60 * MINUTE, status
   return {
     status,
     tokens: {
-      ...{ access: sealed, tokenType: "bearer", scopes: [], metadata: {} },
+      access: sealed,
+      tokenType: "bearer",
+      scopes: [],
+      metadata: {},
       obtainedAt: iso((expiresIn ?? 0) - lifetime),
       expiresAt: expiresIn === undefined ? undefined : iso(expiresIn),
     },
