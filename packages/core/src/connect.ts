@@ -199,23 +199,27 @@ export async function completeConnect(
   if (flow.status !== "pending") return outcomeFor(deps, claims, await awaitOutcome(deps, flow));
   // Everything that can fail transiently before the code is redeemed happens before the flow is
   // consumed: a failure throws (503) and leaves it pending, so the same callback works again.
-  const checked = checkResponse(deps, flow, verified, params, state, context);
-  const client = checked instanceof URLSearchParams ? await openFlowSecrets(deps, flow, verified) : undefined;
+  const prepared = await prepareExchange(deps, flow, verified, { params, state, caller: context.caller });
   if (deadline - deps.now() - deps.timing.awsCallMs < MIN_EXCHANGE_MS)
     throw fail("dependency_unavailable", "The service is slow right now; try again");
   const holder = crypto.randomUUID();
   const consumed = await consumeFlow(deps, flow, holder);
   if (consumed.status === "missing") throw unknownFlow();
   if (consumed.status === "already") return outcomeFor(deps, claims, await awaitOutcome(deps, consumed.flow));
-  const outcome =
-    checked instanceof URLSearchParams && client && !("status" in client)
-      ? await settleFlow(deps, consumed.flow, { params: checked, ...client }, deadline)
-      : ((client && "status" in client ? client : checked) as FlowOutcome);
-  return outcomeFor(deps, claims, await finishFlow(deps, claims.nonce, outcome, holder, deadline));
+  const held: HeldFlow = { deps, flow: consumed.flow, holder, deadline };
+  const outcome = "params" in prepared ? await settleFlow(held, prepared) : prepared;
+  return outcomeFor(deps, claims, await finishFlow(held, outcome));
 }
 
 const unknownFlow = () =>
   fail("invalid_state", "This sign-in is unknown. Start connecting again from the app.");
+
+/** The provider's redirect as received: its query, its state, and the relay's verified bearer. */
+interface ProviderResponse {
+  params: URLSearchParams;
+  state: string;
+  caller?: Caller;
+}
 
 /** What the exchange needs besides the validated response: the flow's PKCE verifier and client. */
 interface Exchange {
@@ -224,14 +228,26 @@ interface Exchange {
   client: ClientCredentials;
 }
 
+/** Before the flow is consumed: the provider's response checked and the flow's secrets opened, or
+ * the final outcome that makes an exchange pointless. */
+async function prepareExchange(
+  deps: ConnectDeps,
+  flow: FlowRecord,
+  verified: VerifiedState,
+  response: ProviderResponse,
+): Promise<Exchange | FlowOutcome> {
+  const checked = checkResponse(deps, flow, verified, response);
+  if (!(checked instanceof URLSearchParams)) return checked;
+  const secrets = await openFlowSecrets(deps, flow, verified);
+  return "status" in secrets ? secrets : { params: checked, ...secrets };
+}
+
 /** The provider's response against the flow: a final outcome, or the parameters to exchange. */
 function checkResponse(
   deps: ConnectDeps,
   flow: FlowRecord,
   verified: VerifiedState,
-  params: URLSearchParams,
-  state: string,
-  context: CallbackContext,
+  { params, state, caller }: ProviderResponse,
 ): FlowOutcome | URLSearchParams {
   const { claims } = verified;
   if (
@@ -241,15 +257,15 @@ function checkResponse(
   ) {
     return { status: "failed", error: "server_error" };
   }
-  const ids = { orgId: flow.orgId, connectorId: flow.connectorId };
-  if (!isInitiator(flow, context.caller)) {
+  const ids = flowIds(flow);
+  if (!isInitiator(flow, caller)) {
     deps.log.warn("callback relayed with another user's bearer token", ids);
     return { status: "failed", error: "account_mismatch" };
   }
   const provider = resolveProvider(flow.connector, deps.catalog);
   const issContext = {
     acceptRelayWithoutIss: deps.settings.acceptRelayWithoutIss === true,
-    initiatorBearer: context.caller !== undefined,
+    initiatorBearer: caller !== undefined,
     log: deps.log,
     ids,
   };
@@ -308,25 +324,27 @@ function flowIds(flow: FlowRecord) {
   return { orgId: flow.orgId, connectorId: flow.connectorId };
 }
 
-/** A consumed flow on its way from code to tokens: what each step after consumption works on. */
-interface Redemption {
+/** A flow this callback consumed: what every step after consumption works on. */
+interface HeldFlow {
   deps: ConnectDeps;
   flow: FlowRecord;
-  provider: ResolvedProvider;
+  /** This callback's id as the flow's holder. */
+  holder: string;
   /** When the callback's budget ends (milliseconds since the epoch). */
   deadline: number;
 }
 
+/** A held flow on its way from code to tokens, with its provider resolved. */
+interface Redemption extends HeldFlow {
+  provider: ResolvedProvider;
+}
+
 /** Redeems the code; any unexpected failure becomes a final server_error (the code may be spent). */
-async function settleFlow(
-  deps: ConnectDeps,
-  flow: FlowRecord,
-  exchange: Exchange,
-  deadline: number,
-): Promise<FlowOutcome> {
+async function settleFlow(held: HeldFlow, exchange: Exchange): Promise<FlowOutcome> {
+  const { deps, flow } = held;
   try {
     const provider = resolveProvider(flow.connector, deps.catalog);
-    return await redeem({ deps, flow, provider, deadline }, exchange);
+    return await redeem({ ...held, provider }, exchange);
   } catch (error) {
     deps.log.error("callback failed", { ...flowIds(flow), ...describeError(error) });
     return { status: "failed", error: "server_error" };
@@ -418,20 +436,14 @@ async function withinBudget(deps: ConnectDeps, deadline: number, step: () => Pro
 
 /** Records the holder's outcome, retried within the budget. A success is answered even when this
  * write fails: the tokens are stored and tagged with the flow, so a repeated callback finds them. */
-async function finishFlow(
-  deps: ConnectDeps,
-  nonce: string,
-  outcome: FlowOutcome,
-  holder: string,
-  deadline: number,
-) {
+async function finishFlow({ deps, flow, holder, deadline }: HeldFlow, outcome: FlowOutcome) {
   try {
     let finished = false;
     await withinBudget(deps, deadline, async () => {
-      finished = await deps.flows.finish(nonce, outcome, deps.now(), { holder });
+      finished = await deps.flows.finish(flow.nonce, outcome, deps.now(), { holder });
     });
     if (finished) return outcome;
-    const current = await deps.flows.get(nonce);
+    const current = await deps.flows.get(flow.nonce);
     return current ? (finalOutcome(current) ?? outcome) : outcome;
   } catch (error) {
     deps.log.warn("recording the flow's outcome failed", describeError(error));
