@@ -33,24 +33,14 @@ describe("connectors", () => {
     expect(connectors.reads).toEqual(["acme/c1"]);
   });
 
-  it("answers connector_not_found for another org's connector or an unknown id", async () => {
+  it.each([
+    ["another org's connector", { orgId: "other", connectorId: "c1" }, ["other/c1"]],
+    ["an unknown id", { orgId: "acme", connectorId: "c2" }, ["acme/c2"]],
+    ["an invalid connector id, reading nothing", { orgId: "acme", connectorId: "../c1" }, []],
+    ["an invalid org id, reading nothing", { orgId: "a cme", connectorId: "c1" }, []],
+  ])("answers connector_not_found for %s", async (_, key, reads) => {
     const connectors = store();
-    expect(await codeOf(() => loadConnector(connectors, { orgId: "other", connectorId: "c1" }))).toBe(
-      "connector_not_found",
-    );
-    expect(await codeOf(() => loadConnector(connectors, { orgId: "acme", connectorId: "c2" }))).toBe(
-      "connector_not_found",
-    );
-  });
-
-  it("answers connector_not_found without reading the store when an id is not a valid id", async () => {
-    const connectors = store();
-    expect(await codeOf(() => loadConnector(connectors, { orgId: "acme", connectorId: "../c1" }))).toBe(
-      "connector_not_found",
-    );
-    expect(await codeOf(() => loadConnector(connectors, { orgId: "a cme", connectorId: "c1" }))).toBe(
-      "connector_not_found",
-    );
-    expect(connectors.reads).toEqual([]);
+    expect(await codeOf(() => loadConnector(connectors, key))).toBe("connector_not_found");
+    expect(connectors.reads).toEqual(reads);
   });
 });
