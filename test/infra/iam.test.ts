@@ -14,8 +14,10 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { awsTokenAccess, workerSettings } from "@connector-oauth/aws";
+import { awsTokenAccess } from "@connector-oauth/aws";
+import { workerSettings } from "@connector-oauth/config";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keepAliveJob } from "../../functions/src/jobs/keep-alive.ts";
 import {
   authorize,
   callCallback,
@@ -146,7 +148,7 @@ async function exercise() {
   expect(legacy.status).toBe(200);
   // A keep-alive run that refreshes one token.
   await ageToken("iam-demo");
-  const { handler: keepAlive } = await import("../../functions/src/keep-alive.ts");
+  const keepAlive = keepAliveJob(h.env);
   const summary = await recordAs("KeepAlive", () =>
     keepAlive({}, { getRemainingTimeInMillis: () => 300_000 }),
   );

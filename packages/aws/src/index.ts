@@ -2,5 +2,5 @@
 export { dynamoConnectorStore, dynamoFlowStore } from "./dynamo.ts";
 export { kmsDataKeys, kmsStateMac } from "./kms.ts";
 export { dynamoLeaseStore } from "./leases.ts";
-export { awsTokenAccess, workerSettings } from "./lifecycle.ts";
+export { awsTokenAccess } from "./lifecycle.ts";
 export { ensureTable } from "./table.ts";

@@ -3,7 +3,14 @@
  * the bench and the tests import. Named one by one, so that an export is a decision.
  */
 export { type AuthSettings, callerVerifier, DEFAULT_MAX_TOKEN_AGE_SECONDS } from "./callers.ts";
-export { CUSTOM_PROVIDER, MAX_VALUE_LENGTH, type ProviderOverrides, SAFE_VALUE } from "./catalog.ts";
+export {
+  type Catalog,
+  CUSTOM_PROVIDER,
+  checkEndpoint,
+  MAX_VALUE_LENGTH,
+  type ProviderOverrides,
+  SAFE_VALUE,
+} from "./catalog.ts";
 export {
   type ConnectDeps,
   type ConnectSettings,
@@ -31,14 +38,6 @@ export { DEFAULT_KEEP_ALIVE, keepAlive } from "./lifecycle/keep-alive.ts";
 export { type AccessToken, createTokenAccess, type TokenAccess } from "./lifecycle/token-access.ts";
 export type { ConnectorStore } from "./ports.ts";
 export { providers } from "./providers.ts";
-export {
-  configError,
-  durationSetting,
-  type Env,
-  flagSetting,
-  providerOverridesSetting,
-  requiredSetting,
-} from "./settings.ts";
 export { issueState, STATE_LIFETIME_SECONDS } from "./state.ts";
 export { openClientSecret, openTokenSet } from "./tokens.ts";
 export type {

@@ -1,0 +1,144 @@
+/**
+ * The route table: every API Gateway route, the function that serves it, and exactly what that
+ * function may touch. This is the one place to add a route or change a handler's DynamoDB or KMS
+ * actions or the settings it receives. Its readers:
+ * - stacks/api.ts turns each entry into the route, the function's links, its IAM statements and its
+ *   statements in each key's policy (test/infra/iam.test.ts records the calls a handler makes and
+ *   evaluates them against what is granted here);
+ * - functions/src/app.ts builds each entry's handler with `needsOf(entry)` for local mode and tests;
+ * - each Lambda entry (functions/src/<route>.ts) composes its handler with the same needs.
+ *
+ * Pure data (no SST globals, no imports with side effects), so the stacks can read it at deploy time.
+ */
+import type { Need } from "@connector-oauth/config";
+export type SettingsLink = "WebApp" | "PublicApi" | "Auth";
+
+/**
+ * Partition-key prefixes of the table's items (packages/aws/src/dynamo.ts, leases.ts): the one place
+ * to change them. Grants name them through `dynamodb:LeadingKeys`, so a grant on connector items
+ * cannot reach flow records and the other way round.
+ */
+export const ITEMS = {
+  /** Connector items (sk CONNECTOR#<id>) and refresh leases (sk LEASE#<id>) of one org. */
+  org: "ORG#*",
+  /** Flow records, one partition per state nonce. */
+  flow: "FLOW#*",
+  /** A user's pending-flow slots (packages/aws/src/dynamo.ts), apart from connectors. */
+  slots: "SLOTS#*",
+} as const;
+
+/** The `purpose` of each envelope's encryption context (packages/core/src/envelope.ts, tokens.ts). */
+export const PURPOSES = { clientSecret: "client-secret", tokens: "tokens" } as const;
+export type Purpose = (typeof PURPOSES)[keyof typeof PURPOSES];
+
+/** Actions on the table's items whose partition key matches one of `items`. */
+export interface TableGrant {
+  actions: readonly `dynamodb:${string}`[];
+  items: readonly (typeof ITEMS)[keyof typeof ITEMS][];
+}
+
+/** Actions on the data key, for encryption contexts whose purpose is one of `purposes`. */
+export interface DataKeyGrant {
+  actions: readonly `kms:${string}`[];
+  purposes: readonly Purpose[];
+}
+
+export interface HandlerAccess {
+  /** API Gateway route key, "METHOD /path". */
+  route: `${"GET" | "POST" | "PUT" | "DELETE"} /${string}`;
+  /** The Lambda entry's handler from the repository root, as SST expects it. */
+  handler: `functions/src/${string}.handler`;
+  /** Item actions on the table ARN, per key prefix. */
+  table: readonly TableGrant[];
+  /** Actions on the HMAC state key ARN; absent: no access and no link. */
+  stateKey?: readonly `kms:${string}`[];
+  /** Actions on the envelope data key ARN, per purpose; absent: no access and no link. */
+  dataKey?: readonly DataKeyGrant[];
+  /** Stage settings linked to the function (see stacks/settings.ts). */
+  settings: readonly SettingsLink[];
+  /** The route's own throttle (API Gateway stage route settings), sized in docs/deploy.md#flooding. */
+  throttle: Throttle;
+}
+
+/** Requests per second sustained, and the bucket size for bursts, for the whole route (all clients). */
+export interface Throttle {
+  ratePerSecond: number;
+  burst: number;
+}
+
+/**
+ * Connects: 10/s is 36,000 connects an hour, far above any onboarding peak; a flood of forged states
+ * at that ceiling costs about $3.60 a day (one KMS VerifyMac each; docs/deploy.md#flooding).
+ */
+const CONNECT_THROTTLE: Throttle = { ratePerSecond: 10, burst: 20 };
+
+/** Opening the connector's client secret and sealing the tokens the provider returned. */
+const SEAL_NEW_TOKENS: readonly DataKeyGrant[] = [
+  { actions: ["kms:Decrypt"], purposes: [PURPOSES.clientSecret] },
+  { actions: ["kms:GenerateDataKey"], purposes: [PURPOSES.tokens] },
+];
+
+export const handlers = {
+  // Starts a flow: reads the connector, takes one of the user's pending slots (UpdateItem, or
+  // GetItem + PutItem), writes the flow record, signs the state.
+  Authorize: {
+    route: "GET /connectors/{connectorId}/oauth/authorize",
+    handler: "functions/src/authorize.handler",
+    table: [
+      { actions: ["dynamodb:GetItem"], items: [ITEMS.org] },
+      // GetItem: a full slot map's flows are read before refusing; a failed flow write reads back.
+      { actions: ["dynamodb:GetItem", "dynamodb:PutItem"], items: [ITEMS.flow] },
+      { actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], items: [ITEMS.slots] },
+    ],
+    stateKey: ["kms:GenerateMac"],
+    settings: ["WebApp", "PublicApi", "Auth"],
+    throttle: CONNECT_THROTTLE,
+  },
+  // Finishes a flow: verifies the state (and a relay's bearer), consumes and reads the flow (it
+  // carries the connector's configuration, so no connector read), opens the client secret, seals and
+  // stores the tokens.
+  Callback: {
+    route: "GET /connectors/oauth/callback",
+    handler: "functions/src/callback.handler",
+    table: [
+      { actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], items: [ITEMS.flow] },
+      { actions: ["dynamodb:UpdateItem"], items: [ITEMS.org] },
+    ],
+    stateKey: ["kms:VerifyMac"],
+    dataKey: SEAL_NEW_TOKENS,
+    // Auth: a relayed callback's bearer token must be the initiator's.
+    settings: ["WebApp", "PublicApi", "Auth"],
+    // One callback per connect; unauthenticated, so this is also the flood ceiling.
+    throttle: CONNECT_THROTTLE,
+  },
+  // Legacy Google code exchange: reads the connector, opens the client secret, seals the tokens.
+  GetTokenFromCode: {
+    route: "POST /connectors/getTokenFromCode",
+    handler: "functions/src/get-token-from-code.handler",
+    table: [{ actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], items: [ITEMS.org] }],
+    dataKey: SEAL_NEW_TOKENS,
+    settings: ["Auth"],
+    // Org admins only, once per Google Workspace connection.
+    throttle: { ratePerSecond: 2, burst: 5 },
+  },
+} as const satisfies Record<string, HandlerAccess>;
+
+export type HandlerName = keyof typeof handlers;
+
+export type Route = (typeof handlers)[HandlerName];
+
+/** What the function's composition must build: exactly what it is linked to, nothing more. */
+export function needsOf(access: HandlerAccess): Need[] {
+  const needs: Need[] = [];
+  if (access.stateKey) needs.push("stateKey");
+  if (access.dataKey) needs.push("dataKey");
+  if (access.settings.includes("WebApp") || access.settings.includes("PublicApi")) needs.push("connect");
+  if (access.settings.includes("Auth")) needs.push("auth");
+  return needs;
+}
+
+/** The route key split into its method and path. */
+export function methodAndPath(access: HandlerAccess): { method: string; path: string } {
+  const [method = "", path = ""] = access.route.split(" ");
+  return { method, path };
+}
