@@ -15,8 +15,9 @@ import {
 } from "@connector-oauth/config";
 import type { Log } from "../../core/src/errors.ts";
 import { cachingDataKeys } from "../../core/src/key-cache.ts";
+import type { RefreshTiming } from "../../core/src/lifecycle/context.ts";
+import { createTokenAccess, type TokenAccess } from "../../core/src/lifecycle/token-access.ts";
 import { providers } from "../../core/src/providers.ts";
-import { createTokenAccess, type RefreshTiming, type TokenAccess } from "../../core/src/token-access.ts";
 import { dynamoConnectorStore } from "./dynamo.ts";
 import { kmsDataKeys } from "./kms.ts";
 import { dynamoLeaseStore } from "./leases.ts";

@@ -5,7 +5,7 @@ import { startLocalKms } from "@connector-oauth/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openField, sealFields } from "../../core/src/envelope.ts";
 import { isServiceError } from "../../core/src/errors.ts";
-import type { EncryptionContext } from "../../core/src/ports.ts";
+import type { EncryptionContext } from "../../core/src/types.ts";
 import { kmsDataKeys, kmsStateMac } from "../src/kms.ts";
 
 interface Target {
