@@ -6,7 +6,7 @@
  * Pure functions (no SST globals), so unit tests import them directly.
  */
 
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+import { isLoopbackHost } from "@connector-oauth/core";
 
 function parseUrl(value: string) {
   try {
@@ -18,7 +18,7 @@ function parseUrl(value: string) {
 
 /** https, or http on a loopback host (a developer's local app against a dev stage). */
 function isSecureOrLoopback(url: { protocol: string; hostname: string }): boolean {
-  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
+  return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname));
 }
 
 /** AppOrigins: comma-separated exact origins (scheme://host[:port], nothing else); returns them trimmed. */

@@ -30,10 +30,18 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { fail, ServiceError } from "../../core/src/errors.ts";
-import { FLOW_RETENTION_SECONDS } from "../../core/src/flows.ts";
-import type { ConnectorStore, FlowStore, SaveTokensInput } from "../../core/src/ports.ts";
-import type { ConnectorConfig, ConnectorRecord, FlowRecord, Sealed } from "../../core/src/types.ts";
+import {
+  type ConnectorConfig,
+  type ConnectorRecord,
+  type ConnectorStore,
+  FLOW_RETENTION_SECONDS,
+  type FlowRecord,
+  type FlowStore,
+  fail,
+  type SaveTokensInput,
+  type Sealed,
+  ServiceError,
+} from "@connector-oauth/core";
 
 type Item = Record<string, unknown>;
 const toAttributes = (value: Item) => marshall(value, { removeUndefinedValues: true });

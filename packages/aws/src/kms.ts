@@ -11,10 +11,13 @@ import {
   type KMSClient,
   VerifyMacCommand,
 } from "@aws-sdk/client-kms";
-import type { Bytes } from "../../core/src/encoding.ts";
-import { fail } from "../../core/src/errors.ts";
-import type { DataKeys, StateMac } from "../../core/src/ports.ts";
-import type { EncryptionContext } from "../../core/src/types.ts";
+import {
+  type Bytes,
+  type DataKeys,
+  type EncryptionContext,
+  fail,
+  type StateMac,
+} from "@connector-oauth/core";
 
 const MAC_ALGORITHM = "HMAC_SHA_256";
 

@@ -12,8 +12,7 @@ import {
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { fail } from "../../core/src/errors.ts";
-import type { LeaseStore } from "../../core/src/ports.ts";
+import { fail, type LeaseStore } from "@connector-oauth/core";
 
 /** Swept a day after expiry; a lease item lives seconds when its holder does not crash. */
 const SWEEP_AFTER_SECONDS = 24 * 3600;

@@ -13,11 +13,14 @@ import {
   CLIENT_SECRET_CACHE_MS,
   type WorkerSettings,
 } from "@connector-oauth/config";
-import type { Log } from "../../core/src/errors.ts";
-import { cachingDataKeys } from "../../core/src/key-cache.ts";
-import type { RefreshTiming } from "../../core/src/lifecycle/context.ts";
-import { createTokenAccess, type TokenAccess } from "../../core/src/lifecycle/token-access.ts";
-import { providers } from "../../core/src/providers.ts";
+import {
+  cachingDataKeys,
+  createTokenAccess,
+  type Log,
+  providers,
+  type RefreshTiming,
+  type TokenAccess,
+} from "@connector-oauth/core";
 import { dynamoConnectorStore } from "./dynamo.ts";
 import { kmsDataKeys } from "./kms.ts";
 import { dynamoLeaseStore } from "./leases.ts";

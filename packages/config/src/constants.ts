@@ -1,8 +1,7 @@
 /** Values more than one entry point must agree on. */
 
-/** Host names that count as this machine: plain http is allowed to them (local mode, stand-ins). */
-export const LOOPBACK_HOSTS: readonly string[] = ["localhost", "127.0.0.1", "[::1]"];
-export const isLoopbackHost = (hostname: string) => LOOPBACK_HOSTS.includes(hostname);
+/** Host names that count as this machine (defined by the core, which checks provider endpoints). */
+export { isLoopbackHost, LOOPBACK_HOSTS } from "@connector-oauth/core";
 
 /** Client-secret data keys stay decrypted in memory this long (per warm container or worker). */
 export const CLIENT_SECRET_CACHE_MS = 5 * 60_000;

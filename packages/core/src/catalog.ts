@@ -4,7 +4,7 @@
  * (authorization URL in oauth.ts, token request/response in token-adapter.ts).
  */
 
-import { assertPublicHost } from "./endpoint-safety.ts";
+import { assertPublicHost, isLoopbackHost } from "./endpoint-safety.ts";
 import { fail } from "./errors.ts";
 import type { ConnectorConfig } from "./types.ts";
 
@@ -142,7 +142,6 @@ export interface ResolvedProvider {
 }
 
 export const CUSTOM_PROVIDER = "oauth2";
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 /** Throws unless `url` is https (or loopback http when allowed) to a public host (endpoint-safety.ts),
  * with no credentials or fragment. */
@@ -153,8 +152,7 @@ export function checkEndpoint(url: string, allowLoopbackHttp: boolean, what = "e
   } catch {
     throw fail("oauth_not_configured", `The provider ${what} is not a valid URL`);
   }
-  const loopbackHttp =
-    parsed.protocol === "http:" && allowLoopbackHttp && LOOPBACK_HOSTS.has(parsed.hostname);
+  const loopbackHttp = parsed.protocol === "http:" && allowLoopbackHttp && isLoopbackHost(parsed.hostname);
   if ((parsed.protocol !== "https:" && !loopbackHttp) || parsed.username || parsed.password || parsed.hash) {
     throw fail("oauth_not_configured", `The provider ${what} must be an https URL`);
   }

@@ -9,7 +9,9 @@
  */
 import { fail } from "./errors.ts";
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+/** Host names that count as this machine: plain http is allowed to them only in local mode. */
+export const LOOPBACK_HOSTS: readonly string[] = ["localhost", "127.0.0.1", "[::1]"];
+export const isLoopbackHost = (hostname: string): boolean => LOOPBACK_HOSTS.includes(hostname);
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 /** Names that resolve only inside a host or a network: RFC 6761 localhost, RFC 6762 .local, and
  * .internal (AWS private DNS: ip-10-0-0-1.ec2.internal; ICANN reserved it for private use in 2024). */
@@ -28,7 +30,7 @@ export function isInternalHost(hostname: string): boolean {
 
 /** Throws oauth_not_configured for an internal host, unless it is loopback and loopback is allowed. */
 export function assertPublicHost(url: URL, allowLoopbackHttp: boolean, what: string): void {
-  if (allowLoopbackHttp && LOOPBACK_HOSTS.has(url.hostname)) return;
+  if (allowLoopbackHttp && isLoopbackHost(url.hostname)) return;
   if (isInternalHost(url.hostname)) {
     throw fail("oauth_not_configured", `The provider ${what} must name a public host, not an IP address`);
   }

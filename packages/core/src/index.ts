@@ -21,6 +21,9 @@ export {
 } from "./connect.ts";
 export { connectorConfig, publicConnector } from "./connectors.ts";
 export { type ConnectorDefinition, defineConnectors, parseDefinition } from "./definitions.ts";
+export type { Bytes } from "./encoding.ts";
+export { isLoopbackHost, LOOPBACK_HOSTS } from "./endpoint-safety.ts";
+export { openField, sealFields } from "./envelope.ts";
 export {
   type CallbackErrorCode,
   describeError,
@@ -28,15 +31,23 @@ export {
   fail,
   isServiceError,
   type Log,
+  ServiceError,
 } from "./errors.ts";
-export { DEFAULT_MAX_PENDING_FLOWS } from "./flows.ts";
+export { DEFAULT_MAX_PENDING_FLOWS, FLOW_RETENTION_SECONDS } from "./flows.ts";
 export { parseJsonText } from "./json-text.ts";
 export { cachingDataKeys } from "./key-cache.ts";
-export { connectLegacy, exchangeLegacyCode, type LegacyRequest, parseLegacyRequest } from "./legacy.ts";
+export { assertAdmin, connectLegacy, type LegacyRequest, parseLegacyRequest } from "./legacy.ts";
 export type { RefreshTiming } from "./lifecycle/context.ts";
 export { DEFAULT_KEEP_ALIVE, keepAlive } from "./lifecycle/keep-alive.ts";
 export { type AccessToken, createTokenAccess, type TokenAccess } from "./lifecycle/token-access.ts";
-export type { ConnectorStore } from "./ports.ts";
+export type {
+  ConnectorStore,
+  DataKeys,
+  FlowStore,
+  LeaseStore,
+  SaveTokensInput,
+  StateMac,
+} from "./ports.ts";
 export { providers } from "./providers.ts";
 export { issueState, STATE_LIFETIME_SECONDS } from "./state.ts";
 export { openClientSecret, openTokenSet } from "./tokens.ts";
@@ -44,7 +55,9 @@ export type {
   Caller,
   ConnectorConfig,
   ConnectorRecord,
+  EncryptionContext,
   FlowRecord,
   FlowStatus,
+  Sealed,
   StoredTokens,
 } from "./types.ts";

@@ -8,7 +8,7 @@ import type { JWTPayload } from "jose";
 import * as oauth from "oauth4webapi";
 import { providerEntry, type ResolvedProvider, resolveProvider } from "./catalog.ts";
 import type { ConnectDeps } from "./connect.ts";
-import { assertCanConnect, loadConnector, publicConnector } from "./connectors.ts";
+import { assertCanConnect, loadConnector } from "./connectors.ts";
 import { fail } from "./errors.ts";
 import { verifyIdToken } from "./identity.ts";
 import { authorizationServer, exchangeCode } from "./oauth.ts";
@@ -80,7 +80,8 @@ async function consentingAccount(
   return googleAccount(claims);
 }
 
-function assertAdmin(caller: Caller): void {
+/** The legacy endpoint is for org admins: checked before the body is read. */
+export function assertAdmin(caller: Caller): void {
   if (!caller.isAdmin) throw fail("forbidden", "Only organization admins can do this");
 }
 
@@ -123,12 +124,4 @@ export async function connectLegacy(
   });
   deps.log.info("connector authenticated (legacy code exchange)", owner);
   return saved;
-}
-
-/** The legacy endpoint as one call: parses PipesHub's body (after the admin check, as before) and
- * answers in its shape. The handler is to take over the parsing and the shape. */
-export async function exchangeLegacyCode(deps: ConnectDeps, caller: Caller, body: unknown) {
-  assertAdmin(caller);
-  const saved = await connectLegacy(deps, caller, parseLegacyRequest(body));
-  return { success: true, message: "Google Workspace connected", connector: publicConnector(saved) };
 }
