@@ -128,7 +128,7 @@ describe("pending-flow limit", () => {
   it("answers the 21st authorize of one user with 429 too_many_pending_flows; a finished flow frees a slot", async () => {
     const connectorId = await faultConnector(env);
     const bob = await env.h.token({ sub: "bob", orgId: "acme", role: "admin" });
-    const started = [];
+    const started: Record<string, unknown>[] = [];
     for (let i = 0; i < 20; i++) {
       const response = await authorize(env.h, connectorId, bob);
       expect(response.status).toBe(200);
