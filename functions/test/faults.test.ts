@@ -155,13 +155,14 @@ describe("legacy code exchange", () => {
   it("answers 502 provider_error within the exchange deadline when Google's token endpoint hangs", async () => {
     await env.h.define([
       {
-        ...{
-          provider: "google-workspace",
-          scope: "team",
-          createdBy: "alice",
-          redirectUri: LEGACY_REDIRECT_URI,
-        },
-        ...{ ...LEGACY_CLIENT, connectorId: "googleWorkspace", orgId: "acme", scopes: ["openid", "email"] },
+        provider: "google-workspace",
+        scope: "team",
+        createdBy: "alice",
+        redirectUri: LEGACY_REDIRECT_URI,
+        ...LEGACY_CLIENT,
+        connectorId: "googleWorkspace",
+        orgId: "acme",
+        scopes: ["openid", "email"],
       },
     ]);
     const code = await popupCode(env.h);
