@@ -28,7 +28,7 @@ export interface ColdResult extends Subject {
 const run = promisify(execFile);
 const TIMER = join(import.meta.dirname, "import-time.mjs");
 
-/** What the functions read at import (functions/src/edge/settings.ts), and nothing else. */
+/** What the functions read at import (packages/config), and nothing else. */
 const CHILD_ENV = {
   TABLE_NAME: "connector-oauth",
   STATE_KEY_ID: "alias/connector-oauth-state",

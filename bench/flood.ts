@@ -13,7 +13,7 @@
  * only; AWS KMS adds its own network round trip (a few milliseconds in region).
  */
 import { kmsStateMac } from "@connector-oauth/aws";
-import type { Harness } from "../functions/test/support/harness.ts";
+import type { Harness } from "@connector-oauth/test-kit";
 import { countCallsDuring, type Tally } from "./call-counter.ts";
 
 export interface FloodResult {

@@ -25,7 +25,9 @@ import {
   startConnect,
   type TokenAccess,
 } from "@connector-oauth/core";
-import { loginAtProvider, startDemoProvider, startLocalServices } from "@connector-oauth/local";
+import { startDemoProvider } from "@connector-oauth/demo-provider";
+import { startLocalServices } from "@connector-oauth/local";
+import { loginAtProvider } from "@connector-oauth/test-kit";
 import { countCallsDuring, type Tally } from "./call-counter.ts";
 
 export interface RefreshResult {

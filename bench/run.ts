@@ -7,7 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_MAX_PENDING_FLOWS } from "@connector-oauth/core";
-import { handlers } from "../stacks/handlers.ts";
+import { handlers } from "@connector-oauth/functions/routes";
 import { installCallCounter, type Tally } from "./call-counter.ts";
 import { type ColdResult, measureColdStarts } from "./cold-start.ts";
 import { floodSection } from "./flood.ts";

@@ -3,16 +3,16 @@
  * oidc-provider) through the real handlers behind the local API, as the integration tests run them.
  * Only our own request is timed; the login at the provider that produces a code is not.
  */
-import { loginAtProvider } from "@connector-oauth/local";
 import {
   demoConnector,
   googleWorkspaceStandIn,
   type Harness,
   LEGACY_CLIENT,
   LEGACY_REDIRECT_URI,
+  loginAtProvider,
   popupCode,
   startHarness,
-} from "../functions/test/support/harness.ts";
+} from "@connector-oauth/test-kit";
 import { countCallsDuring, type Tally } from "./call-counter.ts";
 import { type FloodResult, measureFlood } from "./flood.ts";
 

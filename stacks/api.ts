@@ -1,5 +1,5 @@
 /**
- * The HTTP API (payload format 2.0): exactly the routes of stacks/handlers.ts, each served by its own
+ * The HTTP API (payload format 2.0): exactly the routes of functions/src/routes.ts (the route table), each served by its own
  * function that is linked to, and allowed, only what its entry lists. Route throttling and JSON
  * access logs are set on the API's `$default` stage. Query strings are not logged (the access log
  * records `$context.path`), so codes and states stay out of the logs.
@@ -7,7 +7,7 @@
  * Optional custom domain: set API_DOMAIN (in the shell or `.env.<stage>`) to a name in a Route 53
  * zone of the account; SST creates the certificate and the DNS record.
  */
-import { type HandlerAccess, type HandlerName, handlers } from "./handlers.ts";
+import { type HandlerAccess, type HandlerName, handlers } from "@connector-oauth/functions/routes";
 import {
   dataKeyStatements,
   type Key,
@@ -22,7 +22,7 @@ import type { Settings } from "./settings.ts";
 import { type Storage, tablePermissions } from "./storage.ts";
 
 /**
- * A route without its own throttle (stacks/handlers.ts gives each one) gets this: one request per
+ * A route without its own throttle (functions/src/routes.ts (the route table) gives each one) gets this: one request per
  * second, so a route added without sizing is conspicuous rather than open.
  */
 const UNSIZED_ROUTE_THROTTLE = { ratePerSecond: 1, burst: 1 };

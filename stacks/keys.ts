@@ -7,12 +7,12 @@
  *   keys of the token envelope. Rotated keys keep decrypting older ciphertexts.
  *
  * Each key's policy lets the account administer the key but not use it; only the roles of the
- * functions stacks/handlers.ts names, and the keep-alive and token consumer roles of
+ * functions functions/src/routes.ts (the route table) names, and the keep-alive and token consumer roles of
  * stacks/lifecycle.ts (data key), may call their listed actions, under the conditions below (per
  * purpose for the data key). The same statements go into each role's IAM policy, so both policies
  * must agree to allow a call.
  */
-import type { DataKeyGrant, Purpose } from "./handlers.ts";
+import type { DataKeyGrant, Purpose } from "@connector-oauth/functions/routes";
 
 /**
  * The keys of the envelopes' encryption context (packages/aws/src/kms.ts). `config` is the digest of
@@ -130,7 +130,7 @@ export function createKeys() {
 
 export type Keys = ReturnType<typeof createKeys>;
 
-/** One role's use of a key: a function's (stacks/handlers.ts, stacks/lifecycle.ts) or a consumer's. */
+/** One role's use of a key: a function's (functions/src/routes.ts (the route table), stacks/lifecycle.ts) or a consumer's. */
 export interface KeyUse {
   name: string;
   roleArn: $util.Output<string>;

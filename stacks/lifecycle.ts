@@ -9,9 +9,10 @@
  *   Lambda execution role or ECS task role) or, if the stage names it in TokenConsumerPrincipals,
  *   assumes it; attaching the policy to another role is not enough for KMS.
  */
+
+import { type DataKeyGrant, ITEMS, PURPOSES, type TableGrant } from "@connector-oauth/functions/routes";
 import { FUNCTION_DEFAULTS } from "./api.ts";
 import { awsContext } from "./functions.ts";
-import { type DataKeyGrant, ITEMS, PURPOSES, type TableGrant } from "./handlers.ts";
 import { dataKeyStatements, type Keys, type KeyUse, keyPermissions, policyCondition } from "./keys.ts";
 import { type Storage, tablePermissions } from "./storage.ts";
 

@@ -3,7 +3,7 @@
  *   npx sst secret set <Name> <value> --stage <stage>
  * SST keeps the values encrypted in the stage's state; a function sees them only through its links,
  * decrypted at cold start. Optional settings default to "" (not set). The values are grouped into
- * links so each function receives only the groups stacks/handlers.ts gives it: WebApp and Auth here,
+ * links so each function receives only the groups functions/src/routes.ts (the route table) gives it: WebApp and Auth here,
  * PublicApi in stacks/api.ts (it defaults to the API's own URL).
  */
 import { checkAppOrigins, checkAuth, checkPath, checkPrincipalArns, checkPublicApiUrl } from "./validate.ts";

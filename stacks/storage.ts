@@ -4,9 +4,9 @@
  * itself). Same keys as packages/aws/src/table.ts creates locally.
  *
  * Linked as `Table` with its name only: linking an sst.aws.Dynamo would grant dynamodb:*, so each
- * function gets named actions on this ARN instead, per key prefix (stacks/handlers.ts).
+ * function gets named actions on this ARN instead, per key prefix (functions/src/routes.ts (the route table)).
  */
-import type { TableGrant } from "./handlers.ts";
+import type { TableGrant } from "@connector-oauth/functions/routes";
 export function createStorage() {
   const table = new aws.dynamodb.Table(
     "DataTable",

@@ -62,7 +62,7 @@ export function checkAuth(auth: { hs256Secret: string; jwksUrl: string }): void 
   if (configured !== 1) {
     throw new Error("AuthHs256Secret / AuthJwksUrl: set exactly one of them");
   }
-  // The same floor as functions/src/edge/settings.ts, so a short secret fails the deploy, not every cold start.
+  // The same floor as packages/config/src/service.ts, so a short secret fails the deploy, not every cold start.
   if (auth.hs256Secret !== "" && auth.hs256Secret.length < 16) {
     throw new Error("AuthHs256Secret: must be at least 16 characters");
   }

@@ -1,21 +1,6 @@
-/** GET /connectors/{connectorId}/oauth/authorize: the provider URL and a signed state. */
-import { startConnect } from "@connector-oauth/core";
-import { compose, logger } from "./composition.ts";
-import { errorJson, type HttpRequest, json } from "./edge/http.ts";
-import { lambdaHandler } from "./edge/lambda.ts";
+/** Lambda entry of GET /connectors/{connectorId}/oauth/authorize (functions/src/routes.ts). */
+import { lambdaEntry } from "./edge/entry.ts";
+import { authorize } from "./endpoints/authorize.ts";
+import { handlers } from "./routes.ts";
 
-const { deps, verifyCaller } = compose(["stateKey", "connect", "auth"]);
-
-export async function authorize(request: HttpRequest) {
-  try {
-    const caller = await verifyCaller(request.headers.authorization);
-    const connectorId = request.pathParameters.connectorId ?? "";
-    const baseUrl = request.query.get("baseUrl") ?? undefined;
-    const { authorizationUrl, state } = await startConnect(deps, caller, connectorId, baseUrl);
-    return json(200, { success: true, authorizationUrl, state });
-  } catch (error) {
-    return errorJson(error, logger);
-  }
-}
-
-export const handler = lambdaHandler(authorize);
+export const handler = lambdaEntry(handlers.Authorize, authorize);

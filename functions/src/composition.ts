@@ -1,19 +1,25 @@
 /**
- * The composition root: settings read and validated once, AWS clients built once per container
- * (reused by warm invocations), adapters wired to the core. Nothing else constructs a client.
- * Each handler asks for what it uses (`compose(needs)`), matching what its deployed function is
- * linked to; a part it did not ask for is an `unlinked` stand-in that fails loudly if ever used.
- * Endpoints and credentials come from the standard AWS SDK settings (AWS_ENDPOINT_URL_DYNAMODB,
- * AWS_ENDPOINT_URL_KMS, AWS_REGION, ...), so local mode needs no branch here.
+ * The composition root: a handler's dependencies built from an environment-like map, once (at module
+ * scope in a Lambda entry, once per route in local mode and tests). Settings are read and validated
+ * here (packages/config), AWS clients built here (edge/aws-clients.ts) and adapters wired to the
+ * core. Nothing else constructs a client. Each handler asks for what its route's entry in the route
+ * table says it is linked to (`needsOf`); a part it did not ask for is an `unlinked` stand-in that
+ * fails loudly if ever used.
  *
  * Every AWS call has a deadline: each SDK attempt gives up after AWS_ATTEMPT_TIMEOUT_MS (connection
  * and response), and a call makes at most AWS_MAX_ATTEMPTS attempts, so one call takes at most
  * about attempts x timeout plus backoff. The callback keeps that much time back after the code
  * exchange to record its outcome (ConnectTiming, docs/reliability.md).
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { KMSClient } from "@aws-sdk/client-kms";
 import { dynamoConnectorStore, dynamoFlowStore, kmsDataKeys, kmsStateMac } from "@connector-oauth/aws";
+import {
+  CLIENT_SECRET_CACHE_ENTRIES,
+  CLIENT_SECRET_CACHE_MS,
+  type Env,
+  loadSettings,
+  type Need,
+  type Timeouts,
+} from "@connector-oauth/config";
 import {
   type Caller,
   type ConnectDeps,
@@ -22,17 +28,26 @@ import {
   callerVerifier,
   DEFAULT_CONNECT_TIMING,
   fail,
+  type Log,
   providers,
 } from "@connector-oauth/core";
-import { AWS_BACKOFF_ALLOWANCE_MS, awsClientConfig } from "./edge/aws-clients.ts";
-import { linkedSettings } from "./edge/linked-settings.ts";
+import { AWS_BACKOFF_ALLOWANCE_MS, dynamoClient, kmsClient } from "./edge/aws-clients.ts";
+import type { Handle } from "./edge/lambda.ts";
 import { createLog } from "./edge/logging.ts";
-import { loadSettings, type Need, type Timeouts } from "./edge/settings.ts";
 
-export const logger = createLog("connector-oauth");
+export type VerifyCaller = (authorization: string | undefined) => Promise<Caller>;
 
-/** Client-secret data keys stay decrypted in memory this long (per warm container). */
-const CLIENT_SECRET_CACHE_MS = 5 * 60_000;
+/** What every route handler is built from. */
+export interface EndpointDeps {
+  /** The core's connect dependencies (stores, keys, catalog, settings, clock). */
+  core: ConnectDeps;
+  /** Verifies the caller's bearer JWT (routes linked to Auth). */
+  verifyCaller: VerifyCaller;
+  log: Log;
+}
+
+/** A route handler factory: dependencies in, request handler out. */
+export type EndpointFactory = (deps: EndpointDeps) => Handle;
 
 /** The callback's time budget from the settings. */
 export function connectTiming(timeouts: Timeouts): ConnectTiming {
@@ -53,14 +68,17 @@ function unlinked<T extends object>(setting: string): T {
   });
 }
 
-/** Builds the dependencies of one handler from its settings; call once, at module scope. */
-export function compose(needs: readonly Need[]) {
-  const settings = loadSettings({ ...process.env, ...linkedSettings() }, needs);
-  const clientConfig = awsClientConfig(settings.timeouts);
-  const dynamo = new DynamoDBClient(clientConfig);
+/** Builds one handler's dependencies from `env`; throws a ConfigError naming a bad setting. */
+export function compose(
+  env: Env,
+  needs: readonly Need[],
+  log: Log = createLog("connector-oauth", env),
+): EndpointDeps {
+  const settings = loadSettings(env, needs);
+  const dynamo = dynamoClient(env, settings.timeouts);
   const kms =
-    needs.includes("stateKey") || needs.includes("dataKey") ? new KMSClient(clientConfig) : undefined;
-  const deps: ConnectDeps = {
+    needs.includes("stateKey") || needs.includes("dataKey") ? kmsClient(env, settings.timeouts) : undefined;
+  const core: ConnectDeps = {
     connectors: dynamoConnectorStore(dynamo, settings.tableName),
     flows: dynamoFlowStore(dynamo, settings.tableName),
     stateMac: kms && settings.stateKeyId ? kmsStateMac(kms, settings.stateKeyId) : unlinked("STATE_KEY_ID"),
@@ -68,7 +86,7 @@ export function compose(needs: readonly Need[]) {
       kms && settings.dataKeyId
         ? cachingDataKeys(kmsDataKeys(kms, settings.dataKeyId), {
             ttlMs: CLIENT_SECRET_CACHE_MS,
-            maxEntries: 100,
+            maxEntries: CLIENT_SECRET_CACHE_ENTRIES,
             now: () => Date.now(),
           })
         : unlinked("DATA_KEY_ID"),
@@ -81,10 +99,10 @@ export function compose(needs: readonly Need[]) {
     timing: connectTiming(settings.timeouts),
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    log: logger,
+    log,
   };
-  const verifyCaller: (authorization: string | undefined) => Promise<Caller> = settings.auth
+  const verifyCaller: VerifyCaller = settings.auth
     ? callerVerifier(settings.auth)
     : () => Promise.reject(fail("internal_error", "AUTH is not configured for this function"));
-  return { deps, verifyCaller };
+  return { core, verifyCaller, log };
 }

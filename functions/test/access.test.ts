@@ -1,5 +1,3 @@
-import { SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   authorize,
   demoConnector,
@@ -7,7 +5,9 @@ import {
   JWT_SECRET,
   OTHER_APP_ORIGIN,
   startHarness,
-} from "./support/harness.ts";
+} from "@connector-oauth/test-kit";
+import { SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let h: Harness;
 

@@ -1,5 +1,4 @@
 import { openTokenSet } from "@connector-oauth/core";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   APP_ORIGIN,
   authorize,
@@ -10,7 +9,8 @@ import {
   OTHER_APP_ORIGIN,
   startHarness,
   tokenRequests,
-} from "./support/harness.ts";
+} from "@connector-oauth/test-kit";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
 let h: Harness;
 let adminToken: string;

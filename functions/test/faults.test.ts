@@ -4,8 +4,17 @@
  * representative subset of the fault matrix (`npm run faults` runs all of it, docs/reliability.md),
  * then the cases the matrix cannot reach: a holder that died, and the pending-flow limit.
  */
+
+import {
+  authorize,
+  consent,
+  LEGACY_CLIENT,
+  LEGACY_REDIRECT_URI,
+  popupCode,
+  tokenRequests,
+} from "@connector-oauth/test-kit";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { type HandlerAccess, handlers } from "../../stacks/handlers.ts";
+import { type HandlerAccess, handlers } from "../src/routes.ts";
 import {
   callbackAnswer,
   connects,
@@ -18,14 +27,6 @@ import {
   startFaultEnv,
 } from "./support/fault-matrix.ts";
 import type { FaultKind } from "./support/fault-proxy.ts";
-import {
-  authorize,
-  consent,
-  LEGACY_CLIENT,
-  LEGACY_REDIRECT_URI,
-  popupCode,
-  tokenRequests,
-} from "./support/harness.ts";
 
 let env: FaultEnv;
 
@@ -200,7 +201,7 @@ describe("IAM of the route functions", () => {
       ...(access.dataKey ?? []).flatMap((grant) => grant.actions),
     ].sort();
 
-  it("grants each function every action its handler performs (stacks/handlers.ts)", async () => {
+  it("grants each function every action its handler performs (functions/src/routes.ts (the route table))", async () => {
     const connectorId = await faultConnector(env);
     const carol = await env.h.token({ sub: "carol", orgId: "acme", role: "admin" });
     // A user's first authorize creates the slots item, the next ones update it.

@@ -1,5 +1,4 @@
 import { openTokenSet } from "@connector-oauth/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   googleWorkspaceStandIn,
   type Harness,
@@ -8,7 +7,8 @@ import {
   popupCode,
   startHarness,
   tokenRequests,
-} from "./support/harness.ts";
+} from "@connector-oauth/test-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let h: Harness;
 

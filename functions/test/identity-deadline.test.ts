@@ -5,7 +5,6 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   authorize,
   callCallback,
@@ -13,7 +12,8 @@ import {
   demoConnector,
   type Harness,
   startHarness,
-} from "./support/harness.ts";
+} from "@connector-oauth/test-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let h: Harness;
 let hanging: Server;

@@ -1,5 +1,11 @@
+import {
+  authorize,
+  callCallback,
+  demoConnector,
+  type Harness,
+  startHarness,
+} from "@connector-oauth/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authorize, callCallback, demoConnector, type Harness, startHarness } from "./support/harness.ts";
 
 // A real outage: the handlers' KMS endpoint is a closed port (the harness's own setup still
 // reaches the local KMS directly, so connectors exist).

@@ -16,10 +16,10 @@ import {
   type ProviderOverrides,
   providers,
 } from "@connector-oauth/core";
+import { APP_ORIGIN, authorize, callCallback, type Harness, startHarness } from "@connector-oauth/test-kit";
 import { generateKeyPair, SignJWT } from "jose";
 import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { APP_ORIGIN, authorize, callCallback, type Harness, startHarness } from "./support/harness.ts";
 
 import {
   type Answer,

@@ -3,7 +3,7 @@
  * with the initiator's bearer token, and each use is logged. Settings are read once per process,
  * hence a file of its own.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import {
   authorize,
   callCallback,
@@ -12,7 +12,8 @@ import {
   type Harness,
   startHarness,
   tokenRequests,
-} from "./support/harness.ts";
+} from "@connector-oauth/test-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let h: Harness;
 

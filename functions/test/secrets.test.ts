@@ -1,7 +1,6 @@
 import { ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { RotateKeyOnDemandCommand } from "@aws-sdk/client-kms";
 import { isServiceError, openTokenSet } from "@connector-oauth/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   authorize,
   CLIENT,
@@ -11,7 +10,8 @@ import {
   type Harness,
   startHarness,
   tokenRequests,
-} from "./support/harness.ts";
+} from "@connector-oauth/test-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let h: Harness;
 const raw: string[] = [];

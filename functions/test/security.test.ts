@@ -8,8 +8,6 @@ import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { kmsStateMac } from "@connector-oauth/aws";
 import { connectorConfig, isServiceError, issueState, STATE_LIFETIME_SECONDS } from "@connector-oauth/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { capturingLog, connectDemo, NEAR_EXPIRY_MS, shiftedClock, tokenAccess } from "./lifecycle/support.ts";
 import {
   authorize,
   callCallback,
@@ -18,7 +16,9 @@ import {
   type Harness,
   startHarness,
   tokenRequests,
-} from "./support/harness.ts";
+} from "@connector-oauth/test-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { capturingLog, connectDemo, NEAR_EXPIRY_MS, shiftedClock, tokenAccess } from "./lifecycle/support.ts";
 
 let h: Harness;
 let counter = 0;

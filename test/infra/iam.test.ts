@@ -14,8 +14,9 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { awsTokenAccess, workerSettings } from "@connector-oauth/aws";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awsTokenAccess } from "@connector-oauth/aws";
+import { workerSettings } from "@connector-oauth/config";
+import { keepAliveJob } from "@connector-oauth/functions";
 import {
   authorize,
   callCallback,
@@ -27,7 +28,8 @@ import {
   LEGACY_REDIRECT_URI,
   popupCode,
   startHarness,
-} from "../../functions/test/support/harness.ts";
+} from "@connector-oauth/test-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AwsCall,
   type IamRequest,
@@ -147,7 +149,7 @@ async function exercise() {
   expect(legacy.status).toBe(200);
   // A keep-alive run that refreshes one token.
   await ageToken("iam-demo");
-  const { handler: keepAlive } = await import("../../functions/src/keep-alive.ts");
+  const keepAlive = keepAliveJob(h.env);
   const summary = await recordAs("KeepAlive", () =>
     keepAlive({}, { getRemainingTimeInMillis: () => 300_000 }),
   );

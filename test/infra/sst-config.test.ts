@@ -1,6 +1,6 @@
 /**
  * sst.config.ts and stacks/, run the way `sst deploy` runs them (test/infra/harness.ts), offline.
- * Expectations are written out here, not read from stacks/handlers.ts, so a change there shows up.
+ * Expectations are written out here, not read from functions/src/routes.ts (the route table), so a change there shows up.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";

@@ -1,5 +1,5 @@
 /**
- * The HTTP edge shared by the three handlers: request/response shapes, the one table from error
+ * The HTTP edge shared by the route handlers: request/response shapes, the one table from error
  * codes to HTTP statuses, the JSON error body, the self-contained HTML page, security headers.
  */
 import { describeError, type ErrorCode, isServiceError, type Log } from "@connector-oauth/core";
@@ -12,6 +12,8 @@ export interface HttpRequest {
   /** Lower-case names. */
   headers: Record<string, string | undefined>;
   body?: string;
+  /** The AWS principal that signed the request, as API Gateway's IAM authorizer verified it. */
+  iamCaller?: { accountId: string; arn: string };
 }
 
 export interface HttpResponse {

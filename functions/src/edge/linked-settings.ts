@@ -1,7 +1,7 @@
 /// <reference path="../../../sst-env.d.ts" />
 /**
- * Settings from SST links, under the names loadSettings reads. A deployed function is linked only to
- * what it uses (stacks/handlers.ts), so a link it lacks is skipped, never an error; an optional setting
+ * Settings from SST links, under the names packages/config reads. A deployed function is linked only to
+ * what it uses (functions/src/routes.ts (the route table)), so a link it lacks is skipped, never an error; an optional setting
  * left at its "" placeholder is left out. Outside SST (local mode, tests) there are no links.
  */
 import { Resource } from "sst";
@@ -38,4 +38,9 @@ export function linkedSettings(): Settings {
       AUTH_MAX_TOKEN_AGE: Resource.Auth.maxTokenAge,
     }),
   });
+}
+
+/** A deployed function's settings: its environment, with the SST links on top. */
+export function deployedEnv(): Settings {
+  return { ...process.env, ...linkedSettings() };
 }

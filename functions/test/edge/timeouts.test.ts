@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
+import { loadSettings } from "@connector-oauth/config";
 import { describe, expect, it } from "vitest";
 import { connectTiming } from "../../src/composition.ts";
 import { awsClientConfig } from "../../src/edge/aws-clients.ts";
-import { loadSettings } from "../../src/edge/settings.ts";
 
 const env = {
   TABLE_NAME: "t",

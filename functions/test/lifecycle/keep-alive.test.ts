@@ -1,11 +1,12 @@
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
+import { type Harness, startHarness } from "@connector-oauth/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../support/harness.ts";
+import { keepAliveJob } from "../../src/jobs/keep-alive.ts";
 import { connectDemo, refreshRequests, revokeAtProvider, storedSecrets } from "./support.ts";
 
 let h: Harness;
-let handler: typeof import("../../src/keep-alive.ts")["handler"];
+let handler: ReturnType<typeof keepAliveJob>;
 const DAY_MS = 24 * 3600_000;
 
 /** An hour-long token obtained 59 minutes ago, as time passing would leave it. */
@@ -31,7 +32,7 @@ const lambdaContext = (remainingMs: number) => ({ getRemainingTimeInMillis: () =
 
 beforeAll(async () => {
   h = await startHarness();
-  ({ handler } = await import("../../src/keep-alive.ts"));
+  handler = keepAliveJob(h.env);
 });
 afterAll(() => h?.close());
 

@@ -14,9 +14,16 @@ import {
   providers,
   type RefreshTiming,
 } from "@connector-oauth/core";
-import { type DemoProvider, loginAtProvider } from "@connector-oauth/local";
+import type { DemoProvider } from "@connector-oauth/demo-provider";
+import {
+  authorize,
+  CLIENT,
+  callCallback,
+  demoConnector,
+  type Harness,
+  loginAtProvider,
+} from "@connector-oauth/test-kit";
 import { expect } from "vitest";
-import { authorize, CLIENT, callCallback, demoConnector, type Harness } from "../support/harness.ts";
 
 /** The demo provider's access tokens live an hour: this far ahead, one expires within 5 minutes. */
 export const NEAR_EXPIRY_MS = 3600_000 - 2 * 60_000;

@@ -1,8 +1,8 @@
 import { dynamoLeaseStore } from "@connector-oauth/aws";
 import { type AccessToken, isServiceError } from "@connector-oauth/core";
-import { type DemoProvider, startDemoProvider } from "@connector-oauth/local";
+import { type DemoProvider, startDemoProvider } from "@connector-oauth/demo-provider";
+import { CLIENT, type Harness, startHarness, tokenRequests } from "@connector-oauth/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLIENT, type Harness, startHarness, tokenRequests } from "../support/harness.ts";
 import {
   capturingLog,
   connectDemo,

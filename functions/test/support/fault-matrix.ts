@@ -11,13 +11,6 @@
  */
 import type { FlowStatus } from "@connector-oauth/core";
 import {
-  type FaultKind,
-  type FaultProxy,
-  type SeenRequest,
-  type Service,
-  startFaultProxy,
-} from "./fault-proxy.ts";
-import {
   authorize,
   consent,
   demoConnector,
@@ -25,7 +18,14 @@ import {
   type Harness,
   startHarness,
   tokenRequests,
-} from "./harness.ts";
+} from "@connector-oauth/test-kit";
+import {
+  type FaultKind,
+  type FaultProxy,
+  type SeenRequest,
+  type Service,
+  startFaultProxy,
+} from "./fault-proxy.ts";
 
 export const SCALED_TIMEOUTS = {
   AWS_ATTEMPT_TIMEOUT_MS: "400",

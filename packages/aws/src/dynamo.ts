@@ -30,11 +30,10 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import type { ConnectorConfig, ConnectorRecord } from "../../core/src/connectors.ts";
-import type { Sealed } from "../../core/src/envelope.ts";
 import { fail, ServiceError } from "../../core/src/errors.ts";
-import { FLOW_RETENTION_SECONDS, type FlowRecord } from "../../core/src/flows.ts";
+import { FLOW_RETENTION_SECONDS } from "../../core/src/flows.ts";
 import type { ConnectorStore, FlowStore, SaveTokensInput } from "../../core/src/ports.ts";
+import type { ConnectorConfig, ConnectorRecord, FlowRecord, Sealed } from "../../core/src/types.ts";
 
 type Item = Record<string, unknown>;
 const toAttributes = (value: Item) => marshall(value, { removeUndefinedValues: true });
@@ -149,7 +148,11 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
         ExpressionAttributeNames: { ...update.names, "#status": "status" },
         ExpressionAttributeValues: toAttributes({
           ...update.values,
-          ...{ ":stamp": stamp, ":by": by, ":notConnected": "not_connected", ":zero": 0, ":one": 1 },
+          ":stamp": stamp,
+          ":by": by,
+          ":notConnected": "not_connected",
+          ":zero": 0,
+          ":one": 1,
         }),
         ReturnValues: "ALL_NEW",
       });
@@ -180,12 +183,12 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
         ExpressionAttributeNames: { ...update.names, "#status": "status" },
         ExpressionAttributeValues: toAttributes({
           ...update.values,
-          ...{
-            ":authenticated": "authenticated",
-            ":stamp": new Date(input.now).toISOString(),
-            ":by": input.by,
-          },
-          ...{ ":one": 1, ":clientId": input.clientId, ":expected": input.expectedVersion },
+          ":authenticated": "authenticated",
+          ":stamp": new Date(input.now).toISOString(),
+          ":by": input.by,
+          ":one": 1,
+          ":clientId": input.clientId,
+          ":expected": input.expectedVersion,
         }),
         ReturnValues: "ALL_NEW",
       });
@@ -215,8 +218,11 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
         ConditionExpression: "attribute_exists(pk) AND version = :expected",
         ExpressionAttributeNames: { "#status": "status" },
         ExpressionAttributeValues: toAttributes({
-          ...{ ":needsReauth": "needs_reauth", ":stamp": new Date(input.now).toISOString() },
-          ...{ ":by": input.by, ":one": 1, ":expected": input.expectedVersion },
+          ":needsReauth": "needs_reauth",
+          ":stamp": new Date(input.now).toISOString(),
+          ":by": input.by,
+          ":one": 1,
+          ":expected": input.expectedVersion,
         }),
       });
       return (await call(() => client.send(command))) !== undefined;
@@ -232,8 +238,10 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
         ConditionExpression: "attribute_exists(pk)",
         ExpressionAttributeNames: { "#status": "status" },
         ExpressionAttributeValues: toAttributes({
-          ...{ ":disconnected": "disconnected", ":stamp": new Date(input.now).toISOString() },
-          ...{ ":by": input.by, ":one": 1 },
+          ":disconnected": "disconnected",
+          ":stamp": new Date(input.now).toISOString(),
+          ":by": input.by,
+          ":one": 1,
         }),
       });
       return (await call(() => client.send(command))) !== undefined;
@@ -271,7 +279,14 @@ function toFlow(item: Item | undefined): FlowRecord | undefined {
 const SLOT_ROUNDS = 8;
 const SLOT_BACKOFF_MS = 20;
 
-export function dynamoFlowStore(client: DynamoDBClient, tableName: string): FlowStore {
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Flow records and the per-user slots; `sleep` paces retries of a contended slots item. */
+export function dynamoFlowStore(
+  client: DynamoDBClient,
+  tableName: string,
+  { sleep = realSleep }: { sleep?: (ms: number) => Promise<void> } = {},
+): FlowStore {
   const read = (nonce: string) => readItem(client, tableName, flowKey(nonce));
 
   /** Which of these flows are still pending (consistent reads, in parallel: GetItem is the one read
@@ -304,7 +319,9 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
       ConditionExpression: "attribute_exists(slots) AND size(slots) < :max",
       ExpressionAttributeNames: { "#nonce": flow.nonce, "#ttl": "ttl" },
       ExpressionAttributeValues: toAttributes({
-        ...{ ":expiresAt": flow.expiresAt, ":one": 1, ":max": maxPending },
+        ":expiresAt": flow.expiresAt,
+        ":one": 1,
+        ":max": maxPending,
         ":ttl": epochSeconds(flow.expiresAt),
       }),
     });
@@ -321,8 +338,7 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
     const key = slotsKey(flow.orgId, flow.userId);
     if (await addSlot(flow, maxPending, key)) return;
     for (let round = 0; round < SLOT_ROUNDS; round++) {
-      if (round > 0)
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * SLOT_BACKOFF_MS * round));
+      if (round > 0) await sleep(Math.random() * SLOT_BACKOFF_MS * round);
       const item = await readItem(client, tableName, key);
       const slots = (item?.slots ?? {}) as Record<string, number>;
       if (flow.nonce in slots) return;
@@ -342,7 +358,8 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
         TableName: tableName,
         Item: toAttributes({
           ...unmarshall(key),
-          ...{ slots: next, version: version + 1 },
+          slots: next,
+          version: version + 1,
           ttl: epochSeconds(Math.max(...Object.values(next))),
         }),
         ConditionExpression: version === 0 ? "attribute_not_exists(pk)" : "version = :version",
@@ -371,7 +388,10 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
         TableName: tableName,
         Item: toAttributes({
           ...flow,
-          ...{ pk: `FLOW#${flow.nonce}`, sk: "FLOW", attempt, ttl: epochSeconds(flow.expiresAt) },
+          pk: `FLOW#${flow.nonce}`,
+          sk: "FLOW",
+          attempt,
+          ttl: epochSeconds(flow.expiresAt),
         }),
         ConditionExpression: "attribute_not_exists(pk)",
       });
@@ -389,8 +409,12 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
         ConditionExpression: "#status = :pending",
         ExpressionAttributeNames: { "#status": "status", "#ttl": "ttl" },
         ExpressionAttributeValues: toAttributes({
-          ...{ ":exchanging": "exchanging", ":pending": "pending", ":now": now, ":holder": holder },
-          ...{ ":until": now + leaseMs, ":ttl": epochSeconds(now) + FLOW_RETENTION_SECONDS },
+          ":exchanging": "exchanging",
+          ":pending": "pending",
+          ":now": now,
+          ":holder": holder,
+          ":until": now + leaseMs,
+          ":ttl": epochSeconds(now) + FLOW_RETENTION_SECONDS,
         }),
         ReturnValues: "ALL_NEW",
       });
@@ -408,7 +432,9 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
         ConditionExpression: "#status = :exchanging AND holder = :holder",
         ExpressionAttributeNames: { "#status": "status", "#ttl": "ttl" },
         ExpressionAttributeValues: toAttributes({
-          ...{ ":pending": "pending", ":exchanging": "exchanging", ":holder": holder },
+          ":pending": "pending",
+          ":exchanging": "exchanging",
+          ":holder": holder,
           ":ttl": epochSeconds(flow.expiresAt),
         }),
       });
@@ -430,8 +456,12 @@ export function dynamoFlowStore(client: DynamoDBClient, tableName: string): Flow
         ConditionExpression: `#status = :exchanging${guard}`,
         ExpressionAttributeNames: { "#status": "status", ...(outcome.error ? { "#error": "error" } : {}) },
         ExpressionAttributeValues: toAttributes({
-          ...{ ":status": outcome.status, ":now": now, ":exchanging": "exchanging", ":error": outcome.error },
-          ...{ ":finishId": finishId, ":holder": "holder" in by ? by.holder : undefined },
+          ":status": outcome.status,
+          ":now": now,
+          ":exchanging": "exchanging",
+          ":error": outcome.error,
+          ":finishId": finishId,
+          ":holder": "holder" in by ? by.holder : undefined,
         }),
       });
       return (await updateFlow(command, nonce, (item) => item.finishId === finishId)) !== undefined;

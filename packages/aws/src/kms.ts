@@ -13,7 +13,8 @@ import {
 } from "@aws-sdk/client-kms";
 import type { Bytes } from "../../core/src/encoding.ts";
 import { fail } from "../../core/src/errors.ts";
-import type { DataKeys, EncryptionContext, StateMac } from "../../core/src/ports.ts";
+import type { DataKeys, StateMac } from "../../core/src/ports.ts";
+import type { EncryptionContext } from "../../core/src/types.ts";
 
 const MAC_ALGORITHM = "HMAC_SHA_256";
 

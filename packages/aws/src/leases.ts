@@ -43,7 +43,9 @@ export function dynamoLeaseStore(client: DynamoDBClient, tableName: string): Lea
         TableName: tableName,
         Item: marshall({
           ...leaseKey(orgId, connectorId),
-          ...{ owner, until, ttl: Math.ceil(until / 1000) + SWEEP_AFTER_SECONDS },
+          owner,
+          until,
+          ttl: Math.ceil(until / 1000) + SWEEP_AFTER_SECONDS,
         }),
         ConditionExpression: "attribute_not_exists(pk) OR #until <= :now",
         ExpressionAttributeNames: { "#until": "until" },

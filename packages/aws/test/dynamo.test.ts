@@ -1,5 +1,5 @@
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
-import type { ConnectorConfig, FlowRecord, NewTokenSet } from "@connector-oauth/core";
+import type { ConnectorConfig, FlowRecord, StoredTokens } from "@connector-oauth/core";
 import { isServiceError } from "@connector-oauth/core";
 import { type LocalServices, startLocalServices } from "@connector-oauth/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,7 +21,7 @@ const config = (connectorId: string, extra: Partial<ConnectorConfig> = {}): Conn
   scopes: ["a"],
   ...extra,
 });
-const tokens = (tag: string, withRefresh: boolean): NewTokenSet => ({
+const tokens = (tag: string, withRefresh: boolean): StoredTokens => ({
   access: sealed(`access-${tag}`),
   refresh: withRefresh ? sealed(`refresh-${tag}`) : undefined,
   tokenType: "bearer",

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { startLocalKms } from "@connector-oauth/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openField, sealFields } from "../../core/src/envelope.ts";
 import { isServiceError } from "../../core/src/errors.ts";
-import type { EncryptionContext } from "../../core/src/ports.ts";
-import { startLocalKms } from "../../local/src/kms-server.ts";
+import type { EncryptionContext } from "../../core/src/types.ts";
 import { kmsDataKeys, kmsStateMac } from "../src/kms.ts";
 
 interface Target {

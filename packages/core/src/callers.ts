@@ -6,8 +6,8 @@
  * refused here (401), so they never reach DynamoDB (which would answer with an outage).
  */
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
-import type { Caller } from "./connectors.ts";
 import { fail } from "./errors.ts";
+import type { Caller } from "./types.ts";
 
 export interface AuthSettings {
   hs256Secret?: string;

@@ -3,9 +3,10 @@
  * (providers.ts); provider quirks are fields here, interpreted in exactly one place each
  * (authorization URL in oauth.ts, token request/response in token-adapter.ts).
  */
-import type { ConnectorConfig } from "./connectors.ts";
+
 import { assertPublicHost } from "./endpoint-safety.ts";
 import { fail } from "./errors.ts";
+import type { ConnectorConfig } from "./types.ts";
 
 export interface TemplateParam {
   /** Anchored pattern every (normalised) value must match, e.g. ^[a-z0-9][a-z0-9-]{0,62}$ */

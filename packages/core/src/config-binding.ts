@@ -13,9 +13,8 @@
  * change the inputs, and a catalog release that moves a provider's URL must not disconnect every
  * connector of that provider. Digest: base64url(SHA-256(canonical JSON)), versioned by its label.
  */
-import type { ConnectorConfig } from "./connectors.ts";
 import { toBase64Url, utf8 } from "./encoding.ts";
-import type { EncryptionContext, SecretPurpose } from "./ports.ts";
+import type { ConnectorConfig, EncryptionContext, SecretPurpose } from "./types.ts";
 
 export type BoundConfig = Pick<
   ConnectorConfig,

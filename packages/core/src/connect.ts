@@ -19,30 +19,29 @@
  *   settled after its lease.
  */
 import * as oauth from "oauth4webapi";
-import { type CatalogOptions, resolveProvider } from "./catalog.ts";
-import {
-  assertCanConnect,
-  type Caller,
-  type ConnectedAccount,
-  connectorConfig,
-  loadOwnConnector,
-} from "./connectors.ts";
+import { type CatalogOptions, type ResolvedProvider, resolveProvider } from "./catalog.ts";
+import { assertCanConnect, connectorConfig, loadConnector } from "./connectors.ts";
 import { type CallbackErrorCode, describeError, fail, isServiceError, type Log } from "./errors.ts";
 import {
   DEFAULT_MAX_PENDING_FLOWS,
   FLOW_LEASE_MS,
-  type FlowOutcome,
-  type FlowRecord,
   flowBinding,
   openVerifier,
   sealVerifier,
 } from "./flows.ts";
 import { identifyAccount, isInitiator, mayConnectAs } from "./identity.ts";
 import { issAccepted } from "./iss.ts";
-import { buildAuthorizationUrl, createPkce, exchangeCode, validateCallback } from "./oauth.ts";
+import {
+  buildAuthorizationUrl,
+  type ClientCredentials,
+  createPkce,
+  exchangeCode,
+  validateCallback,
+} from "./oauth.ts";
 import type { ConnectorStore, DataKeys, FlowStore, StateMac } from "./ports.ts";
 import { issueState, STATE_LIFETIME_SECONDS, type VerifiedState, verifyState } from "./state.ts";
-import { openClientSecret, sealTokenSet } from "./tokens.ts";
+import { openClient, sealTokenSet } from "./tokens.ts";
+import type { Caller, ConnectedAccount, FlowOutcome, FlowRecord } from "./types.ts";
 
 export interface ConnectSettings {
   /** Exact app origins the browser may return to; the first is the default. */
@@ -135,7 +134,7 @@ export function assertReturnOrigin(appOrigins: string[], returnOrigin: string): 
 
 /** Starts a flow for the caller's connector: signed state, server-side PKCE, provider URL. */
 export async function startConnect(deps: ConnectDeps, caller: Caller, connectorId: string, baseUrl?: string) {
-  const connector = await loadOwnConnector(deps.connectors, caller, connectorId);
+  const connector = await loadConnector(deps.connectors, { orgId: caller.orgId, connectorId });
   assertCanConnect(caller, connector);
   const returnOrigin = chooseReturnOrigin(deps.settings.appOrigins, baseUrl);
   const provider = resolveProvider(connector, deps.catalog);
@@ -144,23 +143,33 @@ export async function startConnect(deps: ConnectDeps, caller: Caller, connectorI
   const issuedAt = Math.floor(now / 1000);
   const nonce = oauth.generateRandomState();
   const pkce = provider.pkce ? await createPkce() : undefined;
+  const expiresAt = issuedAt + STATE_LIFETIME_SECONDS;
+  const ids = { connectorId, orgId: caller.orgId, userId: caller.userId, provider: connector.provider };
   const { state, mac } = await issueState(deps.stateMac, {
-    ...{ connectorId, orgId: caller.orgId, userId: caller.userId, provider: connector.provider },
-    ...{ nonce, returnOrigin, issuedAt, expiresAt: issuedAt + STATE_LIFETIME_SECONDS },
+    ...ids,
+    nonce,
+    returnOrigin,
+    issuedAt,
+    expiresAt,
   });
   const maxPending = deps.settings.maxPendingFlows ?? DEFAULT_MAX_PENDING_FLOWS;
   const bound = { connector: connectorConfig(connector), initiatorEmail: caller.email };
   const flow: FlowRecord = {
-    ...{ nonce, orgId: caller.orgId, connectorId, userId: caller.userId, provider: connector.provider },
-    ...{ returnOrigin, status: "pending", ...bound },
+    ...ids,
+    ...bound,
+    nonce,
+    returnOrigin,
+    status: "pending",
     verifier: await sealVerifier(mac, nonce, pkce?.verifier ?? "", await flowBinding(bound)),
     createdAt: now,
-    expiresAt: (issuedAt + STATE_LIFETIME_SECONDS) * 1000,
+    expiresAt: expiresAt * 1000,
   };
   await deps.flows.create(flow, { maxPending, now });
-  const codeChallenge = pkce?.challenge;
   const authorizationUrl = buildAuthorizationUrl(provider, {
-    ...{ clientId: connector.clientId, redirectUri: deps.settings.redirectUri, state, codeChallenge },
+    clientId: connector.clientId,
+    redirectUri: deps.settings.redirectUri,
+    state,
+    codeChallenge: pkce?.challenge,
   });
   return { authorizationUrl, state };
 }
@@ -190,29 +199,47 @@ export async function completeConnect(
   if (flow.status !== "pending") return outcomeFor(deps, claims, await awaitOutcome(deps, flow));
   // Everything that can fail transiently before the code is redeemed happens before the flow is
   // consumed: a failure throws (503) and leaves it pending, so the same callback works again.
-  const checked = checkResponse(deps, flow, verified, params, state, context);
-  const client = checked instanceof URLSearchParams ? await openClient(deps, flow, verified) : undefined;
+  const prepared = await prepareExchange(deps, flow, verified, { params, state, caller: context.caller });
   if (deadline - deps.now() - deps.timing.awsCallMs < MIN_EXCHANGE_MS)
     throw fail("dependency_unavailable", "The service is slow right now; try again");
   const holder = crypto.randomUUID();
   const consumed = await consumeFlow(deps, flow, holder);
   if (consumed.status === "missing") throw unknownFlow();
   if (consumed.status === "already") return outcomeFor(deps, claims, await awaitOutcome(deps, consumed.flow));
-  const outcome =
-    checked instanceof URLSearchParams && client && !("status" in client)
-      ? await settleFlow(deps, consumed.flow, { params: checked, ...client }, deadline)
-      : ((client && "status" in client ? client : checked) as FlowOutcome);
-  return outcomeFor(deps, claims, await finishFlow(deps, claims.nonce, outcome, holder, deadline));
+  const held: HeldFlow = { deps, flow: consumed.flow, holder, deadline };
+  const outcome = "params" in prepared ? await settleFlow(held, prepared) : prepared;
+  return outcomeFor(deps, claims, await finishFlow(held, outcome));
 }
 
 const unknownFlow = () =>
   fail("invalid_state", "This sign-in is unknown. Start connecting again from the app.");
 
+/** The provider's redirect as received: its query, its state, and the relay's verified bearer. */
+interface ProviderResponse {
+  params: URLSearchParams;
+  state: string;
+  caller?: Caller;
+}
+
 /** What the exchange needs besides the validated response: the flow's PKCE verifier and client. */
 interface Exchange {
   params: URLSearchParams;
   verifier?: string;
-  clientSecret?: string;
+  client: ClientCredentials;
+}
+
+/** Before the flow is consumed: the provider's response checked and the flow's secrets opened, or
+ * the final outcome that makes an exchange pointless. */
+async function prepareExchange(
+  deps: ConnectDeps,
+  flow: FlowRecord,
+  verified: VerifiedState,
+  response: ProviderResponse,
+): Promise<Exchange | FlowOutcome> {
+  const checked = checkResponse(deps, flow, verified, response);
+  if (!(checked instanceof URLSearchParams)) return checked;
+  const secrets = await openFlowSecrets(deps, flow, verified);
+  return "status" in secrets ? secrets : { params: checked, ...secrets };
 }
 
 /** The provider's response against the flow: a final outcome, or the parameters to exchange. */
@@ -220,9 +247,7 @@ function checkResponse(
   deps: ConnectDeps,
   flow: FlowRecord,
   verified: VerifiedState,
-  params: URLSearchParams,
-  state: string,
-  context: CallbackContext,
+  { params, state, caller }: ProviderResponse,
 ): FlowOutcome | URLSearchParams {
   const { claims } = verified;
   if (
@@ -232,15 +257,17 @@ function checkResponse(
   ) {
     return { status: "failed", error: "server_error" };
   }
-  const ids = { orgId: flow.orgId, connectorId: flow.connectorId };
-  if (!isInitiator(flow, context.caller)) {
+  const ids = flowIds(flow);
+  if (!isInitiator(flow, caller)) {
     deps.log.warn("callback relayed with another user's bearer token", ids);
     return { status: "failed", error: "account_mismatch" };
   }
   const provider = resolveProvider(flow.connector, deps.catalog);
   const issContext = {
-    ...{ acceptRelayWithoutIss: deps.settings.acceptRelayWithoutIss === true, log: deps.log, ids },
-    initiatorBearer: context.caller !== undefined,
+    acceptRelayWithoutIss: deps.settings.acceptRelayWithoutIss === true,
+    initiatorBearer: caller !== undefined,
+    log: deps.log,
+    ids,
   };
   if (!issAccepted(provider, params.get("iss"), issContext))
     return { status: "failed", error: "iss_mismatch" };
@@ -262,7 +289,7 @@ function checkResponse(
  * does not open means the flow's snapshot or initiator was changed in the table: a final
  * server_error, no code sent. A failing KMS throws (503) and leaves the flow pending.
  */
-async function openClient(
+async function openFlowSecrets(
   deps: ConnectDeps,
   flow: FlowRecord,
   verified: VerifiedState,
@@ -273,14 +300,10 @@ async function openClient(
       (await openVerifier(verified.mac, flow.nonce, flow.verifier ?? "", await flowBinding(flow))) ||
       undefined;
   } catch (error) {
-    deps.log.error("flow record does not match its seal", {
-      ...{ orgId: flow.orgId, connectorId: flow.connectorId },
-      ...describeError(error),
-    });
+    deps.log.error("flow record does not match its seal", { ...flowIds(flow), ...describeError(error) });
     return { status: "failed", error: "server_error" };
   }
-  const clientSecret = await openClientSecret(deps.dataKeys, flow.connector);
-  return { verifier, clientSecret };
+  return { verifier, client: await openClient(deps.dataKeys, flow.connector) };
 }
 
 /** Consumes the flow for `holder`. When that fails without an answer, the write may still have been
@@ -296,70 +319,105 @@ async function consumeFlow(deps: ConnectDeps, flow: FlowRecord, holder: string) 
   }
 }
 
-async function settleFlow(
-  deps: ConnectDeps,
-  flow: FlowRecord,
-  exchange: Exchange,
-  deadline: number,
-): Promise<FlowOutcome> {
+/** The ids a flow's log lines carry. */
+function flowIds(flow: FlowRecord) {
+  return { orgId: flow.orgId, connectorId: flow.connectorId };
+}
+
+/** A flow this callback consumed: what every step after consumption works on. */
+interface HeldFlow {
+  deps: ConnectDeps;
+  flow: FlowRecord;
+  /** This callback's id as the flow's holder. */
+  holder: string;
+  /** When the callback's budget ends (milliseconds since the epoch). */
+  deadline: number;
+}
+
+/** A held flow on its way from code to tokens, with its provider resolved. */
+interface Redemption extends HeldFlow {
+  provider: ResolvedProvider;
+}
+
+/** Redeems the code; any unexpected failure becomes a final server_error (the code may be spent). */
+async function settleFlow(held: HeldFlow, exchange: Exchange): Promise<FlowOutcome> {
+  const { deps, flow } = held;
   try {
-    return await exchangeAndStore(deps, flow, exchange, deadline);
+    const provider = resolveProvider(flow.connector, deps.catalog);
+    return await redeem({ ...held, provider }, exchange);
   } catch (error) {
-    deps.log.error("callback failed", {
-      connectorId: flow.connectorId,
-      orgId: flow.orgId,
-      ...describeError(error),
-    });
+    deps.log.error("callback failed", { ...flowIds(flow), ...describeError(error) });
     return { status: "failed", error: "server_error" };
   }
 }
 
-async function exchangeAndStore(
-  deps: ConnectDeps,
-  flow: FlowRecord,
-  exchange: Exchange,
-  deadline: number,
-): Promise<FlowOutcome> {
-  const connector = flow.connector;
-  const provider = resolveProvider(connector, deps.catalog);
-  const owner = { orgId: flow.orgId, connectorId: flow.connectorId };
-  let response: oauth.TokenEndpointResponse;
-  try {
-    const client = { clientId: connector.clientId, clientSecret: exchange.clientSecret };
-    const timeoutMs = Math.min(deps.timing.exchangeMs, deadline - deps.now() - deps.timing.awsCallMs);
-    const options = { allowLoopbackHttp: deps.catalog.allowLoopbackHttp, fetch: deps.fetch, timeoutMs };
-    const { params, verifier } = exchange;
-    response = await exchangeCode(provider, client, params, deps.settings.redirectUri, verifier, options);
-  } catch (error) {
-    deps.log.warn("token exchange failed", { connectorId: flow.connectorId, ...describeError(error) });
-    return { status: "failed", error: "token_exchange_failed" };
-  }
-  // The identity lookup gets only what the budget leaves after keeping one AWS call's worth back
-  // for storing the tokens, so a slow identity endpoint cannot push the callback past its timeout.
-  const identityContext = {
-    ...{ clientId: connector.clientId, connectorId: flow.connectorId },
-    ...{ log: deps.log, fetch: deps.fetch, timeoutMs: deadline - deps.now() - deps.timing.awsCallMs },
-  };
-  const connectedAccount = await identifyAccount(provider, response, identityContext);
-  if (!mayConnectAs(connector, flow, connectedAccount)) {
-    deps.log.warn("consenting account is not the initiator of a personal connector", owner);
+/** Exchange, consenting account, stored tokens: each step may end the flow with its outcome. */
+async function redeem(redemption: Redemption, exchange: Exchange): Promise<FlowOutcome> {
+  const { deps, flow } = redemption;
+  const response = await exchangeForTokens(redemption, exchange);
+  if (!response) return { status: "failed", error: "token_exchange_failed" };
+  const connectedAccount = await identifyConsenter(redemption, response);
+  if (!mayConnectAs(flow.connector, flow, connectedAccount)) {
+    deps.log.warn("consenting account is not the initiator of a personal connector", flowIds(flow));
     return { status: "failed", error: "account_mismatch" };
   }
-  // The code is spent: sealing and storing the issued tokens is retried within the budget.
+  await storeTokens(redemption, response, connectedAccount);
+  deps.log.info("connector authenticated", { ...flowIds(flow), provider: flow.provider });
+  return { status: "succeeded", connectedAccount };
+}
+
+/** What the budget leaves for a provider call after keeping one AWS call's worth back for storing
+ * the tokens, so a slow provider cannot push the callback past its timeout. */
+function providerTimeMs({ deps, deadline }: Redemption): number {
+  return deadline - deps.now() - deps.timing.awsCallMs;
+}
+
+/** The code exchange at the provider; undefined when it failed (logged without the response). */
+async function exchangeForTokens(
+  redemption: Redemption,
+  exchange: Exchange,
+): Promise<oauth.TokenEndpointResponse | undefined> {
+  const { deps, flow, provider } = redemption;
+  const timeoutMs = Math.min(deps.timing.exchangeMs, providerTimeMs(redemption));
+  const options = { allowLoopbackHttp: deps.catalog.allowLoopbackHttp, fetch: deps.fetch, timeoutMs };
+  const { client, params, verifier } = exchange;
+  try {
+    return await exchangeCode(provider, client, params, deps.settings.redirectUri, verifier, options);
+  } catch (error) {
+    deps.log.warn("token exchange failed", { connectorId: flow.connectorId, ...describeError(error) });
+    return undefined;
+  }
+}
+
+/** Who consented, when the provider tells (identity.ts), within what the budget leaves. */
+function identifyConsenter(redemption: Redemption, response: oauth.TokenEndpointResponse) {
+  const { deps, flow, provider } = redemption;
+  return identifyAccount(provider, response, {
+    clientId: flow.connector.clientId,
+    connectorId: flow.connectorId,
+    log: deps.log,
+    fetch: deps.fetch,
+    timeoutMs: providerTimeMs(redemption),
+  });
+}
+
+/** The code is spent: sealing and storing the issued tokens is retried within the budget. */
+async function storeTokens(
+  { deps, flow, provider, deadline }: Redemption,
+  response: oauth.TokenEndpointResponse,
+  connectedAccount: ConnectedAccount | undefined,
+): Promise<void> {
   await withinBudget(deps, deadline, async () => {
-    const sealed = await sealTokenSet(deps.dataKeys, connector, response, provider.scopes, deps.now());
-    const tokens = { ...sealed, connectedAccount };
+    const sealed = await sealTokenSet(deps.dataKeys, flow.connector, response, provider.scopes, deps.now());
     await deps.connectors.saveTokens({
-      ...owner,
-      clientId: connector.clientId,
-      tokens,
+      ...flowIds(flow),
+      clientId: flow.connector.clientId,
+      tokens: { ...sealed, connectedAccount },
       by: flow.userId,
       now: deps.now(),
       flow: flow.nonce,
     });
   });
-  deps.log.info("connector authenticated", { ...owner, provider: flow.provider });
-  return { status: "succeeded", connectedAccount };
 }
 
 /** Runs `step` again after a dependency failure while another attempt fits before `deadline`. */
@@ -378,20 +436,14 @@ async function withinBudget(deps: ConnectDeps, deadline: number, step: () => Pro
 
 /** Records the holder's outcome, retried within the budget. A success is answered even when this
  * write fails: the tokens are stored and tagged with the flow, so a repeated callback finds them. */
-async function finishFlow(
-  deps: ConnectDeps,
-  nonce: string,
-  outcome: FlowOutcome,
-  holder: string,
-  deadline: number,
-) {
+async function finishFlow({ deps, flow, holder, deadline }: HeldFlow, outcome: FlowOutcome) {
   try {
     let finished = false;
     await withinBudget(deps, deadline, async () => {
-      finished = await deps.flows.finish(nonce, outcome, deps.now(), { holder });
+      finished = await deps.flows.finish(flow.nonce, outcome, deps.now(), { holder });
     });
     if (finished) return outcome;
-    const current = await deps.flows.get(nonce);
+    const current = await deps.flows.get(flow.nonce);
     return current ? (finalOutcome(current) ?? outcome) : outcome;
   } catch (error) {
     deps.log.warn("recording the flow's outcome failed", describeError(error));

@@ -10,10 +10,11 @@ import {
   providerEntry,
 } from "./catalog.ts";
 import { sameBinding } from "./config-binding.ts";
-import { type ConnectorConfig, type ConnectorRecord, type CustomEndpoints, isValidId } from "./connectors.ts";
+import { isValidId } from "./connectors.ts";
 import { fail } from "./errors.ts";
 import type { ConnectorStore, DataKeys } from "./ports.ts";
 import { sealClientSecret } from "./tokens.ts";
+import type { ConnectorConfig, ConnectorRecord, CustomEndpoints } from "./types.ts";
 
 /** A definition as written in a connectors file, client secret in plaintext. */
 export interface ConnectorDefinition extends Omit<ConnectorConfig, "clientSecret"> {
@@ -123,19 +124,19 @@ export function parseDefinition(input: unknown, catalog: CatalogOptions): Connec
   if (d.isEnabled !== undefined && typeof d.isEnabled !== "boolean")
     throw fail("invalid_request", `${where}: isEnabled must be boolean`);
   return {
-    ...{ connectorId: d.connectorId as string, orgId: d.orgId as string, createdBy: d.createdBy as string },
-    ...{
-      provider,
-      scope: d.scope,
-      name: text(d, "name", where, true),
-      clientId: text(d, "clientId", where) as string,
-    },
-    ...{ clientSecret: text(d, "clientSecret", where, true), scopes: stringList(d.scopes, where), params },
-    ...{
-      endpoints: custom,
-      redirectUri: text(d, "redirectUri", where, true),
-      isEnabled: d.isEnabled as boolean | undefined,
-    },
+    connectorId: d.connectorId as string,
+    orgId: d.orgId as string,
+    createdBy: d.createdBy as string,
+    provider,
+    scope: d.scope,
+    name: text(d, "name", where, true),
+    clientId: text(d, "clientId", where) as string,
+    clientSecret: text(d, "clientSecret", where, true),
+    scopes: stringList(d.scopes, where),
+    params,
+    endpoints: custom,
+    redirectUri: text(d, "redirectUri", where, true),
+    isEnabled: d.isEnabled as boolean | undefined,
   };
 }
 

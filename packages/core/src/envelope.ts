@@ -16,16 +16,10 @@
  */
 import { type Bytes, fromBase64, toBase64, utf8 } from "./encoding.ts";
 import { fail } from "./errors.ts";
-import type { DataKeys, EncryptionContext } from "./ports.ts";
+import type { DataKeys } from "./ports.ts";
+import type { EncryptionContext, Sealed } from "./types.ts";
 
-export const ENVELOPE_VERSION = 2;
-
-export interface Sealed {
-  v: typeof ENVELOPE_VERSION;
-  edk: string;
-  iv: string;
-  ct: string;
-}
+export const ENVELOPE_VERSION: Sealed["v"] = 2;
 
 const IV_BYTES = 12;
 

@@ -1,5 +1,6 @@
 /**
- * Flow records: the server-side half of one pending authorization, keyed by the state's nonce.
+ * Flow records (types.ts): the server-side half of one pending authorization, keyed by the state's
+ * nonce.
  *
  * The PKCE verifier is stored sealed, never in plaintext: AES-256-GCM under a key derived with
  * HKDF-SHA-256 from the state's KMS MAC (info "connector-oauth/pkce-verifier/v1", AAD = nonce).
@@ -10,43 +11,8 @@
  */
 
 import { configDigest } from "./config-binding.ts";
-import type { ConnectedAccount, ConnectorConfig } from "./connectors.ts";
 import { type Bytes, fromBase64Url, toBase64Url, utf8 } from "./encoding.ts";
-import type { CallbackErrorCode } from "./errors.ts";
-
-export type FlowStatus = "pending" | "exchanging" | "succeeded" | "failed";
-
-export interface FlowOutcome {
-  status: "succeeded" | "failed";
-  error?: CallbackErrorCode;
-  /** Who consented, for the first answer (not kept for replays). */
-  connectedAccount?: ConnectedAccount;
-}
-
-export interface FlowRecord {
-  nonce: string;
-  orgId: string;
-  connectorId: string;
-  userId: string;
-  /** The initiator's email from the caller JWT at authorize (checked against the consenting account). */
-  initiatorEmail?: string;
-  provider: string;
-  returnOrigin: string;
-  /** Sealed PKCE verifier (sealed "" for providers without PKCE), bound to flowBinding(). */
-  verifier?: string;
-  connector: ConnectorConfig;
-  status: FlowStatus;
-  error?: CallbackErrorCode;
-  /** Milliseconds since the epoch. */
-  createdAt: number;
-  expiresAt: number;
-  consumedAt?: number;
-  /** Who consumed the flow (a fresh id per consuming callback) and until when it may exchange:
-   * after `leaseUntil` the holder is presumed dead (its function timed out or crashed). */
-  holder?: string;
-  leaseUntil?: number;
-  finishedAt?: number;
-}
+import type { FlowRecord } from "./types.ts";
 
 /** How long a consumed or finished flow is kept to answer repeated callbacks. A flow that is never
  * consumed expires with its state. */

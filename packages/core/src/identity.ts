@@ -16,10 +16,9 @@
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import type { TokenEndpointResponse } from "oauth4webapi";
 import type { ResolvedProvider } from "./catalog.ts";
-import type { Caller, ConnectedAccount, ConnectorConfig } from "./connectors.ts";
 import { describeError, fail, type Log } from "./errors.ts";
-import type { FlowRecord } from "./flows.ts";
 import { at, IDENTITY_FIELD } from "./token-adapter.ts";
+import type { Caller, ConnectedAccount, ConnectorConfig, FlowRecord } from "./types.ts";
 
 /** The identity endpoint must answer within this (well inside the callback's Lambda timeout). */
 export const IDENTITY_TIMEOUT_MS = 5_000;

@@ -4,7 +4,8 @@
  * Token data keys are never cached. Entries are copies, bounded in number and age.
  */
 import { type Bytes, toBase64 } from "./encoding.ts";
-import type { DataKeys, EncryptionContext } from "./ports.ts";
+import type { DataKeys } from "./ports.ts";
+import type { EncryptionContext } from "./types.ts";
 
 export interface KeyCacheOptions {
   ttlMs: number;

@@ -6,23 +6,25 @@
  */
 import type { JWTPayload } from "jose";
 import * as oauth from "oauth4webapi";
-import { providerEntry, resolveProvider } from "./catalog.ts";
+import { providerEntry, type ResolvedProvider, resolveProvider } from "./catalog.ts";
 import type { ConnectDeps } from "./connect.ts";
-import {
-  assertCanConnect,
-  type Caller,
-  type ConnectedAccount,
-  loadOwnConnector,
-  publicConnector,
-} from "./connectors.ts";
+import { assertCanConnect, loadConnector, publicConnector } from "./connectors.ts";
 import { fail } from "./errors.ts";
 import { verifyIdToken } from "./identity.ts";
 import { authorizationServer, exchangeCode } from "./oauth.ts";
-import { openClientSecret, sealTokenSet } from "./tokens.ts";
+import { openClient, sealTokenSet } from "./tokens.ts";
+import type { Caller, ConnectedAccount, ConnectorRecord } from "./types.ts";
 
 export const LEGACY_DEFAULT_CONNECTOR = "googleWorkspace";
 
-function readBody(body: unknown): { code: string; connectorId: string } {
+/** A validated legacy request: the popup's code and the connector it is for. */
+export interface LegacyRequest {
+  code: string;
+  connectorId: string;
+}
+
+/** Reads PipesHub's body: `code` (or `tempCode`) and an optional `connectorId`; invalid_request else. */
+export function parseLegacyRequest(body: unknown): LegacyRequest {
   const input = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
   const code = input.code ?? input.tempCode;
   if (typeof code !== "string" || !code)
@@ -62,56 +64,71 @@ function googleAccount(claims: JWTPayload): ConnectedAccount | undefined {
   return account;
 }
 
-/** Exchanges a Google authorization code for an admin and stores the tokens on the connector. */
-export async function exchangeLegacyCode(deps: ConnectDeps, caller: Caller, body: unknown) {
+/** The Google account of the response's id_token, verified and matched to the caller; undefined
+ * when Google sent no id_token. */
+async function consentingAccount(
+  provider: ResolvedProvider,
+  clientId: string,
+  caller: Caller,
+  response: oauth.TokenEndpointResponse,
+): Promise<ConnectedAccount | undefined> {
+  if (typeof response.id_token !== "string") return undefined;
+  if (!provider.jwksUrl || !provider.issuer)
+    throw fail("oauth_not_configured", "No JWKS to verify id_tokens");
+  const claims = await verifyIdToken(response.id_token, provider.jwksUrl, provider.issuer, clientId);
+  assertSameAccount(caller, claims);
+  return googleAccount(claims);
+}
+
+function assertAdmin(caller: Caller): void {
   if (!caller.isAdmin) throw fail("forbidden", "Only organization admins can do this");
-  const { code, connectorId } = readBody(body);
-  const connector = await loadOwnConnector(deps.connectors, caller, connectorId);
+}
+
+/** Exchanges a Google authorization code for an admin, stores the tokens, returns the connector. */
+export async function connectLegacy(
+  deps: ConnectDeps,
+  caller: Caller,
+  request: LegacyRequest,
+): Promise<ConnectorRecord> {
+  assertAdmin(caller);
+  const { code, connectorId } = request;
+  const connector = await loadConnector(deps.connectors, { orgId: caller.orgId, connectorId });
   // The same rule as the connect flow: a personal connector is its creator's, admins included.
   assertCanConnect(caller, connector);
   if (providerEntry(connector, deps.catalog.catalog).family !== "google") {
     throw fail("not_oauth_connector", "This connector is not a Google connector");
   }
   const provider = resolveProvider(connector, deps.catalog);
-  const owner = { orgId: connector.orgId, connectorId };
-  const clientSecret = await openClientSecret(deps.dataKeys, connector);
-  const client = { client_id: connector.clientId };
+  const client = await openClient(deps.dataKeys, connector);
   const params = oauth.validateAuthResponse(
     authorizationServer(provider),
-    client,
+    { client_id: connector.clientId },
     new URLSearchParams({ code }),
   );
   const timeoutMs = deps.timing.exchangeMs;
   const options = { allowLoopbackHttp: deps.catalog.allowLoopbackHttp, fetch: deps.fetch, timeoutMs };
   const redirectUri = connector.redirectUri ?? "postmessage";
   const response = await exchangeOnce(() =>
-    exchangeCode(
-      provider,
-      { clientId: connector.clientId, clientSecret },
-      params,
-      redirectUri,
-      undefined,
-      options,
-    ),
+    exchangeCode(provider, client, params, redirectUri, undefined, options),
   );
-  let connectedAccount: ConnectedAccount | undefined;
-  if (typeof response.id_token === "string") {
-    if (!provider.jwksUrl || !provider.issuer)
-      throw fail("oauth_not_configured", "No JWKS to verify id_tokens");
-    const claims = await verifyIdToken(
-      response.id_token,
-      provider.jwksUrl,
-      provider.issuer,
-      connector.clientId,
-    );
-    assertSameAccount(caller, claims);
-    connectedAccount = googleAccount(claims);
-  }
+  const connectedAccount = await consentingAccount(provider, connector.clientId, caller, response);
   const sealed = await sealTokenSet(deps.dataKeys, connector, response, provider.scopes, deps.now());
-  const tokens = { ...sealed, connectedAccount };
+  const owner = { orgId: connector.orgId, connectorId };
   const saved = await deps.connectors.saveTokens({
-    ...{ ...owner, clientId: connector.clientId, tokens, by: caller.userId, now: deps.now() },
+    ...owner,
+    clientId: connector.clientId,
+    tokens: { ...sealed, connectedAccount },
+    by: caller.userId,
+    now: deps.now(),
   });
   deps.log.info("connector authenticated (legacy code exchange)", owner);
+  return saved;
+}
+
+/** The legacy endpoint as one call: parses PipesHub's body (after the admin check, as before) and
+ * answers in its shape. The handler is to take over the parsing and the shape. */
+export async function exchangeLegacyCode(deps: ConnectDeps, caller: Caller, body: unknown) {
+  assertAdmin(caller);
+  const saved = await connectLegacy(deps, caller, parseLegacyRequest(body));
   return { success: true, message: "Google Workspace connected", connector: publicConnector(saved) };
 }

@@ -5,21 +5,16 @@
  * when the service behind them fails, and never include secrets in messages.
  */
 
-import type { ConnectorConfig, ConnectorRecord, NewTokenSet } from "./connectors.ts";
 import type { Bytes } from "./encoding.ts";
-import type { FlowOutcome, FlowRecord } from "./flows.ts";
-
-/** What a data key protects; part of its KMS encryption context and of the AES-GCM AAD. */
-export type SecretPurpose = "client-secret" | "tokens";
-
-/** Binds a ciphertext to one org, one connector, one purpose and the connector's configuration. */
-export interface EncryptionContext {
-  orgId: string;
-  connectorId: string;
-  purpose: SecretPurpose;
-  /** Digest of the security-relevant configuration (config-binding.ts). */
-  config: string;
-}
+import type {
+  ConnectorConfig,
+  ConnectorKey,
+  ConnectorRecord,
+  EncryptionContext,
+  FlowOutcome,
+  FlowRecord,
+  StoredTokens,
+} from "./types.ts";
 
 /** HMAC-SHA-256 under a key that never leaves KMS (GenerateMac / VerifyMac). */
 export interface StateMac {
@@ -69,12 +64,10 @@ export interface FlowStore {
   get(nonce: string): Promise<FlowRecord | undefined>;
 }
 
-export interface SaveTokensInput {
-  orgId: string;
-  connectorId: string;
+export interface SaveTokensInput extends ConnectorKey {
   /** The client the tokens were issued to: the write fails if the connector's client changed. */
   clientId: string;
-  tokens: NewTokenSet;
+  tokens: StoredTokens;
   by: string;
   now: number;
   /** When set, the write also requires the stored version to equal it (optimistic concurrency). */
@@ -105,17 +98,13 @@ export interface ConnectorStore {
   listAuthenticated(): AsyncIterable<ConnectorRecord>;
 }
 
-export interface StatusChange {
-  orgId: string;
-  connectorId: string;
+export interface StatusChange extends ConnectorKey {
   by: string;
   now: number;
 }
 
 /** Who holds a connector's refresh lease; `now` and `ttlMs` in milliseconds. */
-export interface LeaseRequest {
-  orgId: string;
-  connectorId: string;
+export interface LeaseRequest extends ConnectorKey {
   owner: string;
   now: number;
   ttlMs: number;
@@ -130,5 +119,5 @@ export interface LeaseStore {
   /** Resolves true when `owner` now holds the lease until `now + ttlMs`; false when another does. */
   acquire(request: LeaseRequest): Promise<boolean>;
   /** Ends the lease if `owner` still holds it; does nothing otherwise. */
-  release(lease: { orgId: string; connectorId: string; owner: string }): Promise<void>;
+  release(lease: ConnectorKey & { owner: string }): Promise<void>;
 }

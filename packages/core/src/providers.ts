@@ -44,7 +44,10 @@ const googleBase = {
   identity: {
     source: "endpoint",
     url: "https://openidconnect.googleapis.com/v1/userinfo",
-    ...{ id: "sub", email: "email", emailVerified: "email_verified", name: "name" },
+    id: "sub",
+    email: "email",
+    emailVerified: "email_verified",
+    name: "name",
   },
 } as const satisfies Partial<ProviderEntry>;
 
@@ -178,7 +181,10 @@ function salesforce(name: string, fallback: string): ProviderEntry {
     identity: {
       source: "endpoint",
       url: `${origin}/services/oauth2/userinfo`,
-      ...{ id: "user_id", email: "email", emailVerified: "email_verified", name: "name" },
+      id: "user_id",
+      email: "email",
+      emailVerified: "email_verified",
+      name: "name",
     },
     // refresh_token is what makes Salesforce return a refresh token. No iss; no expires_in either.
     defaultScopes: ["api", "refresh_token"],
@@ -310,7 +316,9 @@ export const providers: Catalog = {
     },
     identity: {
       source: "token_response",
-      ...{ id: "owner.user.id", email: "owner.user.person.email", name: "owner.user.name" },
+      id: "owner.user.id",
+      email: "owner.user.person.email",
+      name: "owner.user.name",
     },
     // Notion documents no PKCE and validates its JSON token body; a code_verifier is not sent.
     pkce: false,
@@ -373,7 +381,9 @@ export const providers: Catalog = {
       source: "endpoint",
       url: "https://api.github.com/user",
       headers: { accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" },
-      ...{ id: "id", email: "email", name: "name" },
+      id: "id",
+      email: "email",
+      name: "name",
     },
   },
 
@@ -483,7 +493,9 @@ export const providers: Catalog = {
     identity: {
       source: "endpoint",
       url: "https://{subdomain}/api/v2/users/me",
-      ...{ id: "user.id", email: "user.email", name: "user.name" },
+      id: "user.id",
+      email: "user.email",
+      name: "user.name",
     },
     templates: {
       subdomain: tenantHost(".zendesk.com", "the Zendesk subdomain or its zendesk.com host", "acme"),
@@ -644,7 +656,9 @@ export const providers: Catalog = {
     identity: {
       source: "endpoint",
       url: "https://webexapis.com/v1/people/me",
-      ...{ id: "id", email: "emails.0", name: "displayName" },
+      id: "id",
+      email: "emails.0",
+      name: "displayName",
     },
   },
 
@@ -658,7 +672,10 @@ export const providers: Catalog = {
     identity: {
       source: "endpoint",
       url: "https://discord.com/api/users/@me",
-      ...{ id: "id", email: "email", emailVerified: "verified", name: "username" },
+      id: "id",
+      email: "email",
+      emailVerified: "verified",
+      name: "username",
     },
   },
 
@@ -702,7 +719,9 @@ export const providers: Catalog = {
     identity: {
       source: "endpoint",
       url: "https://launchpad.37signals.com/authorization.json",
-      ...{ id: "identity.id", email: "identity.email_address", name: "identity.first_name" },
+      id: "identity.id",
+      email: "identity.email_address",
+      name: "identity.first_name",
     },
   },
 

@@ -5,11 +5,12 @@
  */
 import type { TokenEndpointResponse } from "oauth4webapi";
 import { type BoundConfig, secretContext } from "./config-binding.ts";
-import type { ConnectorRecord, NewTokenSet } from "./connectors.ts";
-import { openFields, openSecret, type Sealed, sealFields, sealSecret } from "./envelope.ts";
+import { openFields, openSecret, sealFields, sealSecret } from "./envelope.ts";
 import { fail } from "./errors.ts";
-import type { DataKeys, EncryptionContext } from "./ports.ts";
+import type { ClientCredentials } from "./oauth.ts";
+import type { DataKeys } from "./ports.ts";
 import { METADATA_FIELD } from "./token-adapter.ts";
+import type { ConnectorRecord, EncryptionContext, Sealed, StoredTokens } from "./types.ts";
 
 export interface TokenSecrets {
   accessToken: string;
@@ -39,6 +40,14 @@ export async function openClientSecret(
   return openSecret(keys, await secretContext(connector, "client-secret"), connector.clientSecret);
 }
 
+/** The connector's client as the token endpoint sees it: its id and its opened secret (if any). */
+export async function openClient(
+  keys: DataKeys,
+  connector: BoundConfig & { clientId: string; clientSecret?: Sealed },
+): Promise<ClientCredentials> {
+  return { clientId: connector.clientId, clientSecret: await openClientSecret(keys, connector) };
+}
+
 function grantedScopes(response: TokenEndpointResponse, requested: string[]): string[] {
   if (typeof response.scope !== "string") return requested;
   return response.scope.split(/[\s,]+/).filter(Boolean);
@@ -51,7 +60,7 @@ export async function sealTokenSet(
   response: TokenEndpointResponse,
   requestedScopes: string[],
   now: number,
-): Promise<NewTokenSet> {
+): Promise<StoredTokens> {
   if (typeof response.access_token !== "string" || !response.access_token) {
     throw fail("provider_error", "The provider returned no access token");
   }

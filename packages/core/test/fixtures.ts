@@ -1,5 +1,5 @@
 /** Fixtures shared by the core's unit tests. */
-import type { ConnectorConfig } from "../src/connectors.ts";
+import type { ConnectorConfig } from "../src/types.ts";
 
 /** A team connector of org `acme` for `provider`, with `fields` on top. */
 export function connector(provider: string, fields: Partial<ConnectorConfig> = {}): ConnectorConfig {

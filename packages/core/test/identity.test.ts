@@ -30,13 +30,13 @@ afterAll(() => new Promise((resolve) => server.close(resolve)));
 function catalog(identity: NonNullable<Catalog[string]["identity"]>, extra = {}): Catalog {
   return {
     p: {
-      ...{
-        name: "P",
-        docs: "test",
-        authorizationUrl: "https://p.example.com/a",
-        tokenUrl: "https://p.example.com/t",
-      },
-      ...{ defaultScopes: [], identity, ...extra },
+      name: "P",
+      docs: "test",
+      authorizationUrl: "https://p.example.com/a",
+      tokenUrl: "https://p.example.com/t",
+      defaultScopes: [],
+      identity,
+      ...extra,
     },
   };
 }

@@ -5,12 +5,10 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostAllowed } from "@connector-oauth/config";
 import type { ErrorCode } from "@connector-oauth/core";
+import { json, type LambdaHandler, STATUS } from "@connector-oauth/functions";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { json, STATUS } from "../../../functions/src/edge/http.ts";
-import { hostAllowed } from "./host-names.ts";
-
-export type LambdaHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface Route {
   method: string;

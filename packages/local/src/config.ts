@@ -1,19 +1,19 @@
 /**
  * Local mode's configuration: read once from the environment and validated before anything starts,
- * so a bad setting ends startup with one message naming it. The handlers' own
- * settings validation (functions/src/edge/settings.ts) is reused for origins and URLs.
+ * so a bad setting ends startup with one message naming it. The handlers' own settings validation
+ * (packages/config) is reused for origins and URLs.
  */
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ConfigError, type Env, loadSettings, originsSetting } from "@connector-oauth/config";
 import { type ConnectorDefinition, parseDefinition, parseJsonText, providers } from "@connector-oauth/core";
 import { SignJWT } from "jose";
-import { loadSettings } from "../../../functions/src/edge/settings.ts";
-
-type Env = Record<string, string | undefined>;
 
 export interface LocalConfig {
+  /** The environment the settings were read from: what the handlers read beyond local mode's own. */
+  env: Env;
   /** API port; 0 picks a free one. The demo provider, DynamoDB and KMS default to the next three. */
   port: number;
   demoProviderPort: number;
@@ -35,11 +35,6 @@ export interface LocalConfig {
   errorPath: string;
 }
 
-/** A problem the operator can fix: printed as one line, without a stack trace. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
-
 export const DEMO_SUCCESS_PATH = "/demo/connected/{connectorId}";
 export const DEMO_ERROR_PATH = "/demo/error";
 export const DEFAULT_PORT = 3000;
@@ -58,6 +53,7 @@ export function checkTtl(ttl: string, setting: string): string {
   const seconds = match ? Number(match[1]) * TTL_SECONDS[match[2] as keyof typeof TTL_SECONDS] : Number.NaN;
   if (!(seconds >= 60 && seconds <= 30 * 86400))
     throw new ConfigError(
+      setting,
       `${setting} must be a lifetime from 1m to 30d, like 15m, 8h or 7d; got ${JSON.stringify(ttl)}`,
     );
   return ttl.trim();
@@ -68,7 +64,7 @@ function portOf(env: Env, name: string, fallback: number): number {
   if (!raw) return fallback;
   const port = Number(raw);
   if (!/^\d+$/.test(raw) || port > 65535)
-    throw new ConfigError(`${name} must be a port number (0-65535), got ${JSON.stringify(raw)}`);
+    throw new ConfigError(name, `${name} must be a port number (0-65535), got ${JSON.stringify(raw)}`);
   return port;
 }
 
@@ -101,6 +97,7 @@ function checkDistinct(ports: Record<keyof typeof PORT_SETTINGS, number>): void 
     const other = seen.get(value);
     if (value !== 0 && other)
       throw new ConfigError(
+        setting,
         `${other} and ${setting} are both ${value}: each local server needs its own port`,
       );
     seen.set(value, setting);
@@ -146,91 +143,63 @@ export async function readDefinitions(
     text = await readFile(file, "utf8");
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new ConfigError(`${file}: cannot read the connectors file (${reason})`);
+    throw new ConfigError("CONNECTORS_FILE", `${file}: cannot read the connectors file (${reason})`);
   }
   let parsed: unknown;
   try {
     // Line and column only: the engine's own message quotes the file, client secrets included.
     parsed = parseJsonText(text, "the connectors file");
   } catch (error) {
-    throw new ConfigError(`${file}: ${(error as Error).message}`);
+    throw new ConfigError("CONNECTORS_FILE", `${file}: ${(error as Error).message}`);
   }
   // An array, or { "$schema": ..., "connectors": [...] } so that editors find connectors.schema.json.
   const wrapped = parsed as { connectors?: unknown } | null;
   if (!Array.isArray(parsed) && typeof wrapped === "object" && wrapped && Array.isArray(wrapped.connectors))
     parsed = wrapped.connectors;
   if (!Array.isArray(parsed))
-    throw new ConfigError(`${file}: must hold a JSON array of connectors (or { "connectors": [...] })`);
+    throw new ConfigError(
+      "CONNECTORS_FILE",
+      `${file}: must hold a JSON array of connectors (or { "connectors": [...] })`,
+    );
   const unknown = parsed.map(unknownProvider).find(Boolean);
-  if (unknown) throw new ConfigError(`${file}: ${unknown}`);
+  if (unknown) throw new ConfigError("CONNECTORS_FILE", `${file}: ${unknown}`);
   try {
     return parsed.map((item) => parseDefinition(item, { catalog: providers, allowLoopbackHttp }));
   } catch (error) {
-    throw new ConfigError(`${file}: ${(error as Error).message}`);
-  }
-}
-
-/** The problem with one APP_ORIGINS entry, named with the entry, or undefined. An origin is what a
- * browser sends in `Origin`: scheme://host[:port], lower case (RFC 6454 section 6.1). */
-function originProblem(entry: string): string | undefined {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(entry))
-    return `has no scheme (write http://${entry} or https://${entry})`;
-  let url: URL;
-  try {
-    url = new URL(entry);
-  } catch {
-    return "is not a URL";
-  }
-  if (url.origin !== entry && url.origin === entry.toLowerCase())
-    return `must be lower case, as browsers send it: ${url.origin}`;
-  if (url.origin !== entry) return `must be an exact origin, no path or trailing slash: ${url.origin}`;
-  const loopback = url.hostname === "localhost" || url.hostname === "127.0.0.1";
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback))
-    return "must use https (plain http only for localhost and 127.0.0.1)";
-  return undefined;
-}
-
-function checkAppOrigins(raw: string | undefined): void {
-  for (const entry of (raw ?? "").split(",").map((e) => e.trim())) {
-    const problem = entry ? originProblem(entry) : undefined;
-    if (problem) throw new ConfigError(`APP_ORIGINS entry ${JSON.stringify(entry)} ${problem}`);
+    throw new ConfigError("CONNECTORS_FILE", `${file}: ${(error as Error).message}`);
   }
 }
 
 /** Validates the handler-facing settings now, with placeholders for what only startup knows. */
-function checkHandlerSettings(env: Env, appOrigins: string | undefined, publicApiUrl: string | undefined) {
-  try {
-    loadSettings({
-      ...env,
-      ...{ TABLE_NAME: "check", STATE_KEY_ID: "check", DATA_KEY_ID: "check", AUTH_JWKS_URL: undefined },
-      AUTH_HS256_SECRET: env.AUTH_HS256_SECRET || "placeholder-secret-for-checking",
-      APP_ORIGINS: appOrigins ?? "http://localhost:3000",
-      PUBLIC_API_URL: publicApiUrl ?? "http://localhost:3000",
-      ALLOW_LOOPBACK_HTTP: "true",
-    });
-  } catch (error) {
-    throw new ConfigError((error as Error).message.replace(/^Configuration error: /, ""));
-  }
+function checkHandlerSettings(env: Env, publicApiUrl: string | undefined) {
+  loadSettings({
+    ...env,
+    TABLE_NAME: "check",
+    STATE_KEY_ID: "check",
+    DATA_KEY_ID: "check",
+    AUTH_JWKS_URL: undefined,
+    AUTH_HS256_SECRET: env.AUTH_HS256_SECRET || "placeholder-secret-for-checking",
+    APP_ORIGINS: env.APP_ORIGINS?.trim() || "http://localhost:3000",
+    PUBLIC_API_URL: publicApiUrl ?? "http://localhost:3000",
+    ALLOW_LOOPBACK_HTTP: "true",
+  });
 }
 
 /** Reads local mode's settings from `env` (relative paths against `cwd`); throws ConfigError. */
 export async function loadLocalConfig(env: Env, cwd = process.cwd()): Promise<LocalConfig> {
   const ports = localPorts(env);
-  const appOrigins = env.APP_ORIGINS?.trim() || undefined;
+  const appOrigins = originsSetting(env, "APP_ORIGINS", false);
   const publicApiUrl = env.PUBLIC_API_URL?.trim().replace(/\/+$/, "") || undefined;
-  checkAppOrigins(appOrigins);
-  checkHandlerSettings(env, appOrigins, publicApiUrl);
+  checkHandlerSettings(env, publicApiUrl);
   const connectorsFile = env.CONNECTORS_FILE?.trim() ? resolve(cwd, env.CONNECTORS_FILE.trim()) : undefined;
   return {
+    env,
     ...ports,
     dataDir: resolve(cwd, env.DATA_DIR?.trim() || DEFAULT_DATA_DIR),
     connectorsFile,
     definitions: connectorsFile ? await readDefinitions(connectorsFile, true) : [],
     hs256Secret: env.AUTH_HS256_SECRET || undefined,
-    appOrigins: appOrigins
-      ?.split(",")
-      .map((origin) => origin.trim())
-      .filter(Boolean),
+    appOrigins: appOrigins.length ? appOrigins : undefined,
     publicApiUrl,
     devTokenTtl: checkTtl(env.DEV_TOKEN_TTL?.trim() || DEV_TOKEN_TTL, "DEV_TOKEN_TTL"),
     successPath: env.SUCCESS_PATH?.trim() || DEMO_SUCCESS_PATH,
@@ -245,7 +214,10 @@ export async function ensureDataDir(dataDir: string): Promise<void> {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     await chmod(dataDir, 0o700);
   } catch (error) {
-    throw new ConfigError(`DATA_DIR ${dataDir} cannot be created (${(error as NodeJS.ErrnoException).code})`);
+    throw new ConfigError(
+      "DATA_DIR",
+      `DATA_DIR ${dataDir} cannot be created (${(error as NodeJS.ErrnoException).code})`,
+    );
   }
 }
 
@@ -270,6 +242,7 @@ export async function claimDataDir(dataDir: string): Promise<() => Promise<void>
     const holder = Number(await readFile(file, "utf8").catch(() => ""));
     if (holder && holder !== process.pid && isRunning(holder)) {
       throw new ConfigError(
+        "DATA_DIR",
         `DATA_DIR ${dataDir} is in use by another local mode (pid ${holder}); stop it, or delete ${file} if it is stale`,
       );
     }

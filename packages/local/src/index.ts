@@ -1,5 +1,19 @@
-export * from "./api-server.ts";
-export * from "./demo-provider.ts";
-export * from "./kms-server.ts";
-export * from "./provider-login.ts";
-export * from "./services.ts";
+export { type LocalApi, type Route, startLocalApi } from "./api-server.ts";
+export {
+  checkTtl,
+  DEFAULT_DATA_DIR,
+  DEV_TOKEN_TTL,
+  dataDirSecret,
+  localPorts,
+  mintDevToken,
+  readDefinitions,
+} from "./config.ts";
+export { startLocalKms } from "./kms-server.ts";
+export {
+  DATA_KEY_ALIAS,
+  LOCAL_REGION,
+  type LocalServices,
+  readLocalCredentials,
+  startLocalServices,
+  TABLE_NAME,
+} from "./services.ts";

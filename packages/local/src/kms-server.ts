@@ -31,7 +31,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { hostAllowed } from "./host-names.ts";
+import { hostAllowed } from "@connector-oauth/config";
 import { type Credentials, verifySigV4 } from "./sigv4.ts";
 
 type KeySpec = "SYMMETRIC_DEFAULT" | "HMAC_256";

@@ -19,8 +19,8 @@ import {
   NotFoundException,
 } from "@aws-sdk/client-kms";
 import { ensureTable } from "@connector-oauth/aws";
+import { hostAllowed } from "@connector-oauth/config";
 import dynalite from "dynalite";
-import { hostAllowed } from "./host-names.ts";
 import { startLocalKms } from "./kms-server.ts";
 import { type Credentials, verifySigV4 } from "./sigv4.ts";
 

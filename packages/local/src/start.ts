@@ -1,17 +1,19 @@
 /**
- * `npm start`: the whole product on one machine. The three unmodified Lambda
- * handlers behind the local API, dynalite and the local KMS (data under DATA_DIR), the demo OAuth
- * provider with a demo connector, and the demo page. The handlers reach the local services only
- * through the standard AWS SDK settings, put into process.env before the handlers are imported
- * (they read their settings once, at import).
+ * `npm start`: the whole product on one machine. Every route of the route table, built by the same
+ * factories and wrapped in the same Lambda adapter as deployed, behind the local API; dynalite and
+ * the local KMS (data under DATA_DIR), the demo OAuth provider with a demo connector, and the demo
+ * page. The handlers get their settings as a map (the standard AWS SDK settings pointing at the
+ * local services, and the stage settings below), never through process.env.
  */
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { dynamoConnectorStore, kmsDataKeys } from "@connector-oauth/aws";
+import { ConfigError, hostOf } from "@connector-oauth/config";
 import { type ConnectorDefinition, callerVerifier, defineConnectors, providers } from "@connector-oauth/core";
+import { DEMO_SCOPES, type DemoProvider, startDemoProvider } from "@connector-oauth/demo-provider";
+import { appRoutes } from "@connector-oauth/functions";
 import { type LocalApi, type Route, startLocalApi } from "./api-server.ts";
 import {
-  ConfigError,
   claimDataDir,
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,
@@ -22,8 +24,6 @@ import {
   mintDevToken,
 } from "./config.ts";
 import { demoPage } from "./demo-page.ts";
-import { DEMO_SCOPES, type DemoProvider, startDemoProvider } from "./demo-provider.ts";
-import { hostOf } from "./host-names.ts";
 import { type LocalServices, startLocalServices } from "./services.ts";
 
 export const DEMO_ORG = "demo";
@@ -60,8 +60,8 @@ function explainListenError(error: unknown, config: LocalConfig): never {
   };
   const name = (port !== undefined && names[port]) || "a port";
   if (code === "EADDRINUSE")
-    throw new ConfigError(`${name} ${port} is already in use (set ${name} to a free port)`);
-  if (code === "EACCES") throw new ConfigError(`${name} ${port} cannot be opened (permission denied)`);
+    throw new ConfigError(name, `${name} ${port} is already in use (set ${name} to a free port)`);
+  if (code === "EACCES") throw new ConfigError(name, `${name} ${port} cannot be opened (permission denied)`);
   throw error;
 }
 
@@ -86,20 +86,6 @@ function demoConnector(provider: DemoProvider, clientSecret: string): ConnectorD
 
 /** Host names the local servers answer to besides the loopback ones: the public API URL's. */
 const publicHosts = (config: LocalConfig) => (config.publicApiUrl ? [hostOf(config.publicApiUrl)] : []);
-
-/** The API Gateway routes, with the handlers imported only now that their settings are in place. */
-async function handlerRoutes(): Promise<Route[]> {
-  const [authorize, callback, legacy] = await Promise.all([
-    import("../../../functions/src/authorize.ts"),
-    import("../../../functions/src/callback.ts"),
-    import("../../../functions/src/get-token-from-code.ts"),
-  ]);
-  return [
-    { method: "GET", path: "/connectors/{connectorId}/oauth/authorize", handler: authorize.handler },
-    { method: "GET", path: "/connectors/oauth/callback", handler: callback.handler },
-    { method: "POST", path: "/connectors/getTokenFromCode", handler: legacy.handler },
-  ];
-}
 
 /** Starts the local AWS services and the demo provider side by side; both are stopped on failure. */
 async function startBackends(config: LocalConfig, redirectUri: string, clientSecret: string, stops: Stops) {
@@ -168,8 +154,13 @@ async function assemble(config: LocalConfig, stops: Stops): Promise<Omit<LocalMo
   const clientSecret = randomBytes(24).toString("base64url");
   const redirectUri = `${publicApiUrl}/connectors/oauth/callback`;
   const { services, provider } = await startBackends(config, redirectUri, clientSecret, stops);
-  Object.assign(process.env, services.env, handlerSettings(config, publicApiUrl, appOrigins, secret));
-  const handlers = await handlerRoutes();
+  // The shell's settings reach the handlers (MAX_PENDING_FLOWS, AUTH_ISSUER, ...), but the local
+  // services and the stage settings of local mode take precedence.
+  const handlers = appRoutes({
+    ...config.env,
+    ...services.env,
+    ...handlerSettings(config, publicApiUrl, appOrigins, secret),
+  });
   const connectors = dynamoConnectorStore(services.dynamo, services.tableName);
   const deps = { connectors, dataKeys: kmsDataKeys(services.kms, services.dataKeyId) };
   const definitions = [demoConnector(provider, clientSecret), ...config.definitions];
@@ -183,8 +174,9 @@ async function assemble(config: LocalConfig, stops: Stops): Promise<Omit<LocalMo
     secret,
     { sub: DEMO_ADMIN, orgId: DEMO_ORG, admin: true, email: "dev-admin@example.com" },
     config.devTokenTtl,
+    config.env,
   );
-  const { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience } = process.env;
+  const { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience } = config.env;
   const endpoints = {
     ...{ API: publicApiUrl, "Callback (redirect URI)": redirectUri, "Demo provider": provider.issuer },
     ...{ DynamoDB: services.dynamodbUrl, KMS: services.kmsUrl },

@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { dynamoConnectorStore, kmsDataKeys } from "@connector-oauth/aws";
+import { runCli } from "@connector-oauth/cli";
 import { openTokenSet } from "@connector-oauth/core";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../src/cli.ts";
 import { loadLocalConfig } from "../src/config.ts";
 import { DEMO_CONNECTOR, DEMO_ORG, type LocalMode, startLocalMode } from "../src/start.ts";
 

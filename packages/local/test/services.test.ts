@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { KMSClient, ListAliasesCommand } from "@aws-sdk/client-kms";
+import { startDemoProvider } from "@connector-oauth/demo-provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDataDir } from "../src/config.ts";
-import { startDemoProvider } from "../src/demo-provider.ts";
 import {
   LOCAL_REGION,
   type LocalServices,

@@ -8,9 +8,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { loginAtProvider } from "@connector-oauth/test-kit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { mintDevToken } from "../src/config.ts";
-import { loginAtProvider } from "../src/provider-login.ts";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 const STARTUP_MS = 20_000;

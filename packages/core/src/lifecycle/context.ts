@@ -1,14 +1,11 @@
 /**
  * What the token lifecycle operations (refresh.ts, disconnect.ts) share: their resolved
- * dependencies and timing, loading a connector, the client credentials, and running work under the
- * connector's lease.
+ * dependencies and timing, the authenticated check, and running work under the connector's lease.
  */
 import type { CatalogOptions } from "../catalog.ts";
-import { type ConnectorRecord, isValidId } from "../connectors.ts";
 import { describeError, fail, type Log } from "../errors.ts";
-import type { ClientCredentials } from "../oauth.ts";
 import type { ConnectorStore, DataKeys, LeaseStore } from "../ports.ts";
-import { openClientSecret } from "../tokens.ts";
+import type { ConnectorKey, ConnectorRecord } from "../types.ts";
 import type { RetryPolicy } from "./provider-calls.ts";
 
 export interface RefreshTiming extends RetryPolicy {
@@ -32,7 +29,7 @@ export const DEFAULT_TIMING: RefreshTiming = {
   attemptTimeoutMs: 6_000,
 };
 
-export interface LifecycleContext {
+export interface LifecycleDeps {
   connectors: ConnectorStore;
   leases: LeaseStore;
   dataKeys: DataKeys;
@@ -44,21 +41,8 @@ export interface LifecycleContext {
   timing: RefreshTiming;
 }
 
-export interface ConnectorKey {
-  orgId: string;
-  connectorId: string;
-}
-
-/** Reads a connector (consistent read); connector_not_found when the ids are invalid or unknown. */
-export async function loadConnector(ctx: LifecycleContext, key: ConnectorKey): Promise<ConnectorRecord> {
-  const valid = isValidId(key.orgId) && isValidId(key.connectorId);
-  const record = valid ? await ctx.connectors.get(key.orgId, key.connectorId) : undefined;
-  if (!record) throw fail("connector_not_found", "Connector not found");
-  return record;
-}
-
 /** needs_reauth or not_connected unless the connector is authenticated and has tokens. */
-export function assertConnected(record: ConnectorRecord): void {
+export function assertAuthenticated(record: ConnectorRecord): void {
   if (record.status === "needs_reauth") {
     throw fail("needs_reauth", "The provider no longer accepts this connector's grant; connect it again");
   }
@@ -67,33 +51,28 @@ export function assertConnected(record: ConnectorRecord): void {
   }
 }
 
-/** The connector's current client (its secret opened under the client-secret context). */
-export async function clientOf(ctx: LifecycleContext, record: ConnectorRecord): Promise<ClientCredentials> {
-  return { clientId: record.clientId, clientSecret: await openClientSecret(ctx.dataKeys, record) };
-}
-
 /**
  * Runs `work` while holding the connector's lease under a fresh owner id, and releases it after;
  * resolves undefined without running it when another owner holds the lease. `work` receives the
  * time its lease ends.
  */
 export async function underLease<T>(
-  ctx: LifecycleContext,
+  deps: LifecycleDeps,
   key: ConnectorKey,
   work: (leaseEnds: number) => Promise<T>,
 ): Promise<{ value: T } | undefined> {
   const owner = crypto.randomUUID();
-  const now = ctx.now();
-  const ttlMs = ctx.timing.leaseMs;
-  if (!(await ctx.leases.acquire({ ...key, owner, now, ttlMs }))) return undefined;
+  const now = deps.now();
+  const ttlMs = deps.timing.leaseMs;
+  if (!(await deps.leases.acquire({ ...key, owner, now, ttlMs }))) return undefined;
   try {
     return { value: await work(now + ttlMs) };
   } finally {
     // A lease that cannot be released expires on its own; it must not hide the outcome.
-    await ctx.leases
+    await deps.leases
       .release({ ...key, owner })
       .catch((error: unknown) =>
-        ctx.log.warn("refresh lease not released", { ...key, ...describeError(error) }),
+        deps.log.warn("refresh lease not released", { ...key, ...describeError(error) }),
       );
   }
 }

@@ -6,11 +6,12 @@
  * revoking and removing them; after waiting as long as a refresh may take, it goes ahead anyway.
  */
 import { type ResolvedProvider, resolveProvider } from "../catalog.ts";
-import type { ConnectorRecord } from "../connectors.ts";
+import { loadConnector } from "../connectors.ts";
 import { describeError } from "../errors.ts";
 import type { ClientCredentials } from "../oauth.ts";
-import { openTokenSet } from "../tokens.ts";
-import { type ConnectorKey, clientOf, type LifecycleContext, loadConnector, underLease } from "./context.ts";
+import { openClient, openTokenSet } from "../tokens.ts";
+import type { ConnectorKey, ConnectorRecord } from "../types.ts";
+import { type LifecycleDeps, underLease } from "./context.ts";
 import {
   type CallOptions,
   callWithRetries,
@@ -32,38 +33,38 @@ export interface DisconnectResult extends ConnectorKey {
 }
 
 export async function disconnectConnector(
-  ctx: LifecycleContext,
+  deps: LifecycleDeps,
   key: ConnectorKey,
   by: string,
 ): Promise<DisconnectResult> {
-  await loadConnector(ctx, key);
-  const revocation = await withLeaseIfPossible(ctx, key, async () => {
-    const revocation = await revokeStored(ctx, await loadConnector(ctx, key));
-    await ctx.connectors.clearTokens({ ...key, by, now: ctx.now() });
+  await loadConnector(deps.connectors, key);
+  const revocation = await withLeaseIfPossible(deps, key, async () => {
+    const revocation = await revokeStored(deps, await loadConnector(deps.connectors, key));
+    await deps.connectors.clearTokens({ ...key, by, now: deps.now() });
     return revocation;
   });
-  ctx.log.info("connector disconnected", { ...key, revocation });
+  deps.log.info("connector disconnected", { ...key, revocation });
   return { ...key, revocation };
 }
 
-async function withLeaseIfPossible<T>(ctx: LifecycleContext, key: ConnectorKey, work: () => Promise<T>) {
-  const deadline = ctx.now() + ctx.timing.waitMs;
+async function withLeaseIfPossible<T>(deps: LifecycleDeps, key: ConnectorKey, work: () => Promise<T>) {
+  const deadline = deps.now() + deps.timing.waitMs;
   for (;;) {
-    const held = await underLease(ctx, key, work);
+    const held = await underLease(deps, key, work);
     if (held) return held.value;
-    if (ctx.now() >= deadline) {
-      ctx.log.warn("disconnecting while another process holds the refresh lease", { ...key });
+    if (deps.now() >= deadline) {
+      deps.log.warn("disconnecting while another process holds the refresh lease", { ...key });
       return work();
     }
-    await ctx.sleep(ctx.timing.pollMs);
+    await deps.sleep(deps.timing.pollMs);
   }
 }
 
 /** One provider call with the context's retry policy, timeouts and fetch. */
-function withRetries<T>(ctx: LifecycleContext, attempt: (options: CallOptions) => Promise<T>) {
+function withRetries<T>(deps: LifecycleDeps, attempt: (options: CallOptions) => Promise<T>) {
   return callWithRetries(
-    (fetchImpl) => attempt({ allowLoopbackHttp: ctx.catalog.allowLoopbackHttp, fetch: fetchImpl }),
-    { policy: ctx.timing, sleep: ctx.sleep, fetch: ctx.fetch },
+    (fetchImpl) => attempt({ allowLoopbackHttp: deps.catalog.allowLoopbackHttp, fetch: fetchImpl }),
+    { policy: deps.timing, sleep: deps.sleep, fetch: deps.fetch },
   );
 }
 
@@ -75,12 +76,12 @@ function withRetries<T>(ctx: LifecycleContext, attempt: (options: CallOptions) =
  * rest).
  */
 async function candidates(
-  ctx: LifecycleContext,
+  deps: LifecycleDeps,
   record: ConnectorRecord,
   provider: ResolvedProvider,
   client: ClientCredentials,
 ): Promise<TokenToRevoke[]> {
-  const secrets = await openTokenSet(ctx.dataKeys, record);
+  const secrets = await openTokenSet(deps.dataKeys, record);
   const access: TokenToRevoke = { value: secrets.accessToken, hint: "access_token" };
   if ((provider.entry.revocationStyle ?? "rfc7009") !== "bearer") {
     return [
@@ -90,13 +91,15 @@ async function candidates(
   }
   const expiresAt = record.tokens?.expiresAt ? Date.parse(record.tokens.expiresAt) : undefined;
   const refreshToken = secrets.refreshToken;
-  if (expiresAt === undefined || expiresAt > ctx.now() || !refreshToken) return [access];
-  const refreshed = await withRetries(ctx, (options) =>
+  if (expiresAt === undefined || expiresAt > deps.now() || !refreshToken) return [access];
+  const refreshed = await withRetries(deps, (options) =>
     refreshGrant(provider, client, refreshToken, options),
   );
   if (!refreshed.ok) {
-    ctx.log.warn("refresh before revocation failed", {
-      ...{ orgId: record.orgId, connectorId: record.connectorId, failure: refreshed.failure },
+    deps.log.warn("refresh before revocation failed", {
+      orgId: record.orgId,
+      connectorId: record.connectorId,
+      failure: refreshed.failure,
       providerError: providerErrorCode(refreshed.error),
     });
     return [access];
@@ -104,19 +107,23 @@ async function candidates(
   return [{ value: refreshed.value.access_token, hint: "access_token" }];
 }
 
-async function revokeStored(ctx: LifecycleContext, record: ConnectorRecord): Promise<Revocation> {
+async function revokeStored(deps: LifecycleDeps, record: ConnectorRecord): Promise<Revocation> {
   if (!record.tokens) return "no_tokens";
   const key = { orgId: record.orgId, connectorId: record.connectorId, provider: record.provider };
   try {
-    const provider = resolveProvider(record, ctx.catalog);
+    const provider = resolveProvider(record, deps.catalog);
     if (!provider.revocationUrl) return "not_supported";
-    const client = await clientOf(ctx, record);
-    for (const token of await candidates(ctx, record, provider, client)) {
-      const outcome = await withRetries(ctx, (options) => revokeToken(provider, client, token, options));
+    const client = await openClient(deps.dataKeys, record);
+    for (const token of await candidates(deps, record, provider, client)) {
+      const outcome = await withRetries(deps, (options) => revokeToken(provider, client, token, options));
       if (outcome.ok) return "revoked";
       const { failure, attempts, error } = outcome;
-      ctx.log.warn("revocation failed", {
-        ...{ ...key, hint: token.hint, failure, attempts, providerError: providerErrorCode(error) },
+      deps.log.warn("revocation failed", {
+        ...key,
+        hint: token.hint,
+        failure,
+        attempts,
+        providerError: providerErrorCode(error),
         ...describeError(error),
       });
       // A provider may refuse one kind of token and take the other: try the next one, unless the
@@ -125,7 +132,7 @@ async function revokeStored(ctx: LifecycleContext, record: ConnectorRecord): Pro
     }
     return "failed";
   } catch (error) {
-    ctx.log.warn("revocation failed", { ...key, ...describeError(error) });
+    deps.log.warn("revocation failed", { ...key, ...describeError(error) });
     return "failed";
   }
 }

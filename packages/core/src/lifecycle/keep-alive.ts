@@ -5,10 +5,10 @@
  * refresh, under the same lease as every other refresh. Per-connector failures are counted and
  * logged, never thrown: one broken connector must not starve the others.
  */
-import type { ConnectorRecord } from "../connectors.ts";
 import { describeError, isServiceError, type Log } from "../errors.ts";
 import type { ConnectorStore } from "../ports.ts";
-import type { TokenAccess } from "../token-access.ts";
+import type { ConnectorRecord } from "../types.ts";
+import type { TokenAccess } from "./token-access.ts";
 
 const DAY_MS = 24 * 3600_000;
 

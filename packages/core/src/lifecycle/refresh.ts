@@ -10,18 +10,12 @@
  */
 import type * as oauth from "oauth4webapi";
 import { resolveProvider } from "../catalog.ts";
-import type { ConnectorRecord, NewTokenSet, StoredTokens } from "../connectors.ts";
-import { openField, type Sealed } from "../envelope.ts";
+import { loadConnector } from "../connectors.ts";
+import { openField } from "../envelope.ts";
 import { describeError, fail, isServiceError } from "../errors.ts";
-import { sealTokenSet, tokensContext } from "../tokens.ts";
-import {
-  assertConnected,
-  type ConnectorKey,
-  clientOf,
-  type LifecycleContext,
-  loadConnector,
-  underLease,
-} from "./context.ts";
+import { openClient, sealTokenSet, tokensContext } from "../tokens.ts";
+import type { ConnectorKey, ConnectorRecord, Sealed, StoredTokens } from "../types.ts";
+import { assertAuthenticated, type LifecycleDeps, underLease } from "./context.ts";
 import { type CallOutcome, callWithRetries, providerErrorCode, refreshGrant } from "./provider-calls.ts";
 
 /** A record that satisfied the caller, with the access token in plaintext when this process refreshed. */
@@ -39,62 +33,64 @@ export interface RefreshRequest {
 
 /** Brings the connector's tokens to what `request.satisfied` wants, refreshing at most once. */
 export async function refreshUnderLease(
-  ctx: LifecycleContext,
+  deps: LifecycleDeps,
   key: ConnectorKey,
   request: RefreshRequest,
 ): Promise<Settled> {
-  const deadline = ctx.now() + ctx.timing.waitMs;
+  const deadline = deps.now() + deps.timing.waitMs;
   for (;;) {
-    const held = await underLease(ctx, key, async (leaseEnds) => {
-      const current = await loadConnector(ctx, key);
-      return request.satisfied(current) ? { record: current } : refreshHeld(ctx, current, leaseEnds, request);
+    const held = await underLease(deps, key, async (leaseEnds) => {
+      const current = await loadConnector(deps.connectors, key);
+      return request.satisfied(current)
+        ? { record: current }
+        : refreshHeld(deps, current, leaseEnds, request);
     });
     if (held) return held.value;
-    if (ctx.now() >= deadline) {
+    if (deps.now() >= deadline) {
       throw fail("token_refresh_failed", "Another process is still refreshing this connector's tokens");
     }
-    await ctx.sleep(ctx.timing.pollMs);
-    const current = await loadConnector(ctx, key);
+    await deps.sleep(deps.timing.pollMs);
+    const current = await loadConnector(deps.connectors, key);
     if (request.satisfied(current)) return { record: current };
-    assertConnected(current);
+    assertAuthenticated(current);
   }
 }
 
 /** Runs while holding the lease that ends at `leaseEnds`. */
 async function refreshHeld(
-  ctx: LifecycleContext,
+  deps: LifecycleDeps,
   current: ConnectorRecord,
   leaseEnds: number,
   request: RefreshRequest,
 ): Promise<Settled> {
-  assertConnected(current);
+  assertAuthenticated(current);
   const tokens = current.tokens as StoredTokens;
-  if (!tokens.refresh) return withoutRefreshToken(ctx, current, request.force);
-  const provider = resolveProvider(current, ctx.catalog);
+  if (!tokens.refresh) return withoutRefreshToken(deps, current, request.force);
+  const provider = resolveProvider(current, deps.catalog);
   // Both secrets are opened before any request: under a changed configuration they do not open.
-  const { client, refreshToken } = await openBound(ctx, current, async () => ({
-    client: await clientOf(ctx, current),
+  const { client, refreshToken } = await openBound(deps, current, async () => ({
+    client: await openClient(deps.dataKeys, current),
     refreshToken: await openField(
-      ctx.dataKeys,
+      deps.dataKeys,
       await tokensContext(current),
       "refresh",
       tokens.refresh as Sealed,
     ),
   }));
-  const options = { allowLoopbackHttp: ctx.catalog.allowLoopbackHttp };
+  const options = { allowLoopbackHttp: deps.catalog.allowLoopbackHttp };
   const outcome = await callWithRetries(
     (fetchImpl) => refreshGrant(provider, client, refreshToken, { ...options, fetch: fetchImpl }),
     {
-      policy: ctx.timing,
-      sleep: ctx.sleep,
-      fetch: ctx.fetch,
+      policy: deps.timing,
+      sleep: deps.sleep,
+      fetch: deps.fetch,
       // A retry must end before the lease does, or a second process could refresh at the same time.
-      mayWait: (delayMs) => leaseEnds - ctx.now() >= delayMs + ctx.timing.attemptTimeoutMs,
+      mayWait: (delayMs) => leaseEnds - deps.now() >= delayMs + deps.timing.attemptTimeoutMs,
     },
   );
-  if (!outcome.ok) return refreshFailed(ctx, current, outcome);
-  const record = await storeRefreshed(ctx, current, outcome.value);
-  ctx.log.info("tokens refreshed", {
+  if (!outcome.ok) return refreshFailed(deps, current, outcome);
+  const record = await storeRefreshed(deps, current, outcome.value);
+  deps.log.info("tokens refreshed", {
     ...logKey(current),
     attempts: outcome.attempts,
     rotated: typeof outcome.value.refresh_token === "string",
@@ -107,16 +103,16 @@ function logKey(record: ConnectorRecord) {
 }
 
 /** Nothing to refresh with: the stored token serves until it expires, then a person must reconnect. */
-async function withoutRefreshToken(ctx: LifecycleContext, current: ConnectorRecord, force: boolean) {
+async function withoutRefreshToken(deps: LifecycleDeps, current: ConnectorRecord, force: boolean) {
   if (force) throw fail("token_refresh_failed", "The provider issued no refresh token for this connector");
   const expiresAt = current.tokens?.expiresAt;
-  if (expiresAt === undefined || Date.parse(expiresAt) > ctx.now()) return { record: current };
-  await markNeedsReauth(ctx, current);
+  if (expiresAt === undefined || Date.parse(expiresAt) > deps.now()) return { record: current };
+  await markNeedsReauth(deps, current);
   throw fail("needs_reauth", "The access token expired and the provider issued no refresh token");
 }
 
 async function refreshFailed(
-  ctx: LifecycleContext,
+  deps: LifecycleDeps,
   current: ConnectorRecord,
   outcome: Extract<CallOutcome<unknown>, { ok: false }>,
 ): Promise<never> {
@@ -128,11 +124,11 @@ async function refreshFailed(
     ...describeError(outcome.error),
   };
   if (outcome.failure === "rejected") {
-    ctx.log.warn("grant rejected by the provider; connector needs reauthorization", details);
-    await markNeedsReauth(ctx, current);
+    deps.log.warn("grant rejected by the provider; connector needs reauthorization", details);
+    await markNeedsReauth(deps, current);
     throw fail("needs_reauth", "The provider no longer accepts this connector's grant; connect it again");
   }
-  ctx.log.error("token refresh failed", details);
+  deps.log.error("token refresh failed", details);
   const message =
     outcome.failure === "transient"
       ? "The provider's token endpoint is unavailable; try again later"
@@ -146,19 +142,19 @@ async function refreshFailed(
  * moved a ciphertext) or that predates the binding marks the connector needs_reauth, with a log line;
  * nothing is sent anywhere. A KMS outage (dependency_unavailable) passes through unchanged.
  */
-export async function openBound<T>(ctx: LifecycleContext, record: ConnectorRecord, open: () => Promise<T>) {
+export async function openBound<T>(deps: LifecycleDeps, record: ConnectorRecord, open: () => Promise<T>) {
   try {
     return await open();
   } catch (error) {
     if (!isServiceError(error, "internal_error") && !isServiceError(error, "needs_reauth")) throw error;
-    ctx.log.error(
+    deps.log.error(
       "stored secrets do not match the connector's configuration; connector needs reauthorization",
       {
         ...logKey(record),
         ...describeError(error),
       },
     );
-    await markNeedsReauth(ctx, record);
+    await markNeedsReauth(deps, record);
     throw fail(
       "needs_reauth",
       "The connector's configuration changed since it was connected; connect it again",
@@ -167,12 +163,15 @@ export async function openBound<T>(ctx: LifecycleContext, record: ConnectorRecor
 }
 
 /** Marks needs_reauth unless the record changed since it was read (then its new state stands). */
-async function markNeedsReauth(ctx: LifecycleContext, current: ConnectorRecord): Promise<void> {
-  const marked = await ctx.connectors.markNeedsReauth({
-    ...{ orgId: current.orgId, connectorId: current.connectorId },
-    ...{ expectedVersion: current.version, by: current.lastUpdatedBy, now: ctx.now() },
+async function markNeedsReauth(deps: LifecycleDeps, current: ConnectorRecord): Promise<void> {
+  const marked = await deps.connectors.markNeedsReauth({
+    orgId: current.orgId,
+    connectorId: current.connectorId,
+    expectedVersion: current.version,
+    by: current.lastUpdatedBy,
+    now: deps.now(),
   });
-  if (!marked) ctx.log.warn("connector changed before it could be marked needs_reauth", logKey(current));
+  if (!marked) deps.log.warn("connector changed before it could be marked needs_reauth", logKey(current));
 }
 
 /**
@@ -181,35 +180,40 @@ async function markNeedsReauth(ctx: LifecycleContext, current: ConnectorRecord):
  * metadata the code exchange recorded (a refresh response rarely repeats Slack's team id).
  */
 async function storeRefreshed(
-  ctx: LifecycleContext,
+  deps: LifecycleDeps,
   current: ConnectorRecord,
   response: oauth.TokenEndpointResponse,
 ): Promise<ConnectorRecord> {
   const stored = current.tokens as StoredTokens;
-  const sealed = await sealTokenSet(ctx.dataKeys, current, response, stored.scopes, ctx.now());
-  const tokens: NewTokenSet = {
+  const sealed = await sealTokenSet(deps.dataKeys, current, response, stored.scopes, deps.now());
+  const tokens: StoredTokens = {
     ...sealed,
     idToken: sealed.idToken ?? stored.idToken,
     metadata: { ...stored.metadata, ...sealed.metadata },
     connectedAccount: stored.connectedAccount,
   };
   const save = (expectedVersion: number) =>
-    ctx.connectors.saveTokens({
-      ...{ orgId: current.orgId, connectorId: current.connectorId, clientId: current.clientId },
-      ...{ tokens, by: current.lastUpdatedBy, now: ctx.now(), expectedVersion },
+    deps.connectors.saveTokens({
+      orgId: current.orgId,
+      connectorId: current.connectorId,
+      clientId: current.clientId,
+      tokens,
+      by: current.lastUpdatedBy,
+      now: deps.now(),
+      expectedVersion,
     });
   try {
     return await save(current.version);
   } catch (error) {
     if (!isServiceError(error, "conflict")) throw error;
     // Only the configuration changed meanwhile (same client, same tokens): the new set still belongs.
-    const latest = await ctx.connectors.get(current.orgId, current.connectorId);
+    const latest = await deps.connectors.get(current.orgId, current.connectorId);
     const sameTokens =
       latest?.status === "authenticated" &&
       latest.clientId === current.clientId &&
       latest.tokens?.obtainedAt === stored.obtainedAt;
     if (latest && sameTokens) return save(latest.version);
-    ctx.log.warn("refreshed tokens discarded: the connector was reconnected or changed", logKey(current));
+    deps.log.warn("refreshed tokens discarded: the connector was reconnected or changed", logKey(current));
     throw fail("conflict", "The connector changed while its tokens were refreshed; try again", error);
   }
 }

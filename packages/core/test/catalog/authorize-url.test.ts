@@ -10,9 +10,9 @@ import {
   type ProviderEntry,
   resolveProvider,
 } from "../../src/catalog.ts";
-import type { ConnectorConfig } from "../../src/connectors.ts";
 import { buildAuthorizationUrl } from "../../src/oauth.ts";
 import { providers } from "../../src/providers.ts";
+import type { ConnectorConfig } from "../../src/types.ts";
 import { connector } from "../fixtures.ts";
 
 const REDIRECT_URI = "https://api.example.com/connectors/oauth/callback";
@@ -168,14 +168,20 @@ const cases: Record<
   "confluence-gov": {
     endpoint: "https://auth.atlassian-us-gov-mod.com/authorize",
     params: {
-      ...{ ...base, ...pkce, audience: "api.atlassian-us-gov-mod.com", prompt: "consent" },
+      ...base,
+      ...pkce,
+      audience: "api.atlassian-us-gov-mod.com",
+      prompt: "consent",
       scope: "offline_access read:me read:confluence-content.all search:confluence",
     },
   },
   "jira-gov": {
     endpoint: "https://auth.atlassian-us-gov-mod.com/authorize",
     params: {
-      ...{ ...base, ...pkce, audience: "api.atlassian-us-gov-mod.com", prompt: "consent" },
+      ...base,
+      ...pkce,
+      audience: "api.atlassian-us-gov-mod.com",
+      prompt: "consent",
       scope: "offline_access read:me read:jira-work read:jira-user",
     },
   },
@@ -239,7 +245,9 @@ const cases: Record<
     connectorParams: { dc: "eu" },
     endpoint: "https://accounts.zoho.eu/oauth/v2/auth",
     params: {
-      ...{ ...base, access_type: "offline", prompt: "consent" },
+      ...base,
+      access_type: "offline",
+      prompt: "consent",
       scope: "Desk.tickets.READ,Desk.basic.READ,Desk.articles.READ",
     },
   },

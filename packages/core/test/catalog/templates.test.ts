@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { type CatalogOptions, checkParams, resolveProvider } from "../../src/catalog.ts";
-import type { ConnectorConfig } from "../../src/connectors.ts";
 import { parseDefinition } from "../../src/definitions.ts";
 import { providers } from "../../src/providers.ts";
+import type { ConnectorConfig } from "../../src/types.ts";
 import { connector } from "../fixtures.ts";
 
 const options: CatalogOptions = { catalog: providers, allowLoopbackHttp: false };

@@ -7,7 +7,6 @@ import { generateKeyPair, SignJWT } from "jose";
 import * as oauth from "oauth4webapi";
 import { describe, expect, it } from "vitest";
 import { type CatalogOptions, type ProviderEntry, resolveProvider } from "../../src/catalog.ts";
-import type { ConnectorConfig } from "../../src/connectors.ts";
 import { exchangeCode, validateCallback } from "../../src/oauth.ts";
 import { providers } from "../../src/providers.ts";
 import {
@@ -16,6 +15,7 @@ import {
   normalizeTokenBody,
   tokenEndpointFetch,
 } from "../../src/token-adapter.ts";
+import type { ConnectorConfig } from "../../src/types.ts";
 
 function entry(key: string): ProviderEntry {
   const found = providers[key];
@@ -308,8 +308,13 @@ describe("exchangeCode through the adapter", () => {
 
   async function exchange(key: string, answer: () => Response, params?: Record<string, string>) {
     const config: ConnectorConfig = {
-      ...{ connectorId: "c1", orgId: "acme", provider: key, scope: "team", createdBy: "alice" },
-      ...{ clientId: "client-1", params },
+      connectorId: "c1",
+      orgId: "acme",
+      provider: key,
+      scope: "team",
+      createdBy: "alice",
+      clientId: "client-1",
+      params,
     };
     const provider = resolveProvider(config, options);
     const callback = validateCallback(

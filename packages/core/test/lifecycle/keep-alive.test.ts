@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { ConnectorRecord, StoredTokens } from "../../src/connectors.ts";
 import { fail } from "../../src/errors.ts";
 import { DEFAULT_KEEP_ALIVE, keepAlive, keepAliveReason } from "../../src/lifecycle/keep-alive.ts";
+import type { ConnectorRecord, StoredTokens } from "../../src/types.ts";
 
 const NOW = Date.parse("2026-11-28T12:00:00Z");
 const MINUTE = 60_000;
@@ -10,10 +10,23 @@ const sealed = { v: 1 as const, edk: "e", iv: "i", ct: "c" };
 
 function record(connectorId: string, tokens: Partial<StoredTokens> | undefined, status = "authenticated") {
   return {
-    ...{ connectorId, orgId: "acme", provider: "oauth2", scope: "team", createdBy: "alice", clientId: "c" },
-    ...{ status, version: 1, createdAt: "", updatedAt: "", lastUpdatedBy: "alice" },
+    connectorId,
+    orgId: "acme",
+    provider: "oauth2",
+    scope: "team",
+    createdBy: "alice",
+    clientId: "c",
+    status,
+    version: 1,
+    createdAt: "",
+    updatedAt: "",
+    lastUpdatedBy: "alice",
     tokens: tokens && {
-      ...{ access: sealed, refresh: sealed, tokenType: "bearer", scopes: [], metadata: {} },
+      access: sealed,
+      refresh: sealed,
+      tokenType: "bearer",
+      scopes: [],
+      metadata: {},
       obtainedAt: new Date(NOW - MINUTE).toISOString(),
       ...tokens,
     },

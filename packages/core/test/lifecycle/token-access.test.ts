@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ConnectorRecord } from "../../src/connectors.ts";
-import { DEFAULT_MARGIN_MS, isFresh } from "../../src/token-access.ts";
+import { DEFAULT_MARGIN_MS, isFresh } from "../../src/lifecycle/token-access.ts";
+import type { ConnectorRecord } from "../../src/types.ts";
 
 const NOW = Date.parse("2026-11-28T12:00:00Z");
 const MINUTE = 60_000;
@@ -11,7 +11,10 @@ function connector(expiresIn: number | undefined, lifetime = 60 * MINUTE, status
   return {
     status,
     tokens: {
-      ...{ access: sealed, tokenType: "bearer", scopes: [], metadata: {} },
+      access: sealed,
+      tokenType: "bearer",
+      scopes: [],
+      metadata: {},
       obtainedAt: iso((expiresIn ?? 0) - lifetime),
       expiresAt: expiresIn === undefined ? undefined : iso(expiresIn),
     },

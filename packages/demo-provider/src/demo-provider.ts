@@ -8,8 +8,8 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostAllowed } from "@connector-oauth/config";
 import Provider from "oidc-provider";
-import { hostAllowed } from "./host-names.ts";
 
 export interface DemoClient {
   clientId: string;
@@ -176,7 +176,7 @@ export async function startDemoProvider(options: {
   });
   const serve = provider.callback();
   server.on("request", (request, response) => {
-    // DNS rebinding: answer only to the loopback names (host-names.ts).
+    // DNS rebinding: answer only to the loopback names (packages/config/src/host-names.ts).
     if (hostAllowed(request)) return serve(request, response);
     response.writeHead(403, { "content-type": "text/plain" }).end("This server answers only to localhost\n");
   });

@@ -1,8 +1,9 @@
 /**
- * Integration harness: the real handlers behind the local API (payload 2.0 events over real HTTP),
- * dynalite and the local KMS through the production adapters, and `oidc-provider` as the
- * authorization server. Everything listens on 127.0.0.1 and stops in `close()`.
- * Settings are read by the handlers once, at import: one harness per test file (process).
+ * Integration harness: every route of the route table, built by its factory as deployed, behind the
+ * local API (payload 2.0 events over real HTTP), dynalite and the local KMS through the production
+ * adapters, and `oidc-provider` as the authorization server. Everything listens on 127.0.0.1 and
+ * stops in `close()`. The handlers get their settings as a map (`options.env` on top), so several
+ * harnesses with different settings can run in one process.
  */
 import { dynamoConnectorStore, dynamoFlowStore, kmsDataKeys } from "@connector-oauth/aws";
 import {
@@ -11,17 +12,17 @@ import {
   type ProviderOverrides,
   providers,
 } from "@connector-oauth/core";
+import { type DemoProvider, startDemoProvider } from "@connector-oauth/demo-provider";
+import { appRoutes } from "@connector-oauth/functions";
 import {
-  type DemoProvider,
   type LocalApi,
   type LocalServices,
-  loginAtProvider,
   type Route,
-  startDemoProvider,
   startLocalApi,
   startLocalServices,
 } from "@connector-oauth/local";
 import { SignJWT } from "jose";
+import { loginAtProvider } from "./provider-login.ts";
 
 export const APP_ORIGIN = "https://app.example.com";
 export const OTHER_APP_ORIGIN = "http://localhost:5173";
@@ -39,6 +40,8 @@ export interface Harness {
   connectors: ReturnType<typeof dynamoConnectorStore>;
   flows: ReturnType<typeof dynamoFlowStore>;
   dataKeys: ReturnType<typeof kmsDataKeys>;
+  /** The settings the handlers were built from (the local services' and the stage's). */
+  env: Record<string, string | undefined>;
   /** Every line the process wrote to stdout/stderr while the harness ran (handler logs included). */
   logs: string[];
   token(claims: {
@@ -112,30 +115,21 @@ export async function startHarness(
       { ...LEGACY_CLIENT, redirectUris: [LEGACY_REDIRECT_URI], pkce: false },
     ],
   });
-  Object.assign(process.env, services.env, {
+  const env = {
+    ...services.env,
     APP_ORIGINS: `${APP_ORIGIN},${OTHER_APP_ORIGIN}`,
     PUBLIC_API_URL: api.url,
     AUTH_HS256_SECRET: JWT_SECRET,
     ALLOW_LOOPBACK_HTTP: "true",
     PROVIDER_OVERRIDES: JSON.stringify(options.overrides?.(provider) ?? {}),
-    POWERTOOLS_LOG_LEVEL: "INFO",
     ...options.env,
-  });
-  const [authorize, callback, legacy] = await Promise.all([
-    import("../../src/authorize.ts"),
-    import("../../src/callback.ts"),
-    import("../../src/get-token-from-code.ts"),
-  ]);
-  routes.push(
-    { method: "GET", path: "/connectors/{connectorId}/oauth/authorize", handler: authorize.handler },
-    { method: "GET", path: "/connectors/oauth/callback", handler: callback.handler },
-    { method: "POST", path: "/connectors/getTokenFromCode", handler: legacy.handler },
-  );
+  };
+  routes.push(...appRoutes(env));
   const connectors = dynamoConnectorStore(services.dynamo, services.tableName);
   const dataKeys = kmsDataKeys(services.kms, services.dataKeyId);
   const catalog = { catalog: providers, allowLoopbackHttp: true };
   return {
-    ...{ services, provider, api, callbackUrl, connectors, dataKeys, logs },
+    ...{ services, provider, api, callbackUrl, connectors, dataKeys, logs, env },
     flows: dynamoFlowStore(services.dynamo, services.tableName),
     token: (claims) =>
       new SignJWT(claims)

@@ -9,9 +9,9 @@ import { join, resolve } from "node:path";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { dynamoConnectorStore, kmsDataKeys } from "@connector-oauth/aws";
 import { callerVerifier, openClientSecret } from "@connector-oauth/core";
+import { DATA_KEY_ALIAS, type LocalServices, startLocalServices } from "@connector-oauth/local";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli.ts";
-import { DATA_KEY_ALIAS, type LocalServices, startLocalServices } from "../src/services.ts";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 const SECRET = "cli-test-secret-0123456789";
@@ -283,7 +283,7 @@ describe("cli", () => {
   });
 
   it("runs as the connector-oauth bin", () => {
-    const bin = join(REPO, "packages/local/bin/connector-oauth.js");
+    const bin = join(REPO, "packages/cli/bin/connector-oauth.js");
     const result = spawnSync(process.execPath, [bin, "token", "--org", "acme"], {
       cwd: REPO,
       env: { ...process.env, AUTH_HS256_SECRET: SECRET },

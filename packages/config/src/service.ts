@@ -1,21 +1,30 @@
 /**
- * Stage configuration, read once at cold start and validated; a bad or missing setting stops the
- * function with a message naming it. Values come from the environment merged with SST links.
+ * The deployed functions' settings: read once at cold start from the environment merged with SST
+ * links, validated, and handed to the composition root as values. A function is linked only to what
+ * it uses (`Need`), so only those settings are required.
  */
 import {
   type AuthSettings,
   type ConnectSettings,
-  configError,
   DEFAULT_MAX_PENDING_FLOWS,
   DEFAULT_MAX_TOKEN_AGE_SECONDS,
+  type ProviderOverrides,
+  providers,
+} from "@connector-oauth/core";
+import { DEFAULT_ERROR_PATH, DEFAULT_SUCCESS_PATH } from "./constants.ts";
+import {
+  configError,
+  countSetting,
   durationSetting,
   type Env,
   flagSetting,
-  type ProviderOverrides,
+  optionalSetting,
+  originsSetting,
+  pathSetting,
   providerOverridesSetting,
-  providers,
   requiredSetting,
-} from "@connector-oauth/core";
+  webUrl,
+} from "./readers.ts";
 
 /** What a function uses beyond the table: each deployed function is linked to only its part. */
 export type Need = "stateKey" | "dataKey" | "connect" | "auth";
@@ -44,44 +53,6 @@ export interface Settings {
   providerOverrides?: ProviderOverrides;
 }
 
-export const DEFAULT_SUCCESS_PATH = "/account/company-settings/settings/connector/{connectorId}";
-export const DEFAULT_ERROR_PATH = "/connectors/oauth/callback";
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
-/** An absolute http(s) URL; plain http only for loopback hosts. */
-function webUrl(name: string, value: string): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return configError(name, `is not a URL: ${JSON.stringify(value)}`);
-  }
-  const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
-  if (!secure) configError(name, "must use https (plain http only for localhost)");
-  if (url.username || url.password || url.search || url.hash)
-    configError(name, "must not carry credentials, a query or a fragment");
-  return url;
-}
-
-function origins(env: Env): string[] {
-  const list = requiredSetting(env, "APP_ORIGINS")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const origin of list) {
-    if (webUrl("APP_ORIGINS", origin).origin !== origin)
-      configError("APP_ORIGINS", `entries must be exact origins (no path or trailing slash): ${origin}`);
-  }
-  return list;
-}
-
-function appPath(env: Env, name: string, fallback: string): string {
-  const path = env[name]?.trim() || fallback;
-  if (!path.startsWith("/") || path.startsWith("//") || path.includes("\\"))
-    configError(name, "must be a path starting with a single /");
-  return path;
-}
-
 function auth(env: Env): AuthSettings {
   const hs256Secret = env.AUTH_HS256_SECRET || undefined;
   const jwksUrl = env.AUTH_JWKS_URL || undefined;
@@ -92,19 +63,10 @@ function auth(env: Env): AuthSettings {
   return {
     hs256Secret,
     jwksUrl,
-    issuer: env.AUTH_ISSUER || undefined,
-    audience: env.AUTH_AUDIENCE || undefined,
+    issuer: optionalSetting(env, "AUTH_ISSUER"),
+    audience: optionalSetting(env, "AUTH_AUDIENCE"),
     maxTokenAgeSeconds: durationSetting(env, "AUTH_MAX_TOKEN_AGE", DEFAULT_MAX_TOKEN_AGE_SECONDS),
   };
-}
-
-/** A whole number setting of at least `min`, or `fallback` when unset. */
-function countSetting(env: Env, name: string, fallback: number, min = 1): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) configError(name, `must be a whole number >= ${min}`);
-  return value;
 }
 
 /** The AWS and exchange deadlines (every function, the keep-alive job included). */
@@ -117,19 +79,23 @@ export function timeouts(env: Env): Timeouts {
   };
 }
 
+/** The public API base URL (PUBLIC_API_URL) without trailing slashes. */
+export function publicApiUrl(env: Env): string {
+  return webUrl("PUBLIC_API_URL", requiredSetting(env, "PUBLIC_API_URL")).href.replace(/\/+$/, "");
+}
+
 function connect(env: Env): ConnectSettings {
-  const apiUrl = webUrl("PUBLIC_API_URL", requiredSetting(env, "PUBLIC_API_URL")).href.replace(/\/+$/, "");
   return {
-    appOrigins: origins(env),
-    redirectUri: `${apiUrl}/connectors/oauth/callback`,
-    successPath: appPath(env, "SUCCESS_PATH", DEFAULT_SUCCESS_PATH),
-    errorPath: appPath(env, "ERROR_PATH", DEFAULT_ERROR_PATH),
+    appOrigins: originsSetting(env, "APP_ORIGINS", true),
+    redirectUri: `${publicApiUrl(env)}/connectors/oauth/callback`,
+    successPath: pathSetting(env, "SUCCESS_PATH", DEFAULT_SUCCESS_PATH),
+    errorPath: pathSetting(env, "ERROR_PATH", DEFAULT_ERROR_PATH),
     acceptRelayWithoutIss: flagSetting(env, "ACCEPT_RELAYED_CALLBACKS_WITHOUT_ISS"),
     maxPendingFlows: countSetting(env, "MAX_PENDING_FLOWS", DEFAULT_MAX_PENDING_FLOWS),
   };
 }
 
-/** Reads and validates the settings a function needs; throws an Error naming the first bad one. */
+/** Reads and validates the settings a function needs; throws a ConfigError naming the first bad one. */
 export function loadSettings(env: Env, needs: readonly Need[] = ALL_NEEDS): Settings {
   const allowLoopbackHttp = flagSetting(env, "ALLOW_LOOPBACK_HTTP");
   return {

@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { awsTokenAccess, dynamoConnectorStore, kmsDataKeys } from "@connector-oauth/aws";
+import { ConfigError, type Env, flagSetting, optionalSetting } from "@connector-oauth/config";
 import {
   type ConnectorRecord,
   defineConnectors,
@@ -21,18 +22,18 @@ import {
   publicConnector,
 } from "@connector-oauth/core";
 import {
-  ConfigError,
   checkTtl,
+  DATA_KEY_ALIAS,
   DEFAULT_DATA_DIR,
   DEV_TOKEN_TTL,
   dataDirSecret,
+  LOCAL_REGION,
   localPorts,
   mintDevToken,
   readDefinitions,
-} from "./config.ts";
-import { DATA_KEY_ALIAS, LOCAL_REGION, readLocalCredentials, TABLE_NAME } from "./services.ts";
-
-type Env = Record<string, string | undefined>;
+  readLocalCredentials,
+  TABLE_NAME,
+} from "@connector-oauth/local";
 
 export interface CliIo {
   env: Env;
@@ -147,7 +148,8 @@ async function target(values: Values, env: Env) {
     const ports = localPorts(env);
     const dataDir = resolve(env.DATA_DIR || DEFAULT_DATA_DIR);
     const credentials = await readLocalCredentials(dataDir);
-    if (!credentials) throw new ConfigError(`no local credentials in ${dataDir} yet: run npm start once`);
+    if (!credentials)
+      throw new ConfigError("DATA_DIR", `no local credentials in ${dataDir} yet: run npm start once`);
     const local = (port: number) => ({
       region: LOCAL_REGION,
       endpoint: `http://127.0.0.1:${port}`,
@@ -168,13 +170,18 @@ async function target(values: Values, env: Env) {
   } = env;
   const credentials =
     accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined;
-  const common = { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION, credentials };
+  const region = optionalSetting(env, "AWS_REGION") ?? optionalSetting(env, "AWS_DEFAULT_REGION");
+  const endpoint = (service: string) =>
+    optionalSetting(env, `AWS_ENDPOINT_URL_${service}`) ?? optionalSetting(env, "AWS_ENDPOINT_URL");
   return {
-    dynamo: { ...common, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL },
-    kms: { ...common, endpoint: env.AWS_ENDPOINT_URL_KMS ?? env.AWS_ENDPOINT_URL },
-    table: need(values.table ?? env.TABLE_NAME, "Set TABLE_NAME or --table (or use --local)"),
-    dataKey: values["data-key"] ?? env.DATA_KEY_ID,
-    allowLoopbackHttp: env.ALLOW_LOOPBACK_HTTP === "true" || env.ALLOW_LOOPBACK_HTTP === "1",
+    dynamo: { region, credentials, endpoint: endpoint("DYNAMODB") },
+    kms: { region, credentials, endpoint: endpoint("KMS") },
+    table: need(
+      values.table ?? optionalSetting(env, "TABLE_NAME"),
+      "Set TABLE_NAME or --table (or use --local)",
+    ),
+    dataKey: values["data-key"] ?? optionalSetting(env, "DATA_KEY_ID"),
+    allowLoopbackHttp: flagSetting(env, "ALLOW_LOOPBACK_HTTP"),
   };
 }
 
@@ -240,7 +247,7 @@ async function disconnect(positionals: string[], values: Values, io: CliIo): Pro
   const by = values.by ?? `${userInfo().username}@${hostname()}`;
   const result = await withStores(target(values, io.env), async (s) => {
     const record = await s.connectors.get(org, id);
-    if (!record) throw new ConfigError(`no connector ${id} in org ${org}`);
+    if (!record) throw new ConfigError("--org", `no connector ${id} in org ${org}`);
     // Never connected: nothing to revoke or remove, and its status stays what it is.
     if (!record.tokens && record.status === "not_connected") return undefined;
     return s.access().disconnect(org, id, by);
@@ -344,7 +351,7 @@ async function token(values: Values, io: CliIo): Promise<number> {
   const secret = io.env.AUTH_HS256_SECRET || (values.local ? await dataDirSecret(dataDir, false) : undefined);
   if (!secret) {
     const hint = values.local ? `no secret in ${dataDir} yet: run npm start once` : "or use --local";
-    throw new ConfigError(`AUTH_HS256_SECRET is not set (${hint})`);
+    throw new ConfigError("AUTH_HS256_SECRET", `AUTH_HS256_SECRET is not set (${hint})`);
   }
   const ttl = usage(() => checkTtl(values.ttl ?? DEV_TOKEN_TTL, "--ttl"));
   const claims = { sub: values.user ?? "dev-admin", orgId: org, admin: !values.member, email: values.email };

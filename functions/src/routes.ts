@@ -1,11 +1,16 @@
 /**
- * The three route handlers and exactly what each may touch. This is the one place to change a
- * handler's DynamoDB or KMS actions or the settings it receives: stacks/api.ts turns each entry into
- * the function's links, its IAM statements, and its statements in each key's policy. Each grant is
- * what the handler's code calls (test/infra/iam.test.ts records the calls and evaluates them).
+ * The route table: every API Gateway route, the function that serves it, and exactly what that
+ * function may touch. This is the one place to add a route or change a handler's DynamoDB or KMS
+ * actions or the settings it receives. Its readers:
+ * - stacks/api.ts turns each entry into the route, the function's links, its IAM statements and its
+ *   statements in each key's policy (test/infra/iam.test.ts records the calls a handler makes and
+ *   evaluates them against what is granted here);
+ * - functions/src/app.ts builds each entry's handler with `needsOf(entry)` for local mode and tests;
+ * - each Lambda entry (functions/src/<route>.ts) composes its handler with the same needs.
  *
- * Pure data (no SST globals), so it reads at a glance.
+ * Pure data (no SST globals, no imports with side effects), so the stacks can read it at deploy time.
  */
+import type { Need } from "@connector-oauth/config";
 export type SettingsLink = "WebApp" | "PublicApi" | "Auth";
 
 /**
@@ -40,9 +45,9 @@ export interface DataKeyGrant {
 
 export interface HandlerAccess {
   /** API Gateway route key, "METHOD /path". */
-  route: string;
-  /** Handler path from the repository root, as SST expects it. */
-  handler: string;
+  route: `${"GET" | "POST" | "PUT" | "DELETE"} /${string}`;
+  /** The Lambda entry's handler from the repository root, as SST expects it. */
+  handler: `functions/src/${string}.handler`;
   /** Item actions on the table ARN, per key prefix. */
   table: readonly TableGrant[];
   /** Actions on the HMAC state key ARN; absent: no access and no link. */
@@ -119,3 +124,21 @@ export const handlers = {
 } as const satisfies Record<string, HandlerAccess>;
 
 export type HandlerName = keyof typeof handlers;
+
+export type Route = (typeof handlers)[HandlerName];
+
+/** What the function's composition must build: exactly what it is linked to, nothing more. */
+export function needsOf(access: HandlerAccess): Need[] {
+  const needs: Need[] = [];
+  if (access.stateKey) needs.push("stateKey");
+  if (access.dataKey) needs.push("dataKey");
+  if (access.settings.includes("WebApp") || access.settings.includes("PublicApi")) needs.push("connect");
+  if (access.settings.includes("Auth")) needs.push("auth");
+  return needs;
+}
+
+/** The route key split into its method and path. */
+export function methodAndPath(access: HandlerAccess): { method: string; path: string } {
+  const [method = "", path = ""] = access.route.split(" ");
+  return { method, path };
+}

@@ -1,24 +1,22 @@
-import type { ConnectorRecord } from "./connectors.ts";
-import { openField } from "./envelope.ts";
-import { fail } from "./errors.ts";
-import {
-  type ConnectorKey,
-  DEFAULT_TIMING,
-  type LifecycleContext,
-  loadConnector,
-  type RefreshTiming,
-} from "./lifecycle/context.ts";
-import { type DisconnectResult, disconnectConnector } from "./lifecycle/disconnect.ts";
-import { openBound, type RefreshRequest, refreshUnderLease, type Settled } from "./lifecycle/refresh.ts";
-import { tokensContext } from "./tokens.ts";
-
-export type { RefreshTiming } from "./lifecycle/context.ts";
-export { DEFAULT_TIMING } from "./lifecycle/context.ts";
-export type { DisconnectResult, Revocation } from "./lifecycle/disconnect.ts";
+/**
+ * Token access: the facade sync workers, the keep-alive job and the CLI use (`getAccessToken`,
+ * `refresh`, `disconnect`) over the lifecycle operations in this folder (refresh.ts, disconnect.ts).
+ * It adds the freshness rule (a margin before expiry, at most half the token's lifetime) and shares
+ * one in-process refresh per connector among concurrent callers; across processes the connector's
+ * lease (context.ts) keeps refreshes to one at a time. Time and sleep come from the caller.
+ */
+import { loadConnector } from "../connectors.ts";
+import { openField } from "../envelope.ts";
+import { fail } from "../errors.ts";
+import { tokensContext } from "../tokens.ts";
+import type { ConnectorKey, ConnectorRecord } from "../types.ts";
+import { DEFAULT_TIMING, type LifecycleDeps, type RefreshTiming } from "./context.ts";
+import { type DisconnectResult, disconnectConnector } from "./disconnect.ts";
+import { openBound, type RefreshRequest, refreshUnderLease, type Settled } from "./refresh.ts";
 
 export const DEFAULT_MARGIN_MS = 5 * 60_000;
 
-export interface TokenAccessDeps extends Omit<LifecycleContext, "timing"> {
+export interface TokenAccessDeps extends Omit<LifecycleDeps, "timing"> {
   /** Refresh when the access token expires within this many milliseconds (default 5 minutes). */
   marginMs?: number;
   timing?: Partial<RefreshTiming>;
@@ -60,15 +58,17 @@ export function isFresh(record: ConnectorRecord, now: number, marginMs: number):
   return expiresAt - now > Math.min(marginMs, lifetime / 2);
 }
 
-async function toAccessToken(ctx: LifecycleContext, { record, accessToken }: Settled): Promise<AccessToken> {
+async function toAccessToken(deps: LifecycleDeps, { record, accessToken }: Settled): Promise<AccessToken> {
   const tokens = record.tokens;
   if (!tokens) throw fail("internal_error", "A settled connector has no tokens");
   return {
-    ...{ orgId: record.orgId, connectorId: record.connectorId, provider: record.provider },
+    orgId: record.orgId,
+    connectorId: record.connectorId,
+    provider: record.provider,
     accessToken:
       accessToken ??
-      (await openBound(ctx, record, async () =>
-        openField(ctx.dataKeys, await tokensContext(record), "access", tokens.access),
+      (await openBound(deps, record, async () =>
+        openField(deps.dataKeys, await tokensContext(record), "access", tokens.access),
       )),
     tokenType: tokens.tokenType,
     expiresAt: tokens.expiresAt,
@@ -78,9 +78,9 @@ async function toAccessToken(ctx: LifecycleContext, { record, accessToken }: Set
 }
 
 /** Builds the token access operations over the given ports; time and sleep come from the caller. */
-export function createTokenAccess(deps: TokenAccessDeps): TokenAccess {
-  const ctx: LifecycleContext = { ...deps, timing: { ...DEFAULT_TIMING, ...deps.timing } };
-  const defaultMargin = deps.marginMs ?? DEFAULT_MARGIN_MS;
+export function createTokenAccess(given: TokenAccessDeps): TokenAccess {
+  const deps: LifecycleDeps = { ...given, timing: { ...DEFAULT_TIMING, ...given.timing } };
+  const defaultMargin = given.marginMs ?? DEFAULT_MARGIN_MS;
   const inFlight = new Map<string, Promise<Settled>>();
 
   /** One refresh per connector and kind in this process; later callers share the first one's result. */
@@ -88,7 +88,7 @@ export function createTokenAccess(deps: TokenAccessDeps): TokenAccess {
     const id = JSON.stringify([kind, key.orgId, key.connectorId]);
     const running = inFlight.get(id);
     if (running) return running;
-    const started = refreshUnderLease(ctx, key, request).finally(() => inFlight.delete(id));
+    const started = refreshUnderLease(deps, key, request).finally(() => inFlight.delete(id));
     inFlight.set(id, started);
     return started;
   }
@@ -97,21 +97,21 @@ export function createTokenAccess(deps: TokenAccessDeps): TokenAccess {
     async getAccessToken(orgId, connectorId, options = {}) {
       const key = { orgId, connectorId };
       const marginMs = options.marginMs ?? defaultMargin;
-      const satisfied = (record: ConnectorRecord) => isFresh(record, ctx.now(), marginMs);
-      const record = await loadConnector(ctx, key);
-      if (satisfied(record)) return toAccessToken(ctx, { record });
-      return toAccessToken(ctx, await shared(`margin:${marginMs}`, key, { satisfied, force: false }));
+      const satisfied = (record: ConnectorRecord) => isFresh(record, deps.now(), marginMs);
+      const record = await loadConnector(deps.connectors, key);
+      if (satisfied(record)) return toAccessToken(deps, { record });
+      return toAccessToken(deps, await shared(`margin:${marginMs}`, key, { satisfied, force: false }));
     },
 
     async refresh(orgId, connectorId) {
       const key = { orgId, connectorId };
-      const seen = (await loadConnector(ctx, key)).tokens?.obtainedAt;
+      const seen = (await loadConnector(deps.connectors, key)).tokens?.obtainedAt;
       const satisfied = (record: ConnectorRecord) =>
         record.status === "authenticated" && record.tokens !== undefined && record.tokens.obtainedAt !== seen;
-      return toAccessToken(ctx, await shared(`after:${seen}`, key, { satisfied, force: true }));
+      return toAccessToken(deps, await shared(`after:${seen}`, key, { satisfied, force: true }));
     },
 
     disconnect: (orgId, connectorId, by = "token-access") =>
-      disconnectConnector(ctx, { orgId, connectorId }, by),
+      disconnectConnector(deps, { orgId, connectorId }, by),
   };
 }

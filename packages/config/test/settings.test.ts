@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadSettings } from "../../src/edge/settings.ts";
+import { loadSettings } from "../src/index.ts";
 
 const valid = {
   TABLE_NAME: "t",
