@@ -65,12 +65,23 @@ async function setUp() {
     issuer: provider.issuer,
   };
   const definition = {
-    ...{ connectorId: CONNECTOR, orgId: ORG, provider: "oauth2", scope: "team", createdBy: "alice" },
-    ...{ ...CLIENT, scopes: ["openid", "offline_access"], endpoints },
+    connectorId: CONNECTOR,
+    orgId: ORG,
+    provider: "oauth2",
+    scope: "team",
+    createdBy: "alice",
+    ...CLIENT,
+    scopes: ["openid", "offline_access"],
+    endpoints,
   };
   await defineConnectors({ connectors, dataKeys, catalog }, [definition], "bench", Date.now());
   const connect = {
-    ...{ connectors, dataKeys, catalog, now: () => Date.now(), sleep, log: silent },
+    connectors,
+    dataKeys,
+    catalog,
+    now: () => Date.now(),
+    sleep,
+    log: silent,
     timing: DEFAULT_CONNECT_TIMING,
     flows: dynamoFlowStore(services.dynamo, services.tableName),
     stateMac: kmsStateMac(services.kms, services.stateKeyId),
@@ -88,7 +99,12 @@ async function setUp() {
   if (!outcome.ok) throw new Error(`bench connect failed: ${outcome.error}`);
   const access = (now: () => number): TokenAccess =>
     createTokenAccess({
-      ...{ connectors, dataKeys, catalog, now, sleep, log: silent },
+      connectors,
+      dataKeys,
+      catalog,
+      now,
+      sleep,
+      log: silent,
       leases: dynamoLeaseStore(services.dynamo, services.tableName),
     });
   const close = async () => {

@@ -81,13 +81,14 @@ async function setUp() {
   await h.define([
     demoConnector(h.provider, { connectorId: CONNECTOR, orgId: "acme" }),
     {
-      ...{
-        provider: "google-workspace",
-        scope: "team",
-        createdBy: "alice",
-        redirectUri: LEGACY_REDIRECT_URI,
-      },
-      ...{ ...LEGACY_CLIENT, connectorId: LEGACY_CONNECTOR, orgId: "acme", scopes: ["openid", "email"] },
+      provider: "google-workspace",
+      scope: "team",
+      createdBy: "alice",
+      redirectUri: LEGACY_REDIRECT_URI,
+      ...LEGACY_CLIENT,
+      connectorId: LEGACY_CONNECTOR,
+      orgId: "acme",
+      scopes: ["openid", "email"],
     },
   ]);
   h.logs.length = 0;

@@ -129,7 +129,7 @@ describe("pending-flow limit", () => {
   it("answers the 21st authorize of one user with 429 too_many_pending_flows; a finished flow frees a slot", async () => {
     const connectorId = await faultConnector(env);
     const bob = await env.h.token({ sub: "bob", orgId: "acme", role: "admin" });
-    const started = [];
+    const started: Record<string, unknown>[] = [];
     for (let i = 0; i < 20; i++) {
       const response = await authorize(env.h, connectorId, bob);
       expect(response.status).toBe(200);
@@ -156,13 +156,14 @@ describe("legacy code exchange", () => {
   it("answers 502 provider_error within the exchange deadline when Google's token endpoint hangs", async () => {
     await env.h.define([
       {
-        ...{
-          provider: "google-workspace",
-          scope: "team",
-          createdBy: "alice",
-          redirectUri: LEGACY_REDIRECT_URI,
-        },
-        ...{ ...LEGACY_CLIENT, connectorId: "googleWorkspace", orgId: "acme", scopes: ["openid", "email"] },
+        provider: "google-workspace",
+        scope: "team",
+        createdBy: "alice",
+        redirectUri: LEGACY_REDIRECT_URI,
+        ...LEGACY_CLIENT,
+        connectorId: "googleWorkspace",
+        orgId: "acme",
+        scopes: ["openid", "email"],
       },
     ]);
     const code = await popupCode(env.h);

@@ -28,7 +28,10 @@ beforeAll(async () => {
     { ...google, connectorId: "workspace-2", orgId: "acme", scopes: ["openid", "email"] },
     {
       ...google,
-      ...{ connectorId: "bobs-workspace", orgId: "acme", scope: "personal", createdBy: "bob" },
+      connectorId: "bobs-workspace",
+      orgId: "acme",
+      scope: "personal",
+      createdBy: "bob",
       scopes: ["openid", "email"],
     },
     {

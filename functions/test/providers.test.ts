@@ -205,7 +205,9 @@ function startStandIn(
       expiresIn === undefined ? Number.POSITIVE_INFINITY : standInNow() + expiresIn * 1000;
     const refresh = existing && e.spec.keepsRefreshToken ? existing.refresh : issued.refresh;
     const g: Grant = Object.assign(existing ?? { e, revoked: false }, {
-      ...{ access: issued.access, refresh, accessExpiresAt },
+      access: issued.access,
+      refresh,
+      accessExpiresAt,
     });
     grants.set(issued.access, g);
     grants.set(refresh, g);
@@ -297,7 +299,10 @@ async function issue(e: Expectation, accept: string): Promise<Issued> {
       .setExpirationTime("1h")
       .sign(signingKey);
   return {
-    ...{ key: e.key, clientId: e.clientId, issuer: `${base}/${e.key}`, accept },
+    key: e.key,
+    clientId: e.clientId,
+    issuer: `${base}/${e.key}`,
+    accept,
     access: `${e.key}-access-${n}`,
     refresh: `${e.key}-refresh-${n}`,
     // Signed with the issuer the real provider uses (Google: its issuer identifier).
@@ -346,15 +351,13 @@ async function defineConnector(key: string): Promise<string> {
   const custom = key === "oauth2";
   await h.define([
     {
-      ...{
-        connectorId,
-        orgId: "acme",
-        provider: key,
-        scope: "team",
-        createdBy: "alice",
-        clientId,
-        clientSecret: secret,
-      },
+      connectorId,
+      orgId: "acme",
+      provider: key,
+      scope: "team",
+      createdBy: "alice",
+      clientId,
+      clientSecret: secret,
       ...(specs[key]?.params ? { params: specs[key]?.params } : {}),
       ...(custom
         ? {
@@ -383,7 +386,10 @@ async function connect(key: string, respond?: Expectation["respond"], callback: 
   expect(authorizationUrl.searchParams.has("code_challenge")).toBe(spec.pkce);
   const code = `code-${key}-${++counter}`;
   standIn.expectations.set(code, {
-    ...{ key, spec, respond, ...credentials(key) },
+    key,
+    spec,
+    respond,
+    ...credentials(key),
     challenge: authorizationUrl.searchParams.get("code_challenge"),
   });
   const url = new URL(h.callbackUrl);

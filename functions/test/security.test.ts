@@ -84,15 +84,24 @@ describe("return origin", () => {
     const claims = { connectorId, orgId: "acme", userId: "alice", provider: "oauth2", nonce, returnOrigin };
     const { state } = await issueState(kmsStateMac(h.services.kms, h.services.stateKeyId), {
       ...claims,
-      ...{ issuedAt, expiresAt: issuedAt + STATE_LIFETIME_SECONDS },
+      issuedAt,
+      expiresAt: issuedAt + STATE_LIFETIME_SECONDS,
     });
     const connector = (await h.connectors.get("acme", connectorId)) as NonNullable<
       Awaited<ReturnType<Harness["connectors"]["get"]>>
     >;
     await h.flows.create(
       {
-        ...{ nonce, orgId: "acme", connectorId, userId: "alice", provider: "oauth2", returnOrigin },
-        ...{ connector, status: "pending", createdAt: issuedAt * 1000, expiresAt: (issuedAt + 600) * 1000 },
+        nonce,
+        orgId: "acme",
+        connectorId,
+        userId: "alice",
+        provider: "oauth2",
+        returnOrigin,
+        connector,
+        status: "pending",
+        createdAt: issuedAt * 1000,
+        expiresAt: (issuedAt + 600) * 1000,
       },
       { maxPending: 20, now: issuedAt * 1000 },
     );

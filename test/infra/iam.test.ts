@@ -83,13 +83,14 @@ beforeAll(async () => {
   await h.define([
     demoConnector(h.provider, { connectorId: "iam-demo", orgId: "acme" }),
     {
-      ...{
-        provider: "google-workspace",
-        scope: "team",
-        createdBy: "alice",
-        redirectUri: LEGACY_REDIRECT_URI,
-      },
-      ...{ ...LEGACY_CLIENT, connectorId: "googleWorkspace", orgId: "acme", scopes: ["openid", "email"] },
+      provider: "google-workspace",
+      scope: "team",
+      createdBy: "alice",
+      redirectUri: LEGACY_REDIRECT_URI,
+      ...LEGACY_CLIENT,
+      connectorId: "googleWorkspace",
+      orgId: "acme",
+      scopes: ["openid", "email"],
     },
   ]);
   await exercise();

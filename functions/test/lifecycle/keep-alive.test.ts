@@ -50,8 +50,12 @@ describe("keep-alive handler", () => {
     for (const id of ["ka-expiring", "ka-idle", "ka-fresh", "ka-revoked"]) await connectDemo(h, id);
     await h.define([
       {
-        ...{ connectorId: "ka-never", orgId: "acme", provider: "oauth2", scope: "team" },
-        ...{ createdBy: "alice", clientId: "x" },
+        connectorId: "ka-never",
+        orgId: "acme",
+        provider: "oauth2",
+        scope: "team",
+        createdBy: "alice",
+        clientId: "x",
         endpoints: { authorizationUrl: h.provider.authorizationUrl, tokenUrl: h.provider.tokenUrl },
       },
     ]);

@@ -36,7 +36,9 @@ export async function connectDemo(
 ): Promise<ConnectorRecord> {
   const provider = options.provider ?? h.provider;
   const endpoints = {
-    ...{ authorizationUrl: provider.authorizationUrl, tokenUrl: provider.tokenUrl, issuer: provider.issuer },
+    authorizationUrl: provider.authorizationUrl,
+    tokenUrl: provider.tokenUrl,
+    issuer: provider.issuer,
     ...options.endpoints,
   };
   await h.define([demoConnector(provider, { connectorId, orgId: "acme", endpoints })]);

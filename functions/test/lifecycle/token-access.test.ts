@@ -191,8 +191,13 @@ describe("getAccessToken", () => {
     await connectDemo(h, id);
     await h.define([
       {
-        ...{ connectorId: id, orgId: "acme", provider: "oauth2", scope: "team", createdBy: "alice" },
-        ...{ clientId: CLIENT.clientId, clientSecret: "rotated-elsewhere-and-wrong-0000" },
+        connectorId: id,
+        orgId: "acme",
+        provider: "oauth2",
+        scope: "team",
+        createdBy: "alice",
+        clientId: CLIENT.clientId,
+        clientSecret: "rotated-elsewhere-and-wrong-0000",
         scopes: ["openid", "email", "offline_access"],
         endpoints: {
           authorizationUrl: h.provider.authorizationUrl,
@@ -214,7 +219,11 @@ describe("getAccessToken", () => {
     const id = nextId();
     await h.define([
       {
-        ...{ connectorId: id, orgId: "acme", provider: "oauth2", scope: "team", createdBy: "alice" },
+        connectorId: id,
+        orgId: "acme",
+        provider: "oauth2",
+        scope: "team",
+        createdBy: "alice",
         ...CLIENT,
         endpoints: { authorizationUrl: h.provider.authorizationUrl, tokenUrl: h.provider.tokenUrl },
       },

@@ -78,7 +78,10 @@ export const oauthError = (status: number, error: string, description: string) =
 const EMPTY_200: Answer = { status: 200, contentType: "text/plain", body: "" };
 
 const google: Spec = {
-  ...{ auth: "post", format: "form", pkce: true, iss: "https://accounts.google.com" },
+  auth: "post",
+  format: "form",
+  pkce: true,
+  iss: "https://accounts.google.com",
   success: (t) =>
     json({
       access_token: t.access,
@@ -109,7 +112,10 @@ export const CUSTOM_ISSUER = "https://idp.example.com";
 
 export const TENANT = "8eaef023-2b34-4da1-9baa-8bc8c9d6a490";
 const microsoft: Spec = {
-  ...{ auth: "post", format: "form", pkce: true, params: { tenant: TENANT } },
+  auth: "post",
+  format: "form",
+  pkce: true,
+  params: { tenant: TENANT },
   // As if the operator added openid: the id_token's issuer names the user's tenant.
   success: (t) =>
     json({
@@ -141,7 +147,9 @@ const microsoft: Spec = {
 };
 
 const atlassian: Spec = {
-  ...{ auth: "post", format: "form", pkce: true },
+  auth: "post",
+  format: "form",
+  pkce: true,
   success: (t) =>
     json({
       access_token: t.access,
@@ -177,7 +185,9 @@ const gitlabExpected = {
 };
 
 const salesforce: Spec = {
-  ...{ auth: "post", format: "form", pkce: true },
+  auth: "post",
+  format: "form",
+  pkce: true,
   // No expires_in: Salesforce does not say.
   success: (t) =>
     json({
@@ -205,7 +215,10 @@ const salesforce: Spec = {
 /** Confluence / Jira Data Center: a standard OAuth 2 provider on the instance host. */
 function dataCenter(host: string): Spec {
   return {
-    ...{ auth: "post", format: "form", pkce: true, params: { host } },
+    auth: "post",
+    format: "form",
+    pkce: true,
+    params: { host },
     success: (t) =>
       json({
         access_token: t.access,
@@ -229,7 +242,9 @@ export const specs: Record<string, Spec> = {
   confluence: atlassian,
   jira: atlassian,
   slack: {
-    ...{ auth: "post", format: "form", pkce: false },
+    auth: "post",
+    format: "form",
+    pkce: false,
     success: (t) =>
       json({
         ok: true,
@@ -274,7 +289,10 @@ export const specs: Record<string, Spec> = {
     },
   },
   notion: {
-    ...{ auth: "basic", format: "json", pkce: false, headers: { "notion-version": "2026-03-11" } },
+    auth: "basic",
+    format: "json",
+    pkce: false,
+    headers: { "notion-version": "2026-03-11" },
     success: (t) =>
       json({
         access_token: t.access,
@@ -303,7 +321,9 @@ export const specs: Record<string, Spec> = {
     },
   },
   dropbox: {
-    ...{ auth: "post", format: "form", pkce: true },
+    auth: "post",
+    format: "form",
+    pkce: true,
     success: (t) =>
       json({
         access_token: t.access,
@@ -332,7 +352,9 @@ export const specs: Record<string, Spec> = {
     },
   },
   box: {
-    ...{ auth: "post", format: "form", pkce: true },
+    auth: "post",
+    format: "form",
+    pkce: true,
     success: (t) =>
       json({
         access_token: t.access,
@@ -347,7 +369,10 @@ export const specs: Record<string, Spec> = {
   },
   github: {
     // Since 2026-04-09 GitHub sends its issuer identifier on every authorization response.
-    ...{ auth: "post", format: "form", pkce: true, iss: "https://github.com/login/oauth" },
+    auth: "post",
+    format: "form",
+    pkce: true,
+    iss: "https://github.com/login/oauth",
     // GitHub answers JSON only when asked to; errors come as HTTP 200 either way.
     success: (t) => {
       const body = { access_token: t.access, token_type: "bearer", scope: "repo,read:org" };
@@ -371,12 +396,19 @@ export const specs: Record<string, Spec> = {
     revocation: { takes: "rfc7009", revoked: json({}) },
   },
   "gitlab-self-managed": {
-    ...{ auth: "post", format: "form", pkce: true, params: { host: "gitlab.acme.io" } },
-    ...{ success: gitlabAnswer, error: gitlabError, expected: gitlabExpected },
+    auth: "post",
+    format: "form",
+    pkce: true,
+    params: { host: "gitlab.acme.io" },
+    success: gitlabAnswer,
+    error: gitlabError,
+    expected: gitlabExpected,
     revocation: { takes: "rfc7009", revoked: json({}) },
   },
   linear: {
-    ...{ auth: "post", format: "form", pkce: true },
+    auth: "post",
+    format: "form",
+    pkce: true,
     // Apps created before December 2023 get the granted scopes as a list.
     success: (t) =>
       json({
@@ -398,7 +430,9 @@ export const specs: Record<string, Spec> = {
   salesforce,
   "salesforce-sandbox": salesforce,
   zoom: {
-    ...{ auth: "basic", format: "form", pkce: true },
+    auth: "basic",
+    format: "form",
+    pkce: true,
     success: (t) =>
       json({
         access_token: t.access,
@@ -418,7 +452,10 @@ export const specs: Record<string, Spec> = {
     },
   },
   servicenow: {
-    ...{ auth: "post", format: "form", pkce: true, params: { instance: "acme.service-now.com" } },
+    auth: "post",
+    format: "form",
+    pkce: true,
+    params: { instance: "acme.service-now.com" },
     success: (t) =>
       json({
         access_token: t.access,
@@ -433,12 +470,10 @@ export const specs: Record<string, Spec> = {
     expected: { metadata: {}, scopes: ["useraccount"], expiresIn: 1799, refresh: true },
   },
   snowflake: {
-    ...{
-      auth: "basic",
-      format: "form",
-      pkce: true,
-      params: { account: "xy12345.us-east-2.aws.snowflakecomputing.com" },
-    },
+    auth: "basic",
+    format: "form",
+    pkce: true,
+    params: { account: "xy12345.us-east-2.aws.snowflakecomputing.com" },
     success: (t) =>
       json({
         access_token: t.access,
@@ -468,7 +503,10 @@ export const specs: Record<string, Spec> = {
     },
   },
   zendesk: {
-    ...{ auth: "post", format: "form", pkce: true, params: { subdomain: "acme.zendesk.com" } },
+    auth: "post",
+    format: "form",
+    pkce: true,
+    params: { subdomain: "acme.zendesk.com" },
     success: (t) =>
       json({
         access_token: t.access,
@@ -482,7 +520,10 @@ export const specs: Record<string, Spec> = {
     expected: { metadata: {}, scopes: ["read"], expiresIn: 172800, refresh: true },
   },
   oauth2: {
-    ...{ auth: "post", format: "form", pkce: true, iss: CUSTOM_ISSUER },
+    auth: "post",
+    format: "form",
+    pkce: true,
+    iss: CUSTOM_ISSUER,
     success: (t) =>
       json({ access_token: t.access, token_type: "Bearer", expires_in: 3600, refresh_token: t.refresh }),
     error: oauthError(400, "invalid_grant", "grant request is invalid"),
@@ -496,7 +537,9 @@ export const specs: Record<string, Spec> = {
   "confluence-gov": atlassian,
   "jira-gov": atlassian,
   hubspot: {
-    ...{ auth: "post", format: "form", pkce: true },
+    auth: "post",
+    format: "form",
+    pkce: true,
     success: (t) =>
       json({
         token_type: "bearer",
@@ -518,10 +561,15 @@ export const specs: Record<string, Spec> = {
     },
   },
   asana: {
-    ...{ auth: "post", format: "form", pkce: true },
+    auth: "post",
+    format: "form",
+    pkce: true,
     success: (t) =>
       json({
-        ...{ access_token: t.access, expires_in: 3600, token_type: "bearer", refresh_token: t.refresh },
+        access_token: t.access,
+        expires_in: 3600,
+        token_type: "bearer",
+        refresh_token: t.refresh,
         data: { id: 4673218951, gid: "4673218951", name: "Greg Sanchez", email: "gsanchez@example.com" },
       }),
     error: oauthError(400, "invalid_grant", "The code is invalid"),
@@ -529,17 +577,24 @@ export const specs: Record<string, Spec> = {
     revocation: { takes: "rfc7009", revoked: EMPTY_200 },
   },
   clickup: {
-    ...{ auth: "post", format: "form", pkce: false },
+    auth: "post",
+    format: "form",
+    pkce: false,
     success: (t) => json({ access_token: t.access, token_type: "Bearer" }),
     error: json({ err: "Code already used", ECODE: "OAUTH_014" }, 400),
     expected: { metadata: {}, scopes: [], refresh: false },
   },
   airtable: {
-    ...{ auth: "basic", format: "form", pkce: true },
+    auth: "basic",
+    format: "form",
+    pkce: true,
     success: (t) =>
       json({
-        ...{ access_token: t.access, refresh_token: t.refresh, token_type: "Bearer" },
-        ...{ scope: "data.records:read schema.bases:read user.email:read", expires_in: 3600 },
+        access_token: t.access,
+        refresh_token: t.refresh,
+        token_type: "Bearer",
+        scope: "data.records:read schema.bases:read user.email:read",
+        expires_in: 3600,
         refresh_expires_in: 5_184_000,
       }),
     error: oauthError(400, "invalid_grant", "Invalid code"),
@@ -551,18 +606,27 @@ export const specs: Record<string, Spec> = {
     },
   },
   monday: {
-    ...{ auth: "post", format: "form", pkce: false },
+    auth: "post",
+    format: "form",
+    pkce: false,
     success: (t) =>
       json({ access_token: t.access, token_type: "Bearer", scope: "me:read boards:read docs:read" }),
     error: oauthError(400, "invalid_grant", "Invalid code"),
     expected: { metadata: {}, scopes: ["me:read", "boards:read", "docs:read"], refresh: false },
   },
   figma: {
-    ...{ auth: "basic", format: "form", pkce: false, refreshPath: "/figma/refresh", keepsRefreshToken: true },
+    auth: "basic",
+    format: "form",
+    pkce: false,
+    refreshPath: "/figma/refresh",
+    keepsRefreshToken: true,
     success: (t) =>
       json({
-        ...{ user_id_string: "1234567890", access_token: t.access, token_type: "bearer" },
-        ...{ expires_in: 7_776_000, refresh_token: t.refresh },
+        user_id_string: "1234567890",
+        access_token: t.access,
+        token_type: "bearer",
+        expires_in: 7_776_000,
+        refresh_token: t.refresh,
       }),
     refresh: (t) => json({ access_token: t.access, token_type: "bearer", expires_in: 7_776_000 }),
     error: json({ error: true, status: 400, message: "Invalid code" }, 400),
@@ -574,34 +638,45 @@ export const specs: Record<string, Spec> = {
     },
   },
   intercom: {
-    ...{ auth: "post", format: "form", pkce: false, params: { region: "eu.intercom" } },
+    auth: "post",
+    format: "form",
+    pkce: false,
+    params: { region: "eu.intercom" },
     success: (t) => json({ token_type: "Bearer", token: t.access, access_token: t.access }),
     error: json({ type: "error.list", errors: [{ code: "unauthorized", message: "Invalid code" }] }, 401),
     expected: { metadata: {}, scopes: [], refresh: false },
   },
   egnyte: {
-    ...{ auth: "post", format: "form", pkce: false, params: { domain: "acme.egnyte.com" } },
+    auth: "post",
+    format: "form",
+    pkce: false,
+    params: { domain: "acme.egnyte.com" },
     success: (t) => json({ access_token: t.access, token_type: "bearer" }),
     error: oauthError(400, "invalid_grant", "Invalid authorization code"),
     expected: { metadata: {}, scopes: ["Egnyte.filesystem", "Egnyte.user"], refresh: false },
   },
   smartsheet: {
-    ...{ auth: "post", format: "form", pkce: false, params: { region: "smartsheet.eu" } },
+    auth: "post",
+    format: "form",
+    pkce: false,
+    params: { region: "smartsheet.eu" },
     success: (t) =>
       json({ access_token: t.access, token_type: "bearer", refresh_token: t.refresh, expires_in: 604_799 }),
     error: json({ errorCode: 1004, message: "Invalid code", error: "invalid_grant" }, 400),
     expected: { metadata: {}, scopes: ["READ_SHEETS", "READ_USERS"], expiresIn: 604_799, refresh: true },
   },
   webex: {
-    ...{ auth: "post", format: "form", pkce: true },
+    auth: "post",
+    format: "form",
+    pkce: true,
     success: (t) =>
       json({
-        ...{ access_token: t.access, expires_in: 1_209_599, refresh_token: t.refresh },
-        ...{
-          refresh_token_expires_in: 7_775_999,
-          token_type: "Bearer",
-          scope: "spark:people_read spark:rooms_read",
-        },
+        access_token: t.access,
+        expires_in: 1_209_599,
+        refresh_token: t.refresh,
+        refresh_token_expires_in: 7_775_999,
+        token_type: "Bearer",
+        scope: "spark:people_read spark:rooms_read",
       }),
     error: json(
       { message: "Invalid Authorization Code", errors: [{ description: "Invalid" }], trackingId: "x" },
@@ -615,29 +690,42 @@ export const specs: Record<string, Spec> = {
     },
   },
   discord: {
-    ...{ auth: "post", format: "form", pkce: true },
+    auth: "post",
+    format: "form",
+    pkce: true,
     success: (t) =>
       json({
-        ...{ access_token: t.access, token_type: "Bearer", expires_in: 604_800 },
-        ...{ refresh_token: t.refresh, scope: "identify email guilds" },
+        access_token: t.access,
+        token_type: "Bearer",
+        expires_in: 604_800,
+        refresh_token: t.refresh,
+        scope: "identify email guilds",
       }),
     error: oauthError(400, "invalid_grant", 'Invalid "code" in request.'),
     expected: { metadata: {}, scopes: ["identify", "email", "guilds"], expiresIn: 604_800, refresh: true },
     revocation: { takes: "rfc7009", revoked: json({}) },
   },
   bitbucket: {
-    ...{ auth: "basic", format: "form", pkce: true },
+    auth: "basic",
+    format: "form",
+    pkce: true,
     // Granted scopes come as `scopes`, not RFC 6749's `scope`.
     success: (t) =>
       json({
-        ...{ access_token: t.access, scopes: "repository account", expires_in: 7200 },
-        ...{ refresh_token: t.refresh, token_type: "bearer", state: "authorization_code" },
+        access_token: t.access,
+        scopes: "repository account",
+        expires_in: 7200,
+        refresh_token: t.refresh,
+        token_type: "bearer",
+        state: "authorization_code",
       }),
     error: oauthError(400, "invalid_grant", "The authorization code is invalid"),
     expected: { metadata: {}, scopes: [], expiresIn: 7200, refresh: true },
   },
   miro: {
-    ...{ auth: "post", format: "form", pkce: false },
+    auth: "post",
+    format: "form",
+    pkce: false,
     success: (t) =>
       json({
         user_id: "3458764",
@@ -650,7 +738,9 @@ export const specs: Record<string, Spec> = {
     expected: { metadata: {}, scopes: ["boards:read"], refresh: false },
   },
   basecamp: {
-    ...{ auth: "post", format: "form", pkce: false },
+    auth: "post",
+    format: "form",
+    pkce: false,
     requires: { exchange: { type: "web_server" }, refresh: { type: "refresh" } },
     // No token_type in Launchpad's answer.
     success: (t) => json({ access_token: t.access, expires_in: 1_209_600, refresh_token: t.refresh }),
@@ -658,7 +748,9 @@ export const specs: Record<string, Spec> = {
     expected: { metadata: {}, scopes: [], expiresIn: 1_209_600, refresh: true },
   },
   front: {
-    ...{ auth: "basic", format: "form", pkce: false },
+    auth: "basic",
+    format: "form",
+    pkce: false,
     // Front names an absolute expiry (expires_at), not expires_in.
     success: (t) =>
       json({
@@ -671,15 +763,17 @@ export const specs: Record<string, Spec> = {
     expected: { metadata: {}, scopes: [], refresh: true },
   },
   gong: {
-    ...{ auth: "basic", format: "form", pkce: false },
+    auth: "basic",
+    format: "form",
+    pkce: false,
     success: (t) =>
       json({
-        ...{ access_token: t.access, refresh_token: t.refresh, scope: "api:calls:read:basic api:users:read" },
-        ...{
-          token_type: "bearer",
-          expires_in: 86_400,
-          api_base_url_for_customer: "https://us-12345.api.gong.io",
-        },
+        access_token: t.access,
+        refresh_token: t.refresh,
+        scope: "api:calls:read:basic api:users:read",
+        token_type: "bearer",
+        expires_in: 86_400,
+        api_base_url_for_customer: "https://us-12345.api.gong.io",
       }),
     error: oauthError(400, "invalid_grant", "Invalid authorization code"),
     expected: {
@@ -690,7 +784,9 @@ export const specs: Record<string, Spec> = {
     },
   },
   wrike: {
-    ...{ auth: "post", format: "form", pkce: false },
+    auth: "post",
+    format: "form",
+    pkce: false,
     success: (t) =>
       json({
         access_token: t.access,
@@ -703,11 +799,17 @@ export const specs: Record<string, Spec> = {
     expected: { metadata: { host: "app-eu.wrike.com" }, scopes: ["Default"], expiresIn: 3600, refresh: true },
   },
   "zoho-desk": {
-    ...{ auth: "post", format: "form", pkce: false, params: { dc: "zoho.eu" } },
+    auth: "post",
+    format: "form",
+    pkce: false,
+    params: { dc: "zoho.eu" },
     success: (t) =>
       json({
-        ...{ access_token: t.access, refresh_token: t.refresh, api_domain: "https://www.zohoapis.eu" },
-        ...{ token_type: "Bearer", expires_in: 3600 },
+        access_token: t.access,
+        refresh_token: t.refresh,
+        api_domain: "https://www.zohoapis.eu",
+        token_type: "Bearer",
+        expires_in: 3600,
       }),
     // Zoho reports errors as HTTP 200 {error}.
     error: json({ error: "invalid_code" }),
@@ -721,14 +823,18 @@ export const specs: Record<string, Spec> = {
     revocation: { takes: "query", revoked: json({ status: "success" }) },
   },
   shortcut: {
-    ...{ auth: "post", format: "form", pkce: false },
+    auth: "post",
+    format: "form",
+    pkce: false,
     success: (t) =>
       json({ access_token: t.access, token_type: "Bearer", refresh_token: t.refresh, expires_in: 3600 }),
     error: oauthError(400, "invalid_grant", "Invalid code"),
     expected: { metadata: {}, scopes: ["openid"], expiresIn: 3600, refresh: true },
   },
   productboard: {
-    ...{ auth: "post", format: "form", pkce: false },
+    auth: "post",
+    format: "form",
+    pkce: false,
     success: (t) =>
       json({ access_token: t.access, refresh_token: t.refresh, token_type: "bearer", expires_in: 86_400 }),
     error: oauthError(400, "invalid_grant", "Invalid code"),
@@ -740,7 +846,9 @@ export const specs: Record<string, Spec> = {
     },
   },
   "help-scout": {
-    ...{ auth: "post", format: "form", pkce: false },
+    auth: "post",
+    format: "form",
+    pkce: false,
     success: (t) =>
       json({ refresh_token: t.refresh, token_type: "bearer", access_token: t.access, expires_in: 172_800 }),
     error: oauthError(400, "invalid_grant", "Invalid code"),

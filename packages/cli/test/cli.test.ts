@@ -18,18 +18,23 @@ const SECRET = "cli-test-secret-0123456789";
 const CLIENT_SECRET = "GOCSPX-plaintext-client-secret";
 
 const drive = {
-  ...{
-    connectorId: "drive-acme",
-    orgId: "acme",
-    provider: "google-drive",
-    scope: "team",
-    createdBy: "alice",
-  },
-  ...{ clientId: "cid.apps.googleusercontent.com", clientSecret: CLIENT_SECRET },
+  connectorId: "drive-acme",
+  orgId: "acme",
+  provider: "google-drive",
+  scope: "team",
+  createdBy: "alice",
+  clientId: "cid.apps.googleusercontent.com",
+  clientSecret: CLIENT_SECRET,
 };
 const custom = {
-  ...{ connectorId: "custom-1", orgId: "acme", provider: "oauth2", scope: "personal", createdBy: "bob" },
-  ...{ clientId: "custom-client", clientSecret: "custom-secret", scopes: ["read"] },
+  connectorId: "custom-1",
+  orgId: "acme",
+  provider: "oauth2",
+  scope: "personal",
+  createdBy: "bob",
+  clientId: "custom-client",
+  clientSecret: "custom-secret",
+  scopes: ["read"],
   endpoints: {
     authorizationUrl: "https://idp.example.com/authorize",
     tokenUrl: "https://idp.example.com/token",

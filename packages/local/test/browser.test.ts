@@ -108,7 +108,9 @@ describe.skipIf(!hasChromium)("demo page in a browser", () => {
     expect(await runCli(["list", "--org", DEMO_ORG, "--json"], io)).toBe(0);
     expect(JSON.parse(out.join("\n"))).toMatchObject([
       {
-        ...{ _id: DEMO_CONNECTOR, isAuthenticated: true, status: "authenticated" },
+        _id: DEMO_CONNECTOR,
+        isAuthenticated: true,
+        status: "authenticated",
         connectedAccount: { id: "alice", email: "alice@example.com", emailVerified: true, name: "alice" },
       },
     ]);

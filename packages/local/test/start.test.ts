@@ -14,6 +14,10 @@ import { mintDevToken } from "../src/config.ts";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 const STARTUP_MS = 20_000;
+/** How long a stop may take: `docker stop`'s default grace period before it sends SIGKILL. Measured
+ * stops take a fraction of it (the figure is recorded as a test annotation); the bound only catches
+ * a shutdown that hangs, not a slow machine. */
+const STOP_GRACE_MS = 10_000;
 
 interface Started {
   child: ChildProcess;
@@ -152,7 +156,9 @@ describe("npm start", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("answers, connects, keeps its data across a restart and stops on SIGINT and SIGTERM", async () => {
+  it("answers, connects, keeps its data across a restart and stops on SIGINT and SIGTERM", async ({
+    annotate,
+  }) => {
     const spawnedAt = performance.now();
     const first = launchStart();
     const { token } = await untilReady(first);
@@ -206,14 +212,14 @@ describe("npm start", () => {
     expect(terminated.leftovers).toBe(false);
     expect(second.output()).toMatch(/SIGTERM: stopped in \d+ ms/);
     expect(await portsFree(ports)).toBe(true);
-    expect(terminated.ms).toBeLessThan(3_000);
-    console.log(
+    await annotate(
       `npm start: first answer ${Math.round(firstAnswerMs)} ms after spawn (restart ready in ${again.readyMs} ms in-process); ` +
         `SIGINT exit ${Math.round(interrupted.ms)} ms, SIGTERM exit ${Math.round(terminated.ms)} ms`,
     );
+    expect(terminated.ms).toBeLessThan(STOP_GRACE_MS);
   });
 
-  it("answers every request for real from the first accepted connection on", async () => {
+  it("answers every request for real from the first accepted connection on", async ({ annotate }) => {
     const secret = "a-test-secret-of-enough-length";
     const devToken = await mintDevToken(secret, { sub: "dev-admin", orgId: "demo", admin: true });
     const spawnedAt = performance.now();
@@ -242,7 +248,7 @@ describe("npm start", () => {
       /^> connector-oauth@[\d.]+ start\n> exec tsx packages\/local\/src\/start.ts\n\nconnector-oauth local mode ready in/,
     );
     const firstMs = Math.min(...answers.map((answer) => answer.at)) - spawnedAt;
-    console.log(`npm start: first successful authorize ${Math.round(firstMs)} ms after spawn`);
+    await annotate(`npm start: first successful authorize ${Math.round(firstMs)} ms after spawn`);
     await stop(started, "SIGTERM");
   });
 
