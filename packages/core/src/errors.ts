@@ -38,12 +38,10 @@ export type CallbackErrorCode =
 
 export class ServiceError extends Error {
   override readonly name = "ServiceError";
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
+    this.code = code;
   }
 }
 

@@ -4,7 +4,7 @@
  * Resource reads the environment once, on first use, so the no-SST case runs first.
  */
 import { describe, expect, it } from "vitest";
-import { linkedSettings } from "../../functions/src/edge/linked-settings.ts";
+import { linkedSettings } from "../../src/edge/linked-settings.ts";
 
 const link = (properties: object) => JSON.stringify({ type: "sst.sst.Linkable", ...properties });
 
