@@ -97,7 +97,10 @@ function guardDynalite(db: Server, credentials: Credentials): void {
       return;
     }
     const replay = Object.assign(Readable.from([body]), {
-      ...{ headers: request.headers, method: request.method, url: request.url, socket: request.socket },
+      headers: request.headers,
+      method: request.method,
+      url: request.url,
+      socket: request.socket,
     });
     serve?.(replay as unknown as IncomingMessage, response);
   });
@@ -159,7 +162,14 @@ export async function startLocalServices(
     DATA_KEY_ID: dataKeyId,
   };
   return {
-    ...{ dynamodbUrl, kmsUrl: localKms.url, tableName: TABLE_NAME, stateKeyId, dataKeyId, env, dynamo, kms },
+    dynamodbUrl,
+    kmsUrl: localKms.url,
+    tableName: TABLE_NAME,
+    stateKeyId,
+    dataKeyId,
+    env,
+    dynamo,
+    kms,
     credentials,
     async close() {
       dynamo.destroy();

@@ -70,8 +70,14 @@ function signable(request: ReceivedRequest, signedHeaders: string[]) {
     headers["x-amz-content-sha256"] = createHash("sha256").update(request.body).digest("hex");
   const [hostname = "", port] = (request.headers.host ?? "").split(":");
   return {
-    ...{ method: request.method, protocol: "http:", hostname, port: port ? Number(port) : undefined },
-    ...{ path: url.pathname, query, headers, body: request.body },
+    method: request.method,
+    protocol: "http:",
+    hostname,
+    port: port ? Number(port) : undefined,
+    path: url.pathname,
+    query,
+    headers,
+    body: request.body,
   };
 }
 

@@ -67,19 +67,24 @@ function explainListenError(error: unknown, config: LocalConfig): never {
 
 function demoConnector(provider: DemoProvider, clientSecret: string): ConnectorDefinition {
   return {
-    ...{
-      connectorId: DEMO_CONNECTOR,
-      orgId: DEMO_ORG,
-      provider: "oauth2",
-      scope: "team",
-      createdBy: DEMO_ADMIN,
-    },
-    ...{ name: "Demo provider", clientId: DEMO_CLIENT_ID, clientSecret, scopes: DEMO_SCOPES },
+    connectorId: DEMO_CONNECTOR,
+    orgId: DEMO_ORG,
+    provider: "oauth2",
+    scope: "team",
+    createdBy: DEMO_ADMIN,
+    name: "Demo provider",
+    clientId: DEMO_CLIENT_ID,
+    clientSecret,
+    scopes: DEMO_SCOPES,
     endpoints: {
-      ...{ authorizationUrl: provider.authorizationUrl, tokenUrl: provider.tokenUrl },
-      ...{ revocationUrl: provider.revocationUrl, issuer: provider.issuer, pkce: true },
+      authorizationUrl: provider.authorizationUrl,
+      tokenUrl: provider.tokenUrl,
+      revocationUrl: provider.revocationUrl,
+      issuer: provider.issuer,
+      pkce: true,
       // oidc-provider sends iss (RFC 9207) and serves OpenID Connect UserInfo at /me.
-      ...{ sendsIss: true, userinfoUrl: `${provider.issuer}/me` },
+      sendsIss: true,
+      userinfoUrl: `${provider.issuer}/me`,
     },
   };
 }
@@ -112,8 +117,12 @@ async function startBackends(config: LocalConfig, redirectUri: string, clientSec
 /** The handlers' stage configuration, local flavour: loopback http allowed, demo page as the app. */
 function handlerSettings(config: LocalConfig, publicApiUrl: string, appOrigins: string[], secret: string) {
   return {
-    ...{ APP_ORIGINS: appOrigins.join(","), PUBLIC_API_URL: publicApiUrl, AUTH_HS256_SECRET: secret },
-    ...{ SUCCESS_PATH: config.successPath, ERROR_PATH: config.errorPath, ALLOW_LOOPBACK_HTTP: "true" },
+    APP_ORIGINS: appOrigins.join(","),
+    PUBLIC_API_URL: publicApiUrl,
+    AUTH_HS256_SECRET: secret,
+    SUCCESS_PATH: config.successPath,
+    ERROR_PATH: config.errorPath,
+    ALLOW_LOOPBACK_HTTP: "true",
   };
 }
 
@@ -178,8 +187,11 @@ async function assemble(config: LocalConfig, stops: Stops): Promise<Omit<LocalMo
   );
   const { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience } = config.env;
   const endpoints = {
-    ...{ API: publicApiUrl, "Callback (redirect URI)": redirectUri, "Demo provider": provider.issuer },
-    ...{ DynamoDB: services.dynamodbUrl, KMS: services.kmsUrl },
+    API: publicApiUrl,
+    "Callback (redirect URI)": redirectUri,
+    "Demo provider": provider.issuer,
+    DynamoDB: services.dynamodbUrl,
+    KMS: services.kmsUrl,
   };
   const verifyCaller = callerVerifier({ hs256Secret: secret, issuer, audience });
   const cliPrefix = cliSettings(services, config.dataDir);
@@ -195,8 +207,15 @@ async function assemble(config: LocalConfig, stops: Stops): Promise<Omit<LocalMo
   routes.push(...handlers);
   api.open();
   return {
-    ...{ apiUrl: api.url, publicApiUrl, providerUrl: provider.issuer, dataDir: config.dataDir, appOrigins },
-    ...{ devToken, cliEnv: { ...services.env, AUTH_HS256_SECRET: secret }, services, provider },
+    apiUrl: api.url,
+    publicApiUrl,
+    providerUrl: provider.issuer,
+    dataDir: config.dataDir,
+    appOrigins,
+    devToken,
+    cliEnv: { ...services.env, AUTH_HS256_SECRET: secret },
+    services,
+    provider,
   };
 }
 

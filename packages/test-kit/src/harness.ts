@@ -129,7 +129,14 @@ export async function startHarness(
   const dataKeys = kmsDataKeys(services.kms, services.dataKeyId);
   const catalog = { catalog: providers, allowLoopbackHttp: true };
   return {
-    ...{ services, provider, api, callbackUrl, connectors, dataKeys, logs, env },
+    services,
+    provider,
+    api,
+    callbackUrl,
+    connectors,
+    dataKeys,
+    logs,
+    env,
     flows: dynamoFlowStore(services.dynamo, services.tableName),
     token: (claims) =>
       new SignJWT(claims)
