@@ -5,14 +5,7 @@
  * then the cases the matrix cannot reach: a holder that died, and the pending-flow limit.
  */
 
-import {
-  authorize,
-  consent,
-  LEGACY_CLIENT,
-  LEGACY_REDIRECT_URI,
-  popupCode,
-  tokenRequests,
-} from "@connector-oauth/test-kit";
+import { authorize, consent, legacyConnector, popupCode, tokenRequests } from "@connector-oauth/test-kit";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { type HandlerAccess, handlers } from "../src/routes.ts";
 import {
@@ -154,18 +147,7 @@ describe("pending-flow limit", () => {
 
 describe("legacy code exchange", () => {
   it("answers 502 provider_error within the exchange deadline when Google's token endpoint hangs", async () => {
-    await env.h.define([
-      {
-        provider: "google-workspace",
-        scope: "team",
-        createdBy: "alice",
-        redirectUri: LEGACY_REDIRECT_URI,
-        ...LEGACY_CLIENT,
-        connectorId: "googleWorkspace",
-        orgId: "acme",
-        scopes: ["openid", "email"],
-      },
-    ]);
+    await env.h.define([legacyConnector()]);
     const code = await popupCode(env.h);
     env.proxies.provider.arm({ kind: "hang", match: (r) => r.path.endsWith("/token") });
     const t0 = Date.now();

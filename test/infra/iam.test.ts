@@ -24,8 +24,7 @@ import {
   demoConnector,
   googleWorkspaceStandIn,
   type Harness,
-  LEGACY_CLIENT,
-  LEGACY_REDIRECT_URI,
+  legacyConnector,
   popupCode,
   startHarness,
 } from "@connector-oauth/test-kit";
@@ -80,19 +79,7 @@ beforeAll(async () => {
   dataKeyArn = String(ci.outputs.dataKeyArn);
   installRecorder();
   h = await startHarness({ overrides: googleWorkspaceStandIn });
-  await h.define([
-    demoConnector(h.provider, { connectorId: "iam-demo", orgId: "acme" }),
-    {
-      provider: "google-workspace",
-      scope: "team",
-      createdBy: "alice",
-      redirectUri: LEGACY_REDIRECT_URI,
-      ...LEGACY_CLIENT,
-      connectorId: "googleWorkspace",
-      orgId: "acme",
-      scopes: ["openid", "email"],
-    },
-  ]);
+  await h.define([demoConnector(h.provider, { connectorId: "iam-demo", orgId: "acme" }), legacyConnector()]);
   await exercise();
 }, 300_000);
 

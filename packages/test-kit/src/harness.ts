@@ -89,6 +89,20 @@ export function demoConnector(provider: DemoProvider, fields: Record<string, unk
   };
 }
 
+/** The legacy endpoint's Google Workspace connector (org acme) for the stand-in client. */
+export function legacyConnector() {
+  return {
+    provider: "google-workspace",
+    scope: "team",
+    createdBy: "alice",
+    redirectUri: LEGACY_REDIRECT_URI,
+    ...LEGACY_CLIENT,
+    connectorId: "googleWorkspace",
+    orgId: "acme",
+    scopes: ["openid", "email"],
+  };
+}
+
 /** Points the catalog's google-workspace entry at the demo provider (for the legacy exchange). */
 export function googleWorkspaceStandIn(p: DemoProvider): ProviderOverrides {
   const endpoints = {

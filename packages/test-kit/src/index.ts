@@ -10,6 +10,7 @@ export {
   JWT_SECRET,
   LEGACY_CLIENT,
   LEGACY_REDIRECT_URI,
+  legacyConnector,
   OTHER_APP_ORIGIN,
   popupCode,
   startHarness,
