@@ -6,7 +6,8 @@
  * Pure functions (no SST globals), so unit tests import them directly.
  */
 
-import { isLoopbackHost } from "@connector-oauth/core";
+// Only the host rules, not the whole core: this runs inside `sst deploy`.
+import { isLoopbackHost } from "@connector-oauth/core/endpoint-safety";
 
 function parseUrl(value: string) {
   try {

@@ -22,8 +22,9 @@ export function keepAliveJob(env: Env) {
   const settings = workerSettings(env);
   const log = createLog("connector-oauth-keep-alive", env);
   // The same per-attempt deadlines as the route functions: a hung call must not eat the job's time.
-  const dynamo = dynamoClient(env, timeouts(env));
-  const access = awsTokenAccess({ dynamo, kms: kmsClient(env, timeouts(env)) }, settings, { log });
+  const deadlines = timeouts(env);
+  const dynamo = dynamoClient(env, deadlines);
+  const access = awsTokenAccess({ dynamo, kms: kmsClient(env, deadlines) }, settings, { log });
   const connectors = dynamoConnectorStore(dynamo, settings.tableName);
   return async (_event: unknown, context?: LambdaContext) => {
     const now = Date.now();
