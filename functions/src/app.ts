@@ -9,6 +9,7 @@ import { compose, type EndpointFactory } from "./composition.ts";
 import { type LambdaHandler, lambdaHandler } from "./edge/lambda.ts";
 import { authorize } from "./endpoints/authorize.ts";
 import { callback } from "./endpoints/callback.ts";
+import { deleteConnector, getConnector, listConnectors, putConnector } from "./endpoints/connectors.ts";
 import { getTokenFromCode } from "./endpoints/get-token-from-code.ts";
 import { type HandlerName, handlers, methodAndPath, needsOf } from "./routes.ts";
 
@@ -17,6 +18,10 @@ export const endpoints: Record<HandlerName, EndpointFactory> = {
   Authorize: authorize,
   Callback: callback,
   GetTokenFromCode: getTokenFromCode,
+  ConnectorPut: putConnector,
+  ConnectorGet: getConnector,
+  ConnectorList: listConnectors,
+  ConnectorDelete: deleteConnector,
 };
 
 export interface AppRoute {

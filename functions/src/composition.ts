@@ -11,7 +11,13 @@
  * about attempts x timeout plus backoff. The callback keeps that much time back after the code
  * exchange to record its outcome (ConnectTiming, docs/reliability.md).
  */
-import { dynamoConnectorStore, dynamoFlowStore, kmsDataKeys, kmsStateMac } from "@connector-oauth/aws";
+import {
+  dynamoConnectorStore,
+  dynamoFlowStore,
+  dynamoLeaseStore,
+  kmsDataKeys,
+  kmsStateMac,
+} from "@connector-oauth/aws";
 import {
   CLIENT_SECRET_CACHE_ENTRIES,
   CLIENT_SECRET_CACHE_MS,
@@ -28,8 +34,10 @@ import {
   callerVerifier,
   DEFAULT_CONNECT_TIMING,
   fail,
+  type LifecycleDeps,
   type Log,
   providers,
+  type RefreshTiming,
 } from "@connector-oauth/core";
 import { AWS_BACKOFF_ALLOWANCE_MS, dynamoClient, kmsClient } from "./edge/aws-clients.ts";
 import type { Handle } from "./edge/lambda.ts";
@@ -41,10 +49,28 @@ export type VerifyCaller = (authorization: string | undefined) => Promise<Caller
 export interface EndpointDeps {
   /** The core's connect dependencies (stores, keys, catalog, settings, clock). */
   core: ConnectDeps;
+  /** The token lifecycle's dependencies (refresh, disconnect) over the same stores and keys. */
+  lifecycle: LifecycleDeps;
   /** Verifies the caller's bearer JWT (routes linked to Auth). */
   verifyCaller: VerifyCaller;
   log: Log;
 }
+
+/**
+ * Refreshing or revoking inside a request: waiting for another holder's lease (waitMs), then two
+ * provider attempts of at most 3 s under a 7 s lease, stay inside the functions' 15 s timeout
+ * (stacks/api.ts) with the AWS calls around them. The keep-alive job and workers keep the core's
+ * longer DEFAULT_TIMING.
+ */
+export const REQUEST_REFRESH_TIMING: RefreshTiming = {
+  leaseMs: 7_000,
+  waitMs: 7_500,
+  pollMs: 150,
+  maxAttempts: 2,
+  baseDelayMs: 250,
+  maxDelayMs: 1_000,
+  attemptTimeoutMs: 3_000,
+};
 
 /** A route handler factory: dependencies in, request handler out. */
 export type EndpointFactory = (deps: EndpointDeps) => Handle;
@@ -101,8 +127,18 @@ export function compose(
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     log,
   };
+  const lifecycle: LifecycleDeps = {
+    connectors: core.connectors,
+    leases: dynamoLeaseStore(dynamo, settings.tableName),
+    dataKeys: core.dataKeys,
+    catalog: core.catalog,
+    now: core.now,
+    sleep: core.sleep,
+    log,
+    timing: REQUEST_REFRESH_TIMING,
+  };
   const verifyCaller: VerifyCaller = settings.auth
     ? callerVerifier(settings.auth)
     : () => Promise.reject(fail("internal_error", "AUTH is not configured for this function"));
-  return { core, verifyCaller, log };
+  return { core, lifecycle, verifyCaller, log };
 }

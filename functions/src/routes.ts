@@ -78,6 +78,12 @@ const SEAL_NEW_TOKENS: readonly DataKeyGrant[] = [
   { actions: ["kms:GenerateDataKey"], purposes: [PURPOSES.tokens] },
 ];
 
+/**
+ * The connectors API: what the embedding product's own pages and users call. Sized for a product's
+ * admin screens and connector pickers, not for bulk traffic (the token API serves the workers).
+ */
+const MANAGE_THROTTLE: Throttle = { ratePerSecond: 20, burst: 40 };
+
 export const handlers = {
   // Starts a flow: reads the connector, takes one of the user's pending slots (UpdateItem, or
   // GetItem + PutItem), writes the flow record, signs the state.
@@ -120,6 +126,48 @@ export const handlers = {
     settings: ["Auth"],
     // Org admins only, once per Google Workspace connection.
     throttle: { ratePerSecond: 2, burst: 5 },
+  },
+  // Creates or updates a definition: reads the connector, seals a new client secret, writes the
+  // definition in one conditional UpdateItem (which also removes tokens a re-pointing change voids).
+  ConnectorPut: {
+    route: "PUT /connectors/{connectorId}",
+    handler: "functions/src/connector-put.handler",
+    table: [{ actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], items: [ITEMS.org] }],
+    dataKey: [{ actions: ["kms:GenerateDataKey"], purposes: [PURPOSES.clientSecret] }],
+    settings: ["Auth"],
+    throttle: MANAGE_THROTTLE,
+  },
+  // Reads one connector: no key, no write.
+  ConnectorGet: {
+    route: "GET /connectors/{connectorId}",
+    handler: "functions/src/connector-get.handler",
+    table: [{ actions: ["dynamodb:GetItem"], items: [ITEMS.org] }],
+    settings: ["Auth"],
+    throttle: MANAGE_THROTTLE,
+  },
+  // Lists the org's connectors page by page (Query on the org's partition): no key, no write.
+  ConnectorList: {
+    route: "GET /connectors",
+    handler: "functions/src/connector-list.handler",
+    table: [{ actions: ["dynamodb:Query"], items: [ITEMS.org] }],
+    settings: ["Auth"],
+    throttle: MANAGE_THROTTLE,
+  },
+  // Deletes a connector: disconnects it first (under the refresh lease: PutItem takes it, DeleteItem
+  // frees it; opens the tokens and client secret to revoke at the provider; UpdateItem removes the
+  // tokens), then DeleteItem on the definition.
+  ConnectorDelete: {
+    route: "DELETE /connectors/{connectorId}",
+    handler: "functions/src/connector-delete.handler",
+    table: [
+      {
+        actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        items: [ITEMS.org],
+      },
+    ],
+    dataKey: [{ actions: ["kms:Decrypt"], purposes: [PURPOSES.clientSecret, PURPOSES.tokens] }],
+    settings: ["Auth"],
+    throttle: MANAGE_THROTTLE,
   },
 } as const satisfies Record<string, HandlerAccess>;
 

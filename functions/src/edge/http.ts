@@ -2,7 +2,7 @@
  * The HTTP edge shared by the route handlers: request/response shapes, the one table from error
  * codes to HTTP statuses, the JSON error body, the self-contained HTML page, security headers.
  */
-import { describeError, type ErrorCode, isServiceError, type Log } from "@connector-oauth/core";
+import { describeError, type ErrorCode, fail, isServiceError, type Log } from "@connector-oauth/core";
 
 export interface HttpRequest {
   method: string;
@@ -60,6 +60,15 @@ export function json(statusCode: number, body: unknown): HttpResponse {
     headers: { ...SECURITY_HEADERS, "content-type": "application/json; charset=utf-8" },
     body: JSON.stringify(body),
   };
+}
+
+/** The request body as JSON; invalid_request when it is missing or not JSON. */
+export function parseBody(body: string | undefined): unknown {
+  try {
+    return JSON.parse(body ?? "");
+  } catch {
+    throw fail("invalid_request", "The body must be JSON");
+  }
 }
 
 export function redirect(location: string): HttpResponse {

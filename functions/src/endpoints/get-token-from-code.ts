@@ -3,17 +3,9 @@
  * Workspace popup code. The body is read here (`code` or `tempCode`, optional `connectorId`) and the
  * answer is PipesHub's shape; the exchange itself is the core's `connectLegacy`.
  */
-import { assertAdmin, connectLegacy, fail, parseLegacyRequest, publicConnector } from "@connector-oauth/core";
+import { assertAdmin, connectLegacy, parseLegacyRequest, publicConnector } from "@connector-oauth/core";
 import type { EndpointFactory } from "../composition.ts";
-import { json } from "../edge/http.ts";
-
-function parseBody(body: string | undefined): unknown {
-  try {
-    return JSON.parse(body ?? "");
-  } catch {
-    throw fail("invalid_request", "The body must be JSON");
-  }
-}
+import { json, parseBody } from "../edge/http.ts";
 
 export const getTokenFromCode: EndpointFactory =
   ({ core, verifyCaller }) =>

@@ -3,7 +3,8 @@
  * (no transactions: dynalite has none, and none are needed).
  *
  * A conditional write retried by the SDK after a lost reply fails its own condition. So each one
- * writes an id of its own with the item (`attempt`, `holder`, `finishId`, `tokensWrite`) and, on
+ * writes an id of its own with the item (`attempt`, `holder`, `finishId`, `tokensWrite`,
+ * `definitionWrite`) and, on
  * ConditionalCheckFailed, reads the item back (consistent read) to tell its own earlier success
  * from someone else's write. (ReturnValuesOnConditionCheckFailure would save that read on real
  * DynamoDB, but dynalite lacks it; the read-back works on both.)
@@ -68,7 +69,7 @@ async function call<T>(run: () => Promise<T>): Promise<T | undefined> {
 
 function toConnector(item: Item | undefined): ConnectorRecord | undefined {
   if (!item) return undefined;
-  const { pk: _pk, sk: _sk, refreshToken, tokensWrite: _w, ...record } = item;
+  const { pk: _pk, sk: _sk, refreshToken, tokensWrite: _w, definitionWrite: _d, ...record } = item;
   const connector = record as unknown as ConnectorRecord;
   if (connector.tokens && refreshToken) connector.tokens.refresh = refreshToken as Sealed;
   return connector;
@@ -96,6 +97,8 @@ function updateOf(set: Item, options: { remove?: string[]; raw?: string[] } = {}
 }
 
 const OPTIONAL_CONFIG = ["name", "scopes", "params", "endpoints", "redirectUri", "isEnabled"];
+/** Where a connector's token set lives (the sealed refresh token apart, see above). */
+const TOKEN_ATTRIBUTES = ["tokens", "refreshToken"];
 
 /** One item by key, consistent read, unmarshalled. */
 async function readItem(client: DynamoDBClient, tableName: string, key: Record<string, AttributeValue>) {
@@ -127,32 +130,58 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
       return records;
     },
 
-    async saveDefinition(config: ConnectorConfig, by, now) {
+    async listPage(orgId, { after, limit }) {
+      const command = new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: toAttributes({ ":pk": `ORG#${orgId}`, ":prefix": "CONNECTOR#" }),
+        ExclusiveStartKey: after === undefined ? undefined : connectorKey(orgId, after),
+        Limit: limit,
+      });
+      const page = await call(() => client.send(command));
+      const records = (page?.Items ?? []).map((item) => toConnector(unmarshall(item)) as ConnectorRecord);
+      const last = records.at(-1);
+      return { records, next: page?.LastEvaluatedKey && last ? last.connectorId : undefined };
+    },
+
+    async saveDefinition(config: ConnectorConfig, by, now, write = {}) {
       const { orgId, connectorId, clientSecret, ...rest } = config;
       const stamp = new Date(now).toISOString();
+      const definitionWrite = randomUUID();
+      const status = write.clearTokens ? ":notConnected" : "if_not_exists(#status, :notConnected)";
+      // Optional fields the definition leaves out are removed; so are the tokens when asked.
+      const removed = write.clearTokens ? [...OPTIONAL_CONFIG, ...TOKEN_ATTRIBUTES] : OPTIONAL_CONFIG;
       const update = updateOf(
         {
-          ...Object.fromEntries(OPTIONAL_CONFIG.map((k) => [k, undefined])),
+          ...Object.fromEntries(removed.map((k) => [k, undefined])),
           ...rest,
           clientSecret,
           orgId,
           connectorId,
+          definitionWrite,
         },
         {
-          remove: OPTIONAL_CONFIG,
+          remove: removed,
           raw: [
             "createdAt = if_not_exists(createdAt, :stamp)",
             "updatedAt = :stamp",
             "lastUpdatedBy = :by",
-            "#status = if_not_exists(#status, :notConnected)",
+            `#status = ${status}`,
             "version = if_not_exists(version, :zero) + :one",
           ],
         },
       );
+      const condition =
+        write.expectedVersion === undefined
+          ? undefined
+          : write.expectedVersion === "absent"
+            ? "attribute_not_exists(pk)"
+            : "version = :expected";
       const command = new UpdateItemCommand({
         TableName: tableName,
         Key: connectorKey(orgId, connectorId),
         UpdateExpression: update.expression,
+        ConditionExpression: condition,
         ExpressionAttributeNames: { ...update.names, "#status": "status" },
         ExpressionAttributeValues: toAttributes({
           ...update.values,
@@ -161,11 +190,15 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
           ":notConnected": "not_connected",
           ":zero": 0,
           ":one": 1,
+          ":expected": typeof write.expectedVersion === "number" ? write.expectedVersion : undefined,
         }),
         ReturnValues: "ALL_NEW",
       });
       const result = await call(() => client.send(command));
-      return toConnector(result?.Attributes && unmarshall(result.Attributes)) as ConnectorRecord;
+      if (result) return toConnector(result.Attributes && unmarshall(result.Attributes)) as ConnectorRecord;
+      const current = await readItem(client, tableName, connectorKey(orgId, connectorId));
+      if (current?.definitionWrite === definitionWrite) return toConnector(current) as ConnectorRecord;
+      throw fail("conflict", "The connector was changed by someone else; read it again and retry");
     },
 
     async saveTokens(input: SaveTokensInput) {
@@ -207,14 +240,22 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
       throw fail("conflict", "The connector changed or was removed while connecting");
     },
 
-    async delete(orgId, connectorId) {
+    async delete(orgId, connectorId, expectedVersion) {
+      const key = connectorKey(orgId, connectorId);
       const command = new DeleteItemCommand({
         TableName: tableName,
-        Key: connectorKey(orgId, connectorId),
+        Key: key,
+        ConditionExpression: expectedVersion === undefined ? undefined : "version = :expected",
+        ExpressionAttributeValues:
+          expectedVersion === undefined ? undefined : toAttributes({ ":expected": expectedVersion }),
         ReturnValues: "ALL_OLD",
       });
       const result = await call(() => client.send(command));
-      return Boolean(result?.Attributes);
+      if (result) return Boolean(result.Attributes);
+      // The condition failed: either someone changed the connector, or an SDK retry after a lost
+      // reply met this call's own deletion (the connector is gone).
+      if (!(await readItem(client, tableName, key))) return true;
+      throw fail("conflict", "The connector was changed by someone else; read it again and retry");
     },
 
     async markNeedsReauth(input) {

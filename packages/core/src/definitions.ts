@@ -150,38 +150,51 @@ export async function defineConnectors(
   if (!Array.isArray(input)) throw fail("invalid_request", "The connectors file must hold a JSON array");
   const definitions = input.map((item) => parseDefinition(item, deps.catalog));
   const saved = [];
-  for (const { clientSecret, ...config } of definitions) {
-    const sealed =
-      clientSecret === undefined ? undefined : await sealClientSecret(deps.dataKeys, config, clientSecret);
-    saved.push(await saveRebinding(deps, { ...config, clientSecret: sealed }, by, now));
+  for (const definition of definitions) {
+    const existing = await deps.connectors.get(definition.orgId, definition.connectorId);
+    saved.push(await saveDefinition(deps, { definition, existing, by, now }));
   }
   return saved;
 }
 
+export interface DefinitionSave {
+  definition: ConnectorDefinition;
+  /** The stored connector as read before this save (undefined: none). */
+  existing: ConnectorRecord | undefined;
+  /** The version the writer last saw (If-Match); the write fails with conflict unless it still holds.
+   * Default: the version of `existing`, so a change made since that read is never overwritten. */
+  expectedVersion?: number;
+  by: string;
+  now: number;
+}
+
 /**
- * Saves a definition. When it changes where the connector's secrets are sent (provider, client id,
- * template parameters, endpoints: the configuration digest), the stored tokens were sealed for the
- * old configuration and can no longer be opened, so they are removed and the status says so
- * (`disconnected`); a stored client secret sealed for the old configuration must be given again.
- * `tokensRemoved` on the result tells the caller (the CLI prints it).
+ * Seals the definition's client secret and saves it in one conditional write. When the definition
+ * changes where the connector's secrets are sent (provider, client id, template parameters,
+ * endpoints: the configuration digest), the stored tokens were sealed for the old configuration and
+ * can no longer be opened, so the same write removes them and marks the connector `not_connected`;
+ * a stored client secret sealed for the old configuration must be given again. `tokensRemoved` on
+ * the result tells the caller (the CLI prints it, the API answers it).
  */
-async function saveRebinding(
-  deps: { connectors: ConnectorStore },
-  config: ConnectorConfig,
-  by: string,
-  now: number,
-): Promise<ConnectorRecord & { tokensRemoved?: boolean }> {
-  const existing = await deps.connectors.get(config.orgId, config.connectorId);
+export async function saveDefinition(
+  deps: { connectors: ConnectorStore; dataKeys: DataKeys },
+  { definition, existing, expectedVersion, by, now }: DefinitionSave,
+): Promise<ConnectorRecord & { tokensRemoved: boolean }> {
+  const { clientSecret, ...config } = definition;
   const rebound = existing !== undefined && !(await sameBinding(existing, config));
-  if (rebound && existing.clientSecret && !config.clientSecret) {
+  if (rebound && existing.clientSecret && clientSecret === undefined) {
     throw fail(
       "invalid_request",
       `connector ${JSON.stringify(config.connectorId)}: changing its provider, client id, parameters or endpoints needs its client secret again`,
     );
   }
-  const saved = await deps.connectors.saveDefinition(config, by, now);
-  if (!rebound || (!existing.tokens && existing.status !== "authenticated")) return saved;
-  await deps.connectors.clearTokens({ orgId: config.orgId, connectorId: config.connectorId, by, now });
-  const cleared = await deps.connectors.get(config.orgId, config.connectorId);
-  return { ...(cleared ?? saved), tokensRemoved: true };
+  const sealed =
+    clientSecret === undefined ? undefined : await sealClientSecret(deps.dataKeys, config, clientSecret);
+  const tokensRemoved =
+    rebound && (existing.tokens !== undefined || existing.status === "authenticated");
+  const saved = await deps.connectors.saveDefinition({ ...config, clientSecret: sealed }, by, now, {
+    expectedVersion: expectedVersion ?? existing?.version ?? "absent",
+    clearTokens: tokensRemoved,
+  });
+  return { ...saved, tokensRemoved };
 }

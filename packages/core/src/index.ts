@@ -20,7 +20,13 @@ export {
   startConnect,
 } from "./connect.ts";
 export { connectorConfig, publicConnector } from "./connectors.ts";
-export { type ConnectorDefinition, defineConnectors, parseDefinition } from "./definitions.ts";
+export {
+  type ConnectorDefinition,
+  type DefinitionSave,
+  defineConnectors,
+  parseDefinition,
+  saveDefinition,
+} from "./definitions.ts";
 export type { Bytes } from "./encoding.ts";
 export { isLoopbackHost, LOOPBACK_HOSTS } from "./endpoint-safety.ts";
 export { openField, sealFields } from "./envelope.ts";
@@ -37,17 +43,33 @@ export { DEFAULT_MAX_PENDING_FLOWS, FLOW_RETENTION_SECONDS } from "./flows.ts";
 export { parseJsonText } from "./json-text.ts";
 export { cachingDataKeys } from "./key-cache.ts";
 export { assertAdmin, connectLegacy, type LegacyRequest, parseLegacyRequest } from "./legacy.ts";
-export type { RefreshTiming } from "./lifecycle/context.ts";
+export { DEFAULT_TIMING, type LifecycleDeps, type RefreshTiming } from "./lifecycle/context.ts";
 export { DEFAULT_KEEP_ALIVE, keepAlive } from "./lifecycle/keep-alive.ts";
 export { type AccessToken, createTokenAccess, type TokenAccess } from "./lifecycle/token-access.ts";
 export type {
+  ConnectorPage,
   ConnectorStore,
+  DefinitionWrite,
   DataKeys,
   FlowStore,
   LeaseStore,
   SaveTokensInput,
   StateMac,
 } from "./ports.ts";
+export {
+  type ConnectorView,
+  connectorView,
+  DEFAULT_PAGE_SIZE,
+  deleteConnector,
+  getConnector,
+  listConnectors,
+  MAX_PAGE_SIZE,
+  type ManageDeps,
+  type Precondition,
+  type PutResult,
+  putConnector,
+  RESERVED_CONNECTOR_IDS,
+} from "./manage.ts";
 export { providers } from "./providers.ts";
 export { issueState, STATE_LIFETIME_SECONDS } from "./state.ts";
 export { openClientSecret, openTokenSet } from "./tokens.ts";

@@ -77,17 +77,44 @@ export interface SaveTokensInput extends ConnectorKey {
   flow?: string;
 }
 
+/** The conditions and effects of one definition write. */
+export interface DefinitionWrite {
+  /** "absent": the connector must not exist yet; a number: its stored version must equal it;
+   * omitted: create or update whatever is stored (seeding and tests). */
+  expectedVersion?: number | "absent";
+  /** Remove the stored token set and refresh token in the same write and mark the connector
+   * not_connected (its configuration binding changed: the tokens can no longer be opened). */
+  clearTokens?: boolean;
+}
+
+/** A page of one org's connectors in id order; `next` is the id to continue after, if any more. */
+export interface ConnectorPage {
+  records: ConnectorRecord[];
+  next?: string;
+}
+
 export interface ConnectorStore {
   get(orgId: string, connectorId: string): Promise<ConnectorRecord | undefined>;
   list(orgId: string): Promise<ConnectorRecord[]>;
-  /** Creates a connector or updates its configuration, keeping tokens and status. */
-  saveDefinition(config: ConnectorConfig, by: string, now: number): Promise<ConnectorRecord>;
+  /** At most `limit` connectors of the org whose ids sort after `after`. */
+  listPage(orgId: string, page: { after?: string; limit: number }): Promise<ConnectorPage>;
+  /** Creates a connector or updates its configuration, keeping tokens and status unless
+   * `write.clearTokens`. Throws ServiceError("conflict") when `write.expectedVersion` does not hold
+   * (not when an SDK retry meets this call's own earlier write). */
+  saveDefinition(
+    config: ConnectorConfig,
+    by: string,
+    now: number,
+    write?: DefinitionWrite,
+  ): Promise<ConnectorRecord>;
   /** Stores a new token set and marks the connector authenticated; keeps a stored refresh token
    * when the new set has none. Throws ServiceError("conflict") when the condition fails (not when
    * an SDK retry meets this call's own earlier write). */
   saveTokens(input: SaveTokensInput): Promise<ConnectorRecord>;
-  /** Deletes a connector; resolves false when it did not exist. */
-  delete(orgId: string, connectorId: string): Promise<boolean>;
+  /** Deletes a connector; resolves false when it did not exist. With `expectedVersion`, throws
+   * ServiceError("conflict") when the stored version differs (a retry after a lost reply that finds
+   * the connector gone resolves true). */
+  delete(orgId: string, connectorId: string, expectedVersion?: number): Promise<boolean>;
   /** Marks the connector needs_reauth (its grant was rejected), keeping its tokens for inspection.
    * Resolves false when the stored version is no longer `expectedVersion` (someone else wrote). */
   markNeedsReauth(input: StatusChange & { expectedVersion: number }): Promise<boolean>;
