@@ -4,6 +4,7 @@
  * If-Match, delete; team and personal rules; org isolation; a 400 naming the field for each kind of
  * bad definition with nothing stored; re-pointing a connected connector; lost replies.
  */
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { openClientSecret } from "@connector-oauth/core";
 import {
   authorize,
@@ -58,12 +59,26 @@ async function send(
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
-const api = (method: string, path: string, token?: string, body?: unknown, headers?: Record<string, string>) =>
-  send(h.api.url, method, path, token, body, headers);
+const api = (
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => send(h.api.url, method, path, token, body, headers);
 
 /** A definition body as the platform sends it: no org (the caller's) and no creator. */
 function body(fields: Record<string, unknown> = {}) {
-  const { orgId: _o, createdBy: _c, connectorId: _i, ...definition } = demoConnector(h.provider, fields);
+  // The demo provider's revocation (RFC 7009) and UserInfo (/me) endpoints, so connects record the
+  // account and deletes can revoke.
+  const endpoints = {
+    authorizationUrl: h.provider.authorizationUrl,
+    tokenUrl: h.provider.tokenUrl,
+    issuer: h.provider.issuer,
+    revocationUrl: h.provider.revocationUrl,
+    userinfoUrl: `${h.provider.issuer}/me`,
+  };
+  const { createdBy: _c, ...definition } = demoConnector(h.provider, { endpoints, ...fields });
   return definition;
 }
 
@@ -142,27 +157,53 @@ describe("PUT /connectors/{connectorId}", () => {
   });
 
   // Each kind of bad field: 400 invalid_request, the field named, nothing stored.
-  const BAD: [string, string, unknown][] = [
-    ["an unknown field", "colour", body({ colour: "blue" })],
-    ["a bad scope", "scope", body({ scope: "everyone" })],
-    ["no provider", "provider", body({ provider: undefined })],
-    ["an unknown provider", "no-such-provider", body({ provider: "no-such-provider", endpoints: undefined })],
-    ["no client id", "clientId", body({ clientId: "" })],
-    ["scopes that are not a list", "scopes", body({ scopes: "openid email" })],
-    ["a non-https endpoint", "tokenUrl", body({ endpoints: { authorizationUrl: "https://idp.example.com/a", tokenUrl: "http://idp.example.com/t" } })],
-    ["an unknown endpoint field", "jwks", body({ endpoints: { authorizationUrl: "https://i.example.com/a", tokenUrl: "https://i.example.com/t", jwks: "x" } })],
-    ["endpoints on a catalog provider", "endpoints", body({ provider: "github" })],
-    ["a provider parameter off its pattern", "subdomain", body({ provider: "zendesk", endpoints: undefined, params: { subdomain: "a.evil.example" } })],
-    ["a missing provider parameter", "subdomain", body({ provider: "zendesk", endpoints: undefined })],
-    ["a non-boolean isEnabled", "isEnabled", body({ isEnabled: "yes" })],
-    ["another org", "orgId", { ...body(), orgId: "globex" }],
-    ["another creator", "createdBy", { ...body(), createdBy: "mallory" }],
-    ["another id than the path's", "connectorId", { ...body(), connectorId: "elsewhere" }],
-    ["a body that is not an object", "object", [body()]],
-    ["a body that is not JSON", "JSON", "{not json"],
+  const BAD: [string, string, () => unknown][] = [
+    ["an unknown field", "colour", () => body({ colour: "blue" })],
+    ["a bad scope", "scope", () => body({ scope: "everyone" })],
+    ["no provider", "provider", () => body({ provider: undefined })],
+    [
+      "an unknown provider",
+      "no-such-provider",
+      () => body({ provider: "no-such-provider", endpoints: undefined }),
+    ],
+    ["no client id", "clientId", () => body({ clientId: "" })],
+    ["scopes that are not a list", "scopes", () => body({ scopes: "openid email" })],
+    [
+      "a non-https endpoint",
+      "tokenUrl",
+      () =>
+        body({
+          endpoints: { authorizationUrl: "https://idp.example.com/a", tokenUrl: "http://idp.example.com/t" },
+        }),
+    ],
+    [
+      "an unknown endpoint field",
+      "jwks",
+      () =>
+        body({
+          endpoints: {
+            authorizationUrl: "https://i.example.com/a",
+            tokenUrl: "https://i.example.com/t",
+            jwks: "x",
+          },
+        }),
+    ],
+    ["endpoints on a catalog provider", "endpoints", () => body({ provider: "github" })],
+    [
+      "a provider parameter off its pattern",
+      "subdomain",
+      () => body({ provider: "zendesk", endpoints: undefined, params: { subdomain: "a.evil.example" } }),
+    ],
+    ["a missing provider parameter", "subdomain", () => body({ provider: "zendesk", endpoints: undefined })],
+    ["a non-boolean isEnabled", "isEnabled", () => body({ isEnabled: "yes" })],
+    ["another org", "orgId", () => ({ ...body(), orgId: "globex" })],
+    ["another creator", "createdBy", () => ({ ...body(), createdBy: "mallory" })],
+    ["another id than the path's", "connectorId", () => ({ ...body(), connectorId: "elsewhere" })],
+    ["a body that is not an object", "object", () => [body()]],
+    ["a body that is not JSON", "JSON", () => "{not json"],
   ];
   it.each(BAD)("answers 400 naming the field for %s, and stores nothing", async (_kind, field, sent) => {
-    const answer = await api("PUT", "/connectors/bad-definition", admin, sent);
+    const answer = await api("PUT", "/connectors/bad-definition", admin, sent());
     expect(answer.status).toBe(400);
     expect(codeOf(answer)).toBe("invalid_request");
     expect(messageOf(answer)).toContain(field);
@@ -217,7 +258,9 @@ describe("optimistic concurrency (If-Match)", () => {
   it("lets exactly one of two concurrent changes with the same If-Match through", async () => {
     await api("PUT", "/connectors/raced", admin, body({ name: "start" }));
     const answers = await Promise.all(
-      ["left", "right"].map((name) => api("PUT", "/connectors/raced", admin, body({ name }), { "if-match": "1" })),
+      ["left", "right"].map((name) =>
+        api("PUT", "/connectors/raced", admin, body({ name }), { "if-match": "1" }),
+      ),
     );
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
     const winner = connectorOf(answers.find((a) => a.status === 200) as Answer);
@@ -229,10 +272,19 @@ describe("changing a connected connector", () => {
   it("keeps tokens and status when the change does not re-point where secrets go", async () => {
     await api("PUT", "/connectors/keeps", admin, body());
     await connect("keeps");
-    const renamed = await api("PUT", "/connectors/keeps", admin, body({ name: "Renamed", clientSecret: undefined }));
+    const renamed = await api(
+      "PUT",
+      "/connectors/keeps",
+      admin,
+      body({ name: "Renamed", clientSecret: undefined }),
+    );
     expect(renamed.status).toBe(200);
     expect(renamed.body.tokensRemoved).toBe(false);
-    expect(connectorOf(renamed)).toMatchObject({ status: "authenticated", isAuthenticated: true, name: "Renamed" });
+    expect(connectorOf(renamed)).toMatchObject({
+      status: "authenticated",
+      isAuthenticated: true,
+      name: "Renamed",
+    });
     expect((connectorOf(renamed).connectedAccount as { email?: string }).email).toBe("alice@example.com");
     expect(connectorOf(renamed).tokenExpiresAt).toEqual(expect.any(String));
     const stored = await h.connectors.get("acme", "keeps");
@@ -242,7 +294,12 @@ describe("changing a connected connector", () => {
   it("removes the tokens in the same write and says so (not_connected) when the client id changes", async () => {
     await api("PUT", "/connectors/repointed", admin, body());
     await connect("repointed");
-    const without = await api("PUT", "/connectors/repointed", admin, body({ clientId: "other", clientSecret: undefined }));
+    const without = await api(
+      "PUT",
+      "/connectors/repointed",
+      admin,
+      body({ clientId: "other", clientSecret: undefined }),
+    );
     expect(without.status).toBe(400);
     expect(messageOf(without)).toContain("client secret");
     expect((await h.connectors.get("acme", "repointed"))?.status).toBe("authenticated");
@@ -256,6 +313,16 @@ describe("changing a connected connector", () => {
     expect(stored?.tokens).toBeUndefined();
     expect(stored?.status).toBe("not_connected");
     expect(stored?.clientId).toBe("other");
+    // The sealed refresh token lives in an attribute of its own: gone too, in the same write.
+    const raw = await h.services.dynamo.send(
+      new GetItemCommand({
+        TableName: h.services.tableName,
+        Key: { pk: { S: "ORG#acme" }, sk: { S: "CONNECTOR#repointed" } },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Object.keys(raw.Item ?? {})).not.toContain("refreshToken");
+    expect(Object.keys(raw.Item ?? {})).not.toContain("tokens");
   });
 });
 
@@ -287,9 +354,11 @@ describe("GET /connectors", () => {
   it("pages through the team connectors and the caller's personal ones, each once, in id order", async () => {
     const org = await h.token({ sub: "pat", orgId: "paging", role: "admin" });
     const peer = await h.token({ sub: "quinn", orgId: "paging" });
-    for (const id of ["p-1", "p-2", "p-3", "p-4", "p-5"]) await api("PUT", `/connectors/${id}`, org, body({ scope: "team" }));
+    for (const id of ["p-1", "p-2", "p-3", "p-4", "p-5"])
+      await api("PUT", `/connectors/${id}`, org, body({ scope: "team" }));
     // Someone else's personal connectors sit between them: never shown, and pages stay full.
-    for (const id of ["p-2a", "p-2b", "p-2c"]) await api("PUT", `/connectors/${id}`, peer, body({ scope: "personal" }));
+    for (const id of ["p-2a", "p-2b", "p-2c"])
+      await api("PUT", `/connectors/${id}`, peer, body({ scope: "personal" }));
     await api("PUT", "/connectors/p-3a", org, body({ scope: "personal" }));
 
     const seen: string[][] = [];
@@ -300,11 +369,22 @@ describe("GET /connectors", () => {
       seen.push((page.body.connectors as { connectorId: string }[]).map((c) => c.connectorId));
       cursor = page.body.nextCursor as string | undefined;
     } while (cursor);
-    expect(seen).toEqual([["p-1", "p-2"], ["p-3", "p-3a"], ["p-4", "p-5"]]);
+    expect(seen).toEqual([
+      ["p-1", "p-2"],
+      ["p-3", "p-3a"],
+      ["p-4", "p-5"],
+    ]);
 
     const peerView = await api("GET", "/connectors", peer);
     expect((peerView.body.connectors as { connectorId: string }[]).map((c) => c.connectorId)).toEqual([
-      "p-1", "p-2", "p-2a", "p-2b", "p-2c", "p-3", "p-4", "p-5",
+      "p-1",
+      "p-2",
+      "p-2a",
+      "p-2b",
+      "p-2c",
+      "p-3",
+      "p-4",
+      "p-5",
     ]);
     expect(peerView.body.nextCursor).toBeUndefined();
     expect(JSON.stringify(peerView.body)).not.toContain(CLIENT.clientSecret);
@@ -329,7 +409,12 @@ describe("DELETE /connectors/{connectorId}", () => {
     const before = h.provider.requests.filter((r) => r.path === "/token/revocation").length;
     const deleted = await api("DELETE", "/connectors/to-delete", admin);
     expect(deleted.status).toBe(200);
-    expect(deleted.body).toEqual({ success: true, connectorId: "to-delete", deleted: true, revocation: "revoked" });
+    expect(deleted.body).toEqual({
+      success: true,
+      connectorId: "to-delete",
+      deleted: true,
+      revocation: "revoked",
+    });
     expect(h.provider.requests.filter((r) => r.path === "/token/revocation").length).toBeGreaterThan(before);
     expect(await h.connectors.get("acme", "to-delete")).toBeUndefined();
     expect((await api("GET", "/connectors/to-delete", admin)).status).toBe(404);
@@ -342,7 +427,9 @@ describe("DELETE /connectors/{connectorId}", () => {
     expect((await api("DELETE", "/connectors/kept-team", member)).status).toBe(403);
     expect((await api("DELETE", "/connectors/kept-personal", otherMember)).status).toBe(404);
     expect((await api("DELETE", "/connectors/kept-personal", globexAdmin)).status).toBe(404);
-    expect((await api("DELETE", "/connectors/kept-team", admin, undefined, { "if-match": '"7"' })).status).toBe(409);
+    expect(
+      (await api("DELETE", "/connectors/kept-team", admin, undefined, { "if-match": '"7"' })).status,
+    ).toBe(409);
     expect(await h.connectors.get("acme", "kept-team")).toBeDefined();
     expect(await h.connectors.get("acme", "kept-personal")).toBeDefined();
     const own = await api("DELETE", "/connectors/kept-personal", member, undefined, { "if-match": '"1"' });
@@ -361,7 +448,11 @@ describe("audit", () => {
       .flatMap((chunk) => chunk.split("\n"))
       .filter((line) => line.includes('"connectorId":"audited"') && line.includes('"audit"'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.map((l) => l.audit)).toEqual(["connector.created", "connector.updated", "connector.deleted"]);
+    expect(lines.map((l) => l.audit)).toEqual([
+      "connector.created",
+      "connector.updated",
+      "connector.deleted",
+    ]);
     expect(lines.every((l) => l.by === "alice" && l.orgId === "acme")).toBe(true);
     expect(lines[0]?.clientSecretChanged).toBe(true);
     expect(lines[1]?.clientSecretChanged).toBe(false);
@@ -380,7 +471,7 @@ describe("lost replies", () => {
   const faulty = (method: string, path: string, b?: unknown, headers?: Record<string, string>) =>
     send(f.h.api.url, method, path, f.adminToken, b, headers);
   const definition = (fields: Record<string, unknown> = {}) => {
-    const { orgId: _o, createdBy: _c, connectorId: _i, ...d } = demoConnector(f.h.provider, fields);
+    const { createdBy: _c, ...d } = demoConnector(f.h.provider, fields);
     return d;
   };
   const updates = () => f.proxies.dynamodb.log.filter((r) => r.operation === "UpdateItem").length;
@@ -399,7 +490,9 @@ describe("lost replies", () => {
   it("an If-Match PUT whose reply is lost still succeeds (its retry meets its own write, not a conflict)", async () => {
     await faulty("PUT", "/connectors/lost-match", definition());
     f.proxies.dynamodb.arm({ kind: "applied", match: (r) => r.operation === "UpdateItem" });
-    const changed = await faulty("PUT", "/connectors/lost-match", definition({ name: "two" }), { "if-match": '"1"' });
+    const changed = await faulty("PUT", "/connectors/lost-match", definition({ name: "two" }), {
+      "if-match": '"1"',
+    });
     expect(f.proxies.dynamodb.matched()).toBe(1);
     expect(changed.status).toBe(200);
     expect(connectorOf(changed)).toMatchObject({ version: 2, name: "two" });

@@ -165,7 +165,7 @@ describe("configuration binding", () => {
     await connectDemo(h, id);
     const [same] = await h.define([demoConnector(h.provider, { connectorId: id, orgId: "acme" })]);
     expect(same).toMatchObject({ status: "authenticated" });
-    expect((same as { tokensRemoved?: boolean }).tokensRemoved).toBeUndefined();
+    expect(same?.tokensRemoved).toBe(false);
     const [changed] = await h.define([
       demoConnector(h.provider, {
         connectorId: id,
@@ -174,10 +174,11 @@ describe("configuration binding", () => {
         clientId: "connector-client-2",
       }),
     ]);
-    expect(changed).toMatchObject({ status: "disconnected", tokensRemoved: true });
+    // SPEC 2.4: a re-pointed connector was never connected with its new configuration.
+    expect(changed).toMatchObject({ status: "not_connected", tokensRemoved: true });
     const stored = await h.connectors.get("acme", id);
     expect(stored?.tokens).toBeUndefined();
-    expect(stored?.status).toBe("disconnected");
+    expect(stored?.status).toBe("not_connected");
   });
 });
 

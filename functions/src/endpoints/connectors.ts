@@ -46,7 +46,10 @@ export const putConnector: EndpointFactory =
       body: parseBody(request.body),
       ifMatch,
     });
-    return withVersion(json(created ? 201 : 200, { success: true, connector, tokensRemoved }), connector.version);
+    return withVersion(
+      json(created ? 201 : 200, { success: true, connector, tokensRemoved }),
+      connector.version,
+    );
   };
 
 export const getConnector: EndpointFactory =

@@ -101,7 +101,7 @@ describe("cli token commands", () => {
     const { code, out } = await cli("put", file);
     expect(code).toBe(0);
     expect(out).toEqual([
-      expect.stringMatching(/^saved c2 \(org acme, oauth2\): disconnected, version \d+; tokens removed/),
+      expect.stringMatching(/^saved c2 \(org acme, oauth2\): not_connected, version \d+; tokens removed/),
     ]);
     expect((await h.connectors.get("acme", "c2"))?.tokens).toBeUndefined();
   });

@@ -11,7 +11,7 @@ import {
 } from "./catalog.ts";
 import { sameBinding } from "./config-binding.ts";
 import { isValidId } from "./connectors.ts";
-import { fail } from "./errors.ts";
+import { fail, isServiceError } from "./errors.ts";
 import type { ConnectorStore, DataKeys } from "./ports.ts";
 import { sealClientSecret } from "./tokens.ts";
 import type { ConnectorConfig, ConnectorRecord, CustomEndpoints } from "./types.ts";
@@ -72,7 +72,9 @@ function endpoints(value: unknown, where: string, allowLoopbackHttp: boolean): C
   const e = (value ?? {}) as Record<string, unknown>;
   const url = (name: string, optional = false) => {
     const v = text(e, name, `${where} endpoints`, optional);
-    return v === undefined ? undefined : checkEndpoint(v, allowLoopbackHttp, name);
+    return v === undefined
+      ? undefined
+      : asDefinitionError(where, () => checkEndpoint(v, allowLoopbackHttp, name));
   };
   for (const flag of ["pkce", "sendsIss"]) {
     if (e[flag] !== undefined && typeof e[flag] !== "boolean")
@@ -90,6 +92,18 @@ function endpoints(value: unknown, where: string, allowLoopbackHttp: boolean): C
     pkce: e.pkce as boolean | undefined,
     sendsIss: e.sendsIss as boolean | undefined,
   };
+}
+
+/** A catalog refusal (unknown provider, unsafe endpoint) is a bad definition: invalid_request, named. */
+function asDefinitionError<T>(where: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (isServiceError(error) && error.code !== "invalid_request") {
+      throw fail("invalid_request", `${where}: ${error.message}`);
+    }
+    throw error;
+  }
 }
 
 /** Validates one definition; throws invalid_request naming the connector and the bad field. */
@@ -111,7 +125,15 @@ export function parseDefinition(input: unknown, catalog: CatalogOptions): Connec
     provider === CUSTOM_PROVIDER ? endpoints(d.endpoints, where, catalog.allowLoopbackHttp) : undefined;
   if (!custom && d.endpoints !== undefined)
     throw fail("invalid_request", `${where}: only oauth2 connectors take endpoints`);
-  const entry = providerEntry({ provider, endpoints: custom }, catalog.catalog);
+  if (provider !== CUSTOM_PROVIDER && !Object.hasOwn(catalog.catalog, provider)) {
+    throw fail(
+      "invalid_request",
+      `${where}: "provider" ${JSON.stringify(provider)} is not in the catalog (use "oauth2" with endpoints for another provider)`,
+    );
+  }
+  const entry = asDefinitionError(where, () =>
+    providerEntry({ provider, endpoints: custom }, catalog.catalog),
+  );
   const params = d.params === undefined ? undefined : checkParams(entry, d.params as Record<string, string>);
   for (const [name, template] of Object.entries(entry.templates ?? {})) {
     if (template.default === undefined && params?.[name] === undefined) {
@@ -190,8 +212,7 @@ export async function saveDefinition(
   }
   const sealed =
     clientSecret === undefined ? undefined : await sealClientSecret(deps.dataKeys, config, clientSecret);
-  const tokensRemoved =
-    rebound && (existing.tokens !== undefined || existing.status === "authenticated");
+  const tokensRemoved = rebound && (existing.tokens !== undefined || existing.status === "authenticated");
   const saved = await deps.connectors.saveDefinition({ ...config, clientSecret: sealed }, by, now, {
     expectedVersion: expectedVersion ?? existing?.version ?? "absent",
     clearTokens: tokensRemoved,

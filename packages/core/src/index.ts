@@ -46,16 +46,6 @@ export { assertAdmin, connectLegacy, type LegacyRequest, parseLegacyRequest } fr
 export { DEFAULT_TIMING, type LifecycleDeps, type RefreshTiming } from "./lifecycle/context.ts";
 export { DEFAULT_KEEP_ALIVE, keepAlive } from "./lifecycle/keep-alive.ts";
 export { type AccessToken, createTokenAccess, type TokenAccess } from "./lifecycle/token-access.ts";
-export type {
-  ConnectorPage,
-  ConnectorStore,
-  DefinitionWrite,
-  DataKeys,
-  FlowStore,
-  LeaseStore,
-  SaveTokensInput,
-  StateMac,
-} from "./ports.ts";
 export {
   type ConnectorView,
   connectorView,
@@ -70,6 +60,16 @@ export {
   putConnector,
   RESERVED_CONNECTOR_IDS,
 } from "./manage.ts";
+export type {
+  ConnectorPage,
+  ConnectorStore,
+  DataKeys,
+  DefinitionWrite,
+  FlowStore,
+  LeaseStore,
+  SaveTokensInput,
+  StateMac,
+} from "./ports.ts";
 export { providers } from "./providers.ts";
 export { issueState, STATE_LIFETIME_SECONDS } from "./state.ts";
 export { openClientSecret, openTokenSet } from "./tokens.ts";

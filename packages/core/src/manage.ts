@@ -201,14 +201,14 @@ export async function listConnectors(
   let after = decodeCursor(query.cursor);
   const shown: ConnectorView[] = [];
   for (;;) {
-    const page = await deps.connectors.listPage(caller.orgId, { after, limit });
-    for (const [index, record] of page.records.entries()) {
+    // One more than a page: a next cursor is given only when another visible connector exists.
+    const page = await deps.connectors.listPage(caller.orgId, { after, limit: limit + 1 });
+    for (const record of page.records) {
       if (!isVisible(caller, record)) continue;
+      const last = shown.at(-1);
+      if (last && shown.length === limit)
+        return { connectors: shown, nextCursor: encodeCursor(last.connectorId) };
       shown.push(connectorView(record));
-      if (shown.length === limit) {
-        const more = index < page.records.length - 1 || page.next !== undefined;
-        return { connectors: shown, nextCursor: more ? encodeCursor(record.connectorId) : undefined };
-      }
     }
     if (page.next === undefined) return { connectors: shown };
     after = page.next;

@@ -34,7 +34,7 @@ describe("definitions", () => {
     [{ provider: "google-drive", connectorId: "../x" }, /connectorId/],
     [{ provider: "google-drive", scope: "global" }, /scope/],
     [{ provider: "google-drive", scopes: ["a b"] }, /scopes/],
-    [{ provider: "no-such-provider" }, /does not use OAuth/],
+    [{ provider: "no-such-provider" }, /"provider" "no-such-provider" is not in the catalog/],
     [
       {
         provider: "oauth2",

@@ -7,7 +7,6 @@
  */
 import { dynamoConnectorStore, dynamoFlowStore, kmsDataKeys } from "@connector-oauth/aws";
 import {
-  type ConnectorRecord,
   defineConnectors,
   type ProviderOverrides,
   providers,
@@ -51,7 +50,7 @@ export interface Harness {
     email?: string;
     scope?: string;
   }): Promise<string>;
-  define(definitions: unknown[]): Promise<ConnectorRecord[]>;
+  define(definitions: unknown[]): ReturnType<typeof defineConnectors>;
   close(): Promise<void>;
 }
 
