@@ -92,3 +92,39 @@ describe("secrets at rest", () => {
     expect(secrets.accessToken).toBe(raw[8]);
   });
 });
+
+describe("secrets through the connectors API", () => {
+  it("never answers or logs a client secret given to PUT, and stores it sealed", async () => {
+    const secret = "api-client-secret-3c2b1a0f9e8d";
+    const admin = await h.token({ sub: "alice", orgId: "acme", role: "admin" });
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${h.api.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return `${response.status} ${JSON.stringify(Object.fromEntries(response.headers))} ${await response.text()}`;
+    };
+    const {
+      orgId: _o,
+      createdBy: _c,
+      ...definition
+    } = demoConnector(h.provider, {
+      connectorId: "api-secret",
+      clientSecret: secret,
+    });
+    const answers = [
+      await call("PUT", "/connectors/api-secret", definition),
+      await call("PUT", "/connectors/api-secret", { ...definition, name: "Renamed" }),
+      await call("GET", "/connectors/api-secret"),
+      await call("GET", "/connectors"),
+      // A bad definition's error names the field, never the value of the secret next to it.
+      await call("PUT", "/connectors/api-secret", { ...definition, scope: "everyone" }),
+    ];
+    expect(answers.map((a) => a.slice(0, 3))).toEqual(["201", "200", "200", "200", "400"]);
+    const scan = await h.services.dynamo.send(new ScanCommand({ TableName: h.services.tableName }));
+    const logs = h.logs.join("\n");
+    expect(logs).toContain('"audit":"connector.updated"');
+    for (const where of [...answers, JSON.stringify(scan.Items), logs]) expect(where).not.toContain(secret);
+  });
+});

@@ -6,11 +6,7 @@
  * harnesses with different settings can run in one process.
  */
 import { dynamoConnectorStore, dynamoFlowStore, kmsDataKeys } from "@connector-oauth/aws";
-import {
-  defineConnectors,
-  type ProviderOverrides,
-  providers,
-} from "@connector-oauth/core";
+import { defineConnectors, type ProviderOverrides, providers } from "@connector-oauth/core";
 import { type DemoProvider, startDemoProvider } from "@connector-oauth/demo-provider";
 import { appRoutes } from "@connector-oauth/functions";
 import {
