@@ -68,11 +68,13 @@ export function createApi({
   });
   const api = new sst.aws.ApiGatewayV2("Api", {
     ...(domain ? { domain } : {}),
-    // Browsers call authorize and the legacy endpoint from the app, with a bearer token.
+    // Browsers call authorize, the legacy endpoint and the connectors API from the app, with a
+    // bearer token; a conditional change sends If-Match with the ETag it read.
     cors: {
       allowOrigins: settings.originList,
-      allowMethods: ["GET", "POST"],
-      allowHeaders: ["authorization", "content-type"],
+      allowMethods: ["GET", "POST", "PUT", "DELETE"],
+      allowHeaders: ["authorization", "content-type", "if-match"],
+      exposeHeaders: ["etag"],
       maxAge: "1 hour",
     },
     accessLog: { retention: "1 month" },

@@ -57,7 +57,15 @@ const TOKEN_TABLE_ACTIONS = [
   "dynamodb:DeleteItem",
 ];
 const SYNC_WORKER_ROLE = `arn:aws:iam::${ACCOUNT}:role/sync-worker`;
-const ROUTE_FUNCTIONS = ["Authorize", "Callback", "GetTokenFromCode"];
+const ROUTE_FUNCTIONS = [
+  "Authorize",
+  "Callback",
+  "GetTokenFromCode",
+  "ConnectorPut",
+  "ConnectorGet",
+  "ConnectorList",
+  "ConnectorDelete",
+];
 const allow = (Action: string[], Resource: string[], Condition?: object) => ({
   Effect: "Allow",
   Action,
@@ -111,19 +119,21 @@ function consumerPolicy(): { Statement: Record<string, unknown>[] } {
 const functionArn = (name: string) => one(ci, "aws:lambda/function:Function", `${name}Function`).state.arn;
 
 describe("sst.config.ts", () => {
-  it("creates exactly the three routes, each a payload 2.0 Lambda proxy, when deployed", () => {
+  it("creates exactly these routes, each a payload 2.0 Lambda proxy, when deployed", () => {
     const routes = all(ci, "aws:apigatewayv2/route:Route").map((route) => route.inputs.routeKey);
     expect(routes.sort()).toEqual([
+      "DELETE /connectors/{connectorId}",
+      "GET /connectors",
       "GET /connectors/oauth/callback",
+      "GET /connectors/{connectorId}",
       "GET /connectors/{connectorId}/oauth/authorize",
       "POST /connectors/getTokenFromCode",
+      "PUT /connectors/{connectorId}",
     ]);
     const integrations = all(ci, "aws:apigatewayv2/integration:Integration");
-    expect(integrations.map((i) => [i.inputs.integrationType, i.inputs.payloadFormatVersion])).toEqual([
-      ["AWS_PROXY", "2.0"],
-      ["AWS_PROXY", "2.0"],
-      ["AWS_PROXY", "2.0"],
-    ]);
+    expect(integrations.map((i) => [i.inputs.integrationType, i.inputs.payloadFormatVersion])).toEqual(
+      ROUTE_FUNCTIONS.map(() => ["AWS_PROXY", "2.0"]),
+    );
     const targets = integrations.map((i) => String(i.state.integrationUri));
     expect(new Set(targets)).toEqual(new Set(ROUTE_FUNCTIONS.map(functionArn)));
     const invokers = all(ci, "aws:lambda/permission:Permission").map((p) => [
@@ -177,6 +187,10 @@ describe("sst.config.ts", () => {
     expect(functions.map((f) => f.name).sort()).toEqual([
       "AuthorizeFunction",
       "CallbackFunction",
+      "ConnectorDeleteFunction",
+      "ConnectorGetFunction",
+      "ConnectorListFunction",
+      "ConnectorPutFunction",
       "GetTokenFromCodeFunction",
       "KeepAliveFunction",
     ]);
@@ -199,6 +213,10 @@ describe("sst.config.ts", () => {
     expect(ci.builds.map((b) => b.handler).sort()).toEqual([
       "functions/src/authorize.handler",
       "functions/src/callback.handler",
+      "functions/src/connector-delete.handler",
+      "functions/src/connector-get.handler",
+      "functions/src/connector-list.handler",
+      "functions/src/connector-put.handler",
       "functions/src/get-token-from-code.handler",
       "functions/src/keep-alive.handler",
     ]);
@@ -253,6 +271,30 @@ describe("sst.config.ts", () => {
       sealTokens,
       allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("GetTokenFromCode")]),
     ]);
+    // The connectors API: connector items only (ORG#), no state key; only PUT seals (client
+    // secrets only), only DELETE opens (to revoke), GET and list read.
+    expect(statements("ConnectorPutRole")).toEqual([
+      allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [TABLE_ARN], itemsCondition("ORG#")),
+      allow(["kms:GenerateDataKey"], [DATA_KEY_ARN], contextCondition("client-secret")),
+      allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("ConnectorPut")]),
+    ]);
+    expect(statements("ConnectorGetRole")).toEqual([
+      allow(["dynamodb:GetItem"], [TABLE_ARN], itemsCondition("ORG#")),
+      allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("ConnectorGet")]),
+    ]);
+    expect(statements("ConnectorListRole")).toEqual([
+      allow(["dynamodb:Query"], [TABLE_ARN], itemsCondition("ORG#")),
+      allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("ConnectorList")]),
+    ]);
+    expect(statements("ConnectorDeleteRole")).toEqual([
+      allow(
+        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        [TABLE_ARN],
+        itemsCondition("ORG#"),
+      ),
+      allow(["kms:Decrypt"], [DATA_KEY_ARN], contextCondition("client-secret", "tokens")),
+      allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("ConnectorDelete")]),
+    ]);
     expect(statements("KeepAliveRole")).toEqual([
       allow(TOKEN_TABLE_ACTIONS, [TABLE_ARN], itemsCondition("ORG#")),
       allow(["kms:Decrypt"], [DATA_KEY_ARN], contextCondition("client-secret", "tokens")),
@@ -264,7 +306,7 @@ describe("sst.config.ts", () => {
 
   it("lets every function's role be assumed only by Lambda, for this account and that function", () => {
     const functions = all(ci, "aws:lambda/function:Function");
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(ROUTE_FUNCTIONS.length + 1);
     for (const fn of functions) {
       const name = String(fn.name).replace(/Function$/, "");
       expect(fn.inputs.name).toBe(`connector-oauth-ci-${name}`);
@@ -334,6 +376,10 @@ describe("sst.config.ts", () => {
     expect(roles.map((role) => role.name).sort()).toEqual([
       "AuthorizeRole",
       "CallbackRole",
+      "ConnectorDeleteRole",
+      "ConnectorGetRole",
+      "ConnectorListRole",
+      "ConnectorPutRole",
       "GetTokenFromCodeRole",
       "KeepAliveRole",
       "KeepAliveScheduleRole",
@@ -378,6 +424,8 @@ describe("sst.config.ts", () => {
       uses("CallbackGenerateDataKey", "Callback", ["kms:GenerateDataKey"], tokens),
       uses("GetTokenFromCodeDecrypt", "GetTokenFromCode", ["kms:Decrypt"], secrets),
       uses("GetTokenFromCodeGenerateDataKey", "GetTokenFromCode", ["kms:GenerateDataKey"], tokens),
+      uses("ConnectorPutGenerateDataKey", "ConnectorPut", ["kms:GenerateDataKey"], secrets),
+      uses("ConnectorDeleteDecrypt", "ConnectorDelete", ["kms:Decrypt"], both),
       uses("KeepAliveDecrypt", "KeepAlive", ["kms:Decrypt"], both),
       uses("KeepAliveGenerateDataKey", "KeepAlive", ["kms:GenerateDataKey"], tokens),
       uses("TokenConsumerDecrypt", "TokenConsumer", ["kms:Decrypt"], both),
@@ -461,6 +509,10 @@ describe("sst.config.ts", () => {
       Authorize: ["Auth", "PublicApi", "StateKey", "Table", "WebApp"],
       Callback: ["Auth", "DataKey", "PublicApi", "StateKey", "Table", "WebApp"],
       GetTokenFromCode: ["Auth", "DataKey", "Table"],
+      ConnectorPut: ["Auth", "DataKey", "Table"],
+      ConnectorGet: ["Auth", "Table"],
+      ConnectorList: ["Auth", "Table"],
+      ConnectorDelete: ["Auth", "DataKey", "Table"],
       KeepAlive: ["DataKey", "Table"],
     });
   });
@@ -495,6 +547,10 @@ describe("sst.config.ts", () => {
       },
       { routeKey: "GET /connectors/oauth/callback", throttlingBurstLimit: 20, throttlingRateLimit: 10 },
       { routeKey: "POST /connectors/getTokenFromCode", throttlingBurstLimit: 5, throttlingRateLimit: 2 },
+      { routeKey: "PUT /connectors/{connectorId}", throttlingBurstLimit: 40, throttlingRateLimit: 20 },
+      { routeKey: "GET /connectors/{connectorId}", throttlingBurstLimit: 40, throttlingRateLimit: 20 },
+      { routeKey: "GET /connectors", throttlingBurstLimit: 40, throttlingRateLimit: 20 },
+      { routeKey: "DELETE /connectors/{connectorId}", throttlingBurstLimit: 40, throttlingRateLimit: 20 },
     ]);
     // API Gateway refuses settings for a route that does not exist: the stage is created after them.
     const order = (type: string) => ci.resources.flatMap((r, i) => (r.type === type ? [i] : []));
@@ -503,13 +559,18 @@ describe("sst.config.ts", () => {
       expect(routeAt).toBeLessThan(Number(stageAt));
     expect(stage.accessLogSettings).toMatchObject({ destinationArn: expect.stringContaining(":log-group:") });
     const cors = one(ci, "aws:apigatewayv2/api:Api", "ApiApi").state.corsConfiguration;
-    expect(cors).toMatchObject({ allowOrigins: ["https://app.example.com", "https://admin.example.com"] });
+    expect(cors).toMatchObject({
+      allowOrigins: ["https://app.example.com", "https://admin.example.com"],
+      allowMethods: ["GET", "POST", "PUT", "DELETE"],
+      allowHeaders: ["authorization", "content-type", "if-match"],
+      exposeHeaders: ["etag"],
+    });
   });
 
   it("alarms on API 5xx and throttling, function errors and throttles, and table throttles", () => {
     const alarms = all(ci, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.inputs);
     const byName = (suffix: string) => alarms.find((a) => a.name === `connector-oauth-ci-${suffix}`);
-    expect(alarms).toHaveLength(11);
+    expect(alarms).toHaveLength(19);
     expect(byName("Api5xx")).toMatchObject({ namespace: "AWS/ApiGateway", metricName: "5xx" });
     expect(byName("ApiThrottled")).toMatchObject({ metricName: "ApiThrottled" });
     for (const fn of [...ROUTE_FUNCTIONS, "KeepAlive"]) {
@@ -566,8 +627,25 @@ describe("sst.config.ts", () => {
         headers: { accept: "application/json" },
       },
       GetTokenFromCode: { method: "POST", path: "/connectors/getTokenFromCode", body: '{"code":"x"}' },
+      ConnectorPut: {
+        method: "PUT",
+        path: "/connectors/c1",
+        pathParameters: { connectorId: "c1" },
+        body: "{}",
+      },
+      ConnectorGet: { method: "GET", path: "/connectors/c1", pathParameters: { connectorId: "c1" } },
+      ConnectorList: { method: "GET", path: "/connectors" },
+      ConnectorDelete: { method: "DELETE", path: "/connectors/c1", pathParameters: { connectorId: "c1" } },
     };
-    const expected = { Authorize: 401, Callback: 400, GetTokenFromCode: 401 };
+    const expected = {
+      Authorize: 401,
+      Callback: 400,
+      GetTokenFromCode: 401,
+      ConnectorPut: 401,
+      ConnectorGet: 401,
+      ConnectorList: 401,
+      ConnectorDelete: 401,
+    };
     const statuses = Object.fromEntries(
       ci.builds
         .filter((build) => build.functionID in requests)
