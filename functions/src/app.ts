@@ -7,6 +7,7 @@ import type { Env } from "@connector-oauth/config";
 import type { Log } from "@connector-oauth/core";
 import { compose, type EndpointFactory } from "./composition.ts";
 import { type LambdaHandler, lambdaHandler } from "./edge/lambda.ts";
+import { accessToken } from "./endpoints/access-token.ts";
 import { authorize } from "./endpoints/authorize.ts";
 import { callback } from "./endpoints/callback.ts";
 import { getTokenFromCode } from "./endpoints/get-token-from-code.ts";
@@ -17,6 +18,7 @@ export const endpoints: Record<HandlerName, EndpointFactory> = {
   Authorize: authorize,
   Callback: callback,
   GetTokenFromCode: getTokenFromCode,
+  AccessToken: accessToken,
 };
 
 export interface AppRoute {

@@ -11,7 +11,13 @@
  * about attempts x timeout plus backoff. The callback keeps that much time back after the code
  * exchange to record its outcome (ConnectTiming, docs/reliability.md).
  */
-import { dynamoConnectorStore, dynamoFlowStore, kmsDataKeys, kmsStateMac } from "@connector-oauth/aws";
+import {
+  dynamoConnectorStore,
+  dynamoFlowStore,
+  dynamoLeaseStore,
+  kmsDataKeys,
+  kmsStateMac,
+} from "@connector-oauth/aws";
 import {
   CLIENT_SECRET_CACHE_ENTRIES,
   CLIENT_SECRET_CACHE_MS,
@@ -28,6 +34,7 @@ import {
   callerVerifier,
   DEFAULT_CONNECT_TIMING,
   fail,
+  type LeaseStore,
   type Log,
   providers,
 } from "@connector-oauth/core";
@@ -41,6 +48,8 @@ export type VerifyCaller = (authorization: string | undefined) => Promise<Caller
 export interface EndpointDeps {
   /** The core's connect dependencies (stores, keys, catalog, settings, clock). */
   core: ConnectDeps;
+  /** The connectors' refresh leases (the token API refreshes under them). */
+  leases: LeaseStore;
   /** Verifies the caller's bearer JWT (routes linked to Auth). */
   verifyCaller: VerifyCaller;
   log: Log;
@@ -104,5 +113,6 @@ export function compose(
   const verifyCaller: VerifyCaller = settings.auth
     ? callerVerifier(settings.auth)
     : () => Promise.reject(fail("internal_error", "AUTH is not configured for this function"));
-  return { core, verifyCaller, log };
+  const leases = dynamoLeaseStore(dynamo, settings.tableName);
+  return { core, leases, verifyCaller, log };
 }

@@ -81,11 +81,13 @@ function signable(request: ReceivedRequest, signedHeaders: string[]) {
   };
 }
 
-/** Undefined when `request` carries a valid SigV4 signature by `credentials`, else why not. */
+/** Undefined when `request` carries a valid SigV4 signature by `credentials` (for `scope.service`
+ * when given), else why not. */
 export async function verifySigV4(
   request: ReceivedRequest,
   credentials: Credentials,
   now = Date.now(),
+  scope: { service?: string } = {},
 ): Promise<SigV4Refusal | undefined> {
   const authorization = request.headers.authorization;
   if (!authorization) return refuse("MissingAuthenticationTokenException", "Missing Authentication Token");
@@ -94,6 +96,9 @@ export async function verifySigV4(
   const [, accessKeyId, day, region, service, signedHeaderList, signature] = parts as unknown as string[];
   if (accessKeyId !== credentials.accessKeyId)
     return refuse("UnrecognizedClientException", "The security token included in the request is invalid.");
+  // A signature for another service (a KMS request replayed here) is not one for this endpoint.
+  if (scope.service !== undefined && service !== scope.service)
+    return refuse("InvalidSignatureException", `Credential should be scoped to service '${scope.service}'`);
   const signedHeaders = (signedHeaderList as string).split(";");
   const date = amzDate(request.headers["x-amz-date"] as string | undefined);
   if (!date || !signedHeaders.includes("host") || !signedHeaders.includes("x-amz-date"))
