@@ -24,4 +24,4 @@ export {
   startLocalServices,
   TABLE_NAME,
 } from "./services.ts";
-export type { Credentials } from "./sigv4.ts";
+export { type Credentials, signSigV4 } from "./sigv4.ts";

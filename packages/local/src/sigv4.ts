@@ -128,3 +128,31 @@ export async function verifySigV4(
         "The request signature we calculated does not match the signature you provided.",
       );
 }
+
+/**
+ * The headers that sign `request` (SigV4, header form) with `credentials` for `service` in `region`,
+ * as a client SDK would: for tests and local tools that call an IAM route of the local API.
+ */
+export async function signSigV4(
+  request: { method: string; url: string; headers?: Record<string, string>; body?: string },
+  credentials: Credentials,
+  scope: { region: string; service: string },
+): Promise<Record<string, string>> {
+  const url = new URL(request.url);
+  const signer = new SignatureV4({
+    credentials,
+    region: scope.region,
+    service: scope.service,
+    sha256: Sha256,
+  });
+  const signed = await signer.sign({
+    method: request.method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname,
+    headers: { ...request.headers, host: url.host },
+    body: request.body,
+  });
+  return signed.headers;
+}

@@ -17,24 +17,16 @@ import {
   loginAtProvider,
   startHarness,
 } from "@connector-oauth/test-kit";
-import { Hash } from "@smithy/core/serde";
-import { SignatureV4 } from "@smithy/signature-v4";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_USER_ARN } from "../src/api-server.ts";
-import type { Credentials } from "../src/sigv4.ts";
+import { type Credentials, signSigV4 } from "../src/sigv4.ts";
 
 let h: Harness;
 let ids = 0;
 const nextId = () => `token-api-${++ids}`;
 /** Every access token the API handed out, to look for in the logs. */
 const served: string[] = [];
-
-class Sha256 extends Hash {
-  constructor(secret?: ConstructorParameters<typeof Hash>[1]) {
-    super("sha256", secret);
-  }
-}
 
 const tokenPath = (orgId: string, connectorId: string) =>
   `/internal/orgs/${orgId}/connectors/${connectorId}/access-token`;
@@ -45,26 +37,18 @@ async function callTokenApi(
   sign: { credentials?: Credentials; service?: string } = { credentials: h.services.credentials },
 ) {
   const url = new URL(path, h.api.url);
-  let headers: Record<string, string> = { host: url.host, "content-type": "application/json" };
-  if (sign.credentials) {
-    const signer = new SignatureV4({
-      credentials: sign.credentials,
-      region: "us-east-1",
-      service: sign.service ?? "execute-api",
-      sha256: Sha256,
-    });
-    const signed = await signer.sign({
-      method: "POST",
-      protocol: "http:",
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: url.pathname,
-      headers,
-      body: "{}",
-    });
-    headers = signed.headers;
-  }
-  const { host: _host, ...sent } = headers;
+  const request = {
+    method: "POST",
+    url: url.href,
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  };
+  const region = "us-east-1";
+  const signed: Record<string, string> = sign.credentials
+    ? await signSigV4(request, sign.credentials, { region, service: sign.service ?? "execute-api" })
+    : request.headers;
+  // fetch sets Host itself (the same value the signature covers).
+  const { host: _host, ...sent } = signed;
   const response = await fetch(url, { method: "POST", headers: sent, body: "{}" });
   const body = (await response.json()) as Record<string, unknown>;
   if (typeof body.accessToken === "string") served.push(body.accessToken);
