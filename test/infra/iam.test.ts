@@ -3,11 +3,13 @@
  * (test/infra/harness.ts) against the AWS calls the real handlers make (test/infra/aws-calls.ts),
  * decided by @cloud-copilot/iam-simulate (test/infra/simulate.ts).
  * - every call each function (and a token consumer) makes in a connect, a replayed and a forged
- *   callback, a legacy exchange, a keep-alive run with a refresh, a worker's refresh and disconnect,
- *   is Allowed: a function that starts a call no policy allows fails here;
+ *   callback, a legacy exchange, a keep-alive run with a refresh, the token API serving a refreshed
+ *   and a stored token, a worker's refresh and disconnect, is Allowed: a function that starts a call no policy allows fails here;
  * - every grant is used by some recorded call: a grant the code no longer needs fails here too;
  * - the calls each role must not make are Denied, and no one but Lambda (or the named workers) can
  *   become a role;
+ * - the worker policy the stack outputs (TokenApiPolicy) allows invoking the token API's route of
+ *   this stage only;
  * - the "what each role may do" table in docs/deploy.md is this simulation's result.
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,6 +19,7 @@ import { marshall } from "@aws-sdk/util-dynamodb";
 import { awsTokenAccess } from "@connector-oauth/aws";
 import { workerSettings } from "@connector-oauth/config";
 import { keepAliveJob } from "@connector-oauth/functions";
+import { signSigV4 } from "@connector-oauth/local";
 import {
   authorize,
   callCallback,
@@ -54,7 +57,14 @@ const SECRETS = {
   AuthHs256Secret: "a-shared-hs256-secret-of-32-chars",
 };
 const WORKER_ROLE = `arn:aws:iam::${ACCOUNT}:role/sync-worker`;
-const CALLERS = ["Authorize", "Callback", "GetTokenFromCode", "KeepAlive", "TokenConsumer"] as const;
+const CALLERS = [
+  "Authorize",
+  "Callback",
+  "GetTokenFromCode",
+  "AccessToken",
+  "KeepAlive",
+  "TokenConsumer",
+] as const;
 type Caller = (typeof CALLERS)[number];
 
 let ci: Deployment;
@@ -141,6 +151,11 @@ async function exercise() {
     keepAlive({}, { getRemainingTimeInMillis: () => 300_000 }),
   );
   expect(summary).toMatchObject({ refreshed: 1, failed: 0 });
+  // The token API: a token about to expire (refreshed under the lease), then the stored one.
+  await ageToken("iam-demo");
+  const refreshed = await recordAs("AccessToken", () => callTokenApi("acme", "iam-demo"));
+  expect(refreshed.status).toBe(200);
+  expect((await recordAs("AccessToken", () => callTokenApi("acme", "iam-demo"))).status).toBe(200);
   // A sync worker: a refresh (the token expires within its margin) and a disconnect.
   const worker = awsTokenAccess(
     { dynamo: h.services.dynamo, kms: h.services.kms },
@@ -151,12 +166,22 @@ async function exercise() {
   await recordAs("TokenConsumer", () => worker.disconnect("acme", "iam-demo", "operator"));
 }
 
+/** POSTs to the token API signed (SigV4, execute-api) with the local credentials, as a worker does. */
+async function callTokenApi(orgId: string, connectorId: string) {
+  const url = `${h.api.url}/internal/orgs/${orgId}/connectors/${connectorId}/access-token`;
+  const { host: _host, ...headers } = await signSigV4({ method: "POST", url }, h.services.credentials, {
+    region: REGION,
+    service: "execute-api",
+  });
+  return fetch(url, { method: "POST", headers });
+}
+
 const deployed = () => ({
   tableArn,
   keys: { [h.services.stateKeyId]: stateKeyArn, [h.services.dataKeyId]: dataKeyArn },
 });
 
-const FUNCTIONS = ["Authorize", "Callback", "GetTokenFromCode", "KeepAlive"] as const;
+const FUNCTIONS = ["Authorize", "Callback", "GetTokenFromCode", "AccessToken", "KeepAlive"] as const;
 const functionArnOf = (name: string) =>
   `arn:aws:lambda:${REGION}:${ACCOUNT}:function:connector-oauth-ci-${name}`;
 
@@ -202,6 +227,14 @@ describe("IAM, evaluated", () => {
         "kms:VerifyMac",
       ],
       GetTokenFromCode: ["dynamodb:GetItem", "dynamodb:UpdateItem", "kms:Decrypt", "kms:GenerateDataKey"],
+      AccessToken: [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+      ],
       KeepAlive: [
         "dynamodb:DeleteItem",
         "dynamodb:GetItem",
@@ -363,6 +396,40 @@ describe("IAM, evaluated", () => {
     });
   });
 
+  it("lets a worker holding TokenApiPolicy invoke the token route of this stage only", async () => {
+    const policy = ci.resources.find(
+      (r) => r.type === "aws:iam/policy:Policy" && r.name === "TokenApiPolicy",
+    );
+    const identity = [{ name: "TokenApiPolicy", policy: JSON.parse(String(policy?.inputs.policy)) }];
+    const worker = `arn:aws:sts::${ACCOUNT}:assumed-role/sync-worker/session`;
+    const api = `arn:aws:execute-api:${REGION}:${ACCOUNT}:ApiApi-id`;
+    const invoke = (resource: string) =>
+      decide(worker, identity, { action: "execute-api:Invoke", resource, context: {} });
+    expect({
+      tokenRoute: await invoke(`${api}/$default/POST/internal/orgs/acme/connectors/drive/access-token`),
+      tokenRouteOtherMethod: await invoke(
+        `${api}/$default/GET/internal/orgs/acme/connectors/drive/access-token`,
+      ),
+      authorizeRoute: await invoke(`${api}/$default/GET/connectors/drive/oauth/authorize`),
+      legacyRoute: await invoke(`${api}/$default/POST/connectors/getTokenFromCode`),
+      otherStage: await invoke(`${api}/prod/POST/internal/orgs/acme/connectors/drive/access-token`),
+      otherApi: await invoke(
+        `arn:aws:execute-api:${REGION}:${ACCOUNT}:OtherApi-id/$default/POST/internal/orgs/acme/connectors/drive/access-token`,
+      ),
+    }).toEqual({
+      tokenRoute: "Allowed",
+      tokenRouteOtherMethod: "ImplicitlyDenied",
+      authorizeRoute: "ImplicitlyDenied",
+      legacyRoute: "ImplicitlyDenied",
+      otherStage: "ImplicitlyDenied",
+      otherApi: "ImplicitlyDenied",
+    });
+    // Nothing else: no table, key or other action.
+    expect(
+      await decide(worker, identity, { action: "dynamodb:GetItem", resource: tableArn, context: {} }),
+    ).toBe("ImplicitlyDenied");
+  });
+
   it("renders docs/deploy.md's table of what each role may do from this simulation", async () => {
     const table = await roleTable();
     const file = join(ROOT, "docs/deploy.md");
@@ -466,7 +533,7 @@ const MUST_DENY: [Caller | "AccountAdmin", Probe][] = [
       "create or replace an `ORG#` item (`PutItem`)",
     ] satisfies Probe[]
   ).map((p) => ["GetTokenFromCode", p] as [Caller, Probe]),
-  ...(["KeepAlive", "TokenConsumer"] as const).flatMap((caller) =>
+  ...(["AccessToken", "KeepAlive", "TokenConsumer"] as const).flatMap((caller) =>
     (
       [
         "read a flow (`GetItem` on `FLOW#`)",
@@ -479,7 +546,9 @@ const MUST_DENY: [Caller | "AccountAdmin", Probe][] = [
       ] satisfies Probe[]
     ).map((p) => [caller, p] as [Caller, Probe]),
   ),
-  ...(["TokenConsumer"] as const).map((caller) => [caller, "scan the table (`Scan`)"] as [Caller, Probe]),
+  ...(["AccessToken", "TokenConsumer"] as const).map(
+    (caller) => [caller, "scan the table (`Scan`)"] as [Caller, Probe],
+  ),
   // Administering the keys is not using them: an account admin with `*` cannot open or sign.
   ...(
     [
@@ -529,6 +598,7 @@ const COLUMNS: [Caller | "AccountAdmin", string][] = [
   ["Authorize", "Authorize"],
   ["Callback", "Callback"],
   ["GetTokenFromCode", "GetTokenFromCode"],
+  ["AccessToken", "AccessToken"],
   ["KeepAlive", "KeepAlive"],
   ["TokenConsumer", "token consumer"],
   ["AccountAdmin", "account admin (`*`)"],

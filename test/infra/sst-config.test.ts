@@ -57,7 +57,8 @@ const TOKEN_TABLE_ACTIONS = [
   "dynamodb:DeleteItem",
 ];
 const SYNC_WORKER_ROLE = `arn:aws:iam::${ACCOUNT}:role/sync-worker`;
-const ROUTE_FUNCTIONS = ["Authorize", "Callback", "GetTokenFromCode"];
+const ROUTE_FUNCTIONS = ["Authorize", "Callback", "GetTokenFromCode", "AccessToken"];
+const TOKEN_ROUTE = "POST /internal/orgs/{orgId}/connectors/{connectorId}/access-token";
 const allow = (Action: string[], Resource: string[], Condition?: object) => ({
   Effect: "Allow",
   Action,
@@ -111,15 +112,17 @@ function consumerPolicy(): { Statement: Record<string, unknown>[] } {
 const functionArn = (name: string) => one(ci, "aws:lambda/function:Function", `${name}Function`).state.arn;
 
 describe("sst.config.ts", () => {
-  it("creates exactly the three routes, each a payload 2.0 Lambda proxy, when deployed", () => {
+  it("creates exactly the four routes, each a payload 2.0 Lambda proxy, when deployed", () => {
     const routes = all(ci, "aws:apigatewayv2/route:Route").map((route) => route.inputs.routeKey);
     expect(routes.sort()).toEqual([
       "GET /connectors/oauth/callback",
       "GET /connectors/{connectorId}/oauth/authorize",
       "POST /connectors/getTokenFromCode",
+      TOKEN_ROUTE,
     ]);
     const integrations = all(ci, "aws:apigatewayv2/integration:Integration");
     expect(integrations.map((i) => [i.inputs.integrationType, i.inputs.payloadFormatVersion])).toEqual([
+      ["AWS_PROXY", "2.0"],
       ["AWS_PROXY", "2.0"],
       ["AWS_PROXY", "2.0"],
       ["AWS_PROXY", "2.0"],
@@ -133,6 +136,43 @@ describe("sst.config.ts", () => {
     expect(invokers.sort()).toEqual(
       ROUTE_FUNCTIONS.map((name) => ["apigateway.amazonaws.com", functionArn(name)]).sort(),
     );
+  });
+
+  it("puts the token API behind API Gateway's IAM authorizer and every other route behind none", () => {
+    const authorization = Object.fromEntries(
+      all(ci, "aws:apigatewayv2/route:Route").map((route) => [
+        route.inputs.routeKey,
+        route.inputs.authorizationType,
+      ]),
+    );
+    expect(authorization).toEqual({
+      "GET /connectors/{connectorId}/oauth/authorize": "NONE",
+      "GET /connectors/oauth/callback": "NONE",
+      "POST /connectors/getTokenFromCode": "NONE",
+      [TOKEN_ROUTE]: "AWS_IAM",
+    });
+  });
+
+  it("renders the worker policy: execute-api:Invoke on the token route of this stage's API only", () => {
+    const policy = one(ci, "aws:iam/policy:Policy", "TokenApiPolicy");
+    expect(JSON.parse(String(policy.inputs.policy))).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        allow(
+          ["execute-api:Invoke"],
+          [
+            `arn:aws:execute-api:${REGION}:${ACCOUNT}:ApiApi-id/$default/POST/internal/orgs/*/connectors/*/access-token`,
+          ],
+        ),
+      ],
+    });
+    // SST's stage for the API is $default (the ARN's stage part).
+    expect(one(ci, "aws:apigatewayv2/stage:Stage", "ApiStage").inputs.name).toBe("$default");
+    // Attached to no role here: the worker's own role carries it (docs/deploy.md).
+    const attached = all(ci, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map(
+      (a) => a.inputs.policyArn,
+    );
+    expect(attached).not.toContain(policy.state.arn);
   });
 
   it("runs KeepAlive every 15 minutes from EventBridge Scheduler, outside the API, without retries", () => {
@@ -175,6 +215,7 @@ describe("sst.config.ts", () => {
   it("runs each function on nodejs22.x arm64 with 512 MB, 15 s per request, 5 min for KeepAlive", () => {
     const functions = all(ci, "aws:lambda/function:Function");
     expect(functions.map((f) => f.name).sort()).toEqual([
+      "AccessTokenFunction",
       "AuthorizeFunction",
       "CallbackFunction",
       "GetTokenFromCodeFunction",
@@ -197,6 +238,7 @@ describe("sst.config.ts", () => {
 
   it("bundles every handler with esbuild, minified, when deployed", () => {
     expect(ci.builds.map((b) => b.handler).sort()).toEqual([
+      "functions/src/access-token.handler",
       "functions/src/authorize.handler",
       "functions/src/callback.handler",
       "functions/src/get-token-from-code.handler",
@@ -253,6 +295,13 @@ describe("sst.config.ts", () => {
       sealTokens,
       allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("GetTokenFromCode")]),
     ]);
+    // The token API: what getAccessToken / refresh need (the token consumer's grants), no state key.
+    expect(statements("AccessTokenRole")).toEqual([
+      allow(TOKEN_TABLE_ACTIONS, [TABLE_ARN], itemsCondition("ORG#")),
+      allow(["kms:Decrypt"], [DATA_KEY_ARN], contextCondition("client-secret", "tokens")),
+      sealTokens,
+      allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("AccessToken")]),
+    ]);
     expect(statements("KeepAliveRole")).toEqual([
       allow(TOKEN_TABLE_ACTIONS, [TABLE_ARN], itemsCondition("ORG#")),
       allow(["kms:Decrypt"], [DATA_KEY_ARN], contextCondition("client-secret", "tokens")),
@@ -264,7 +313,7 @@ describe("sst.config.ts", () => {
 
   it("lets every function's role be assumed only by Lambda, for this account and that function", () => {
     const functions = all(ci, "aws:lambda/function:Function");
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(5);
     for (const fn of functions) {
       const name = String(fn.name).replace(/Function$/, "");
       expect(fn.inputs.name).toBe(`connector-oauth-ci-${name}`);
@@ -325,13 +374,17 @@ describe("sst.config.ts", () => {
         Action: "sts:AssumeRole",
       },
     ]);
-    expect(all(ci, "aws:iam/policy:Policy")).toHaveLength(1);
+    expect(all(ci, "aws:iam/policy:Policy").map((p) => p.name)).toEqual([
+      "TokenConsumerPolicy",
+      "TokenApiPolicy",
+    ]);
   });
 
   it("gives no role a wildcard action or resource, and no role but the token consumer's a managed policy", () => {
     // The token consumer role's one attachment is checked above; every other role excludes any.
     const roles = all(ci, "aws:iam/role:Role");
     expect(roles.map((role) => role.name).sort()).toEqual([
+      "AccessTokenRole",
       "AuthorizeRole",
       "CallbackRole",
       "GetTokenFromCodeRole",
@@ -339,6 +392,7 @@ describe("sst.config.ts", () => {
       "KeepAliveScheduleRole",
       "TokenConsumerRole",
     ]);
+    // TokenApiPolicy (a route ARN with a * per path parameter) is checked exactly above.
     const statements = [...consumerPolicy().Statement];
     for (const role of roles.filter((role) => role.name !== "TokenConsumerRole")) {
       expect(role.inputs.managedPolicyArns).toEqual([]);
@@ -378,6 +432,8 @@ describe("sst.config.ts", () => {
       uses("CallbackGenerateDataKey", "Callback", ["kms:GenerateDataKey"], tokens),
       uses("GetTokenFromCodeDecrypt", "GetTokenFromCode", ["kms:Decrypt"], secrets),
       uses("GetTokenFromCodeGenerateDataKey", "GetTokenFromCode", ["kms:GenerateDataKey"], tokens),
+      uses("AccessTokenDecrypt", "AccessToken", ["kms:Decrypt"], both),
+      uses("AccessTokenGenerateDataKey", "AccessToken", ["kms:GenerateDataKey"], tokens),
       uses("KeepAliveDecrypt", "KeepAlive", ["kms:Decrypt"], both),
       uses("KeepAliveGenerateDataKey", "KeepAlive", ["kms:GenerateDataKey"], tokens),
       uses("TokenConsumerDecrypt", "TokenConsumer", ["kms:Decrypt"], both),
@@ -462,6 +518,7 @@ describe("sst.config.ts", () => {
       Callback: ["Auth", "DataKey", "PublicApi", "StateKey", "Table", "WebApp"],
       GetTokenFromCode: ["Auth", "DataKey", "Table"],
       KeepAlive: ["DataKey", "Table"],
+      AccessToken: ["DataKey", "Table"],
     });
   });
 
@@ -495,6 +552,7 @@ describe("sst.config.ts", () => {
       },
       { routeKey: "GET /connectors/oauth/callback", throttlingBurstLimit: 20, throttlingRateLimit: 10 },
       { routeKey: "POST /connectors/getTokenFromCode", throttlingBurstLimit: 5, throttlingRateLimit: 2 },
+      { routeKey: TOKEN_ROUTE, throttlingBurstLimit: 100, throttlingRateLimit: 50 },
     ]);
     // API Gateway refuses settings for a route that does not exist: the stage is created after them.
     const order = (type: string) => ci.resources.flatMap((r, i) => (r.type === type ? [i] : []));
@@ -509,7 +567,7 @@ describe("sst.config.ts", () => {
   it("alarms on API 5xx and throttling, function errors and throttles, and table throttles", () => {
     const alarms = all(ci, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.inputs);
     const byName = (suffix: string) => alarms.find((a) => a.name === `connector-oauth-ci-${suffix}`);
-    expect(alarms).toHaveLength(11);
+    expect(alarms).toHaveLength(13);
     expect(byName("Api5xx")).toMatchObject({ namespace: "AWS/ApiGateway", metricName: "5xx" });
     expect(byName("ApiThrottled")).toMatchObject({ metricName: "ApiThrottled" });
     for (const fn of [...ROUTE_FUNCTIONS, "KeepAlive"]) {
@@ -543,6 +601,7 @@ describe("sst.config.ts", () => {
       alarmTopic: expect.stringMatching(/^arn:aws:sns:/),
       tokenConsumerRoleArn: one(ci, "aws:iam/role:Role", "TokenConsumerRole").state.arn,
       tokenConsumerPolicyArn: expect.stringMatching(/^arn:aws:iam::\d{12}:policy\//),
+      tokenApiPolicyArn: one(ci, "aws:iam/policy:Policy", "TokenApiPolicy").state.arn,
     });
     expect(outputs.tokenConsumerPolicyArn).toBe(
       one(ci, "aws:iam/policy:Policy", "TokenConsumerPolicy").state.arn,
@@ -566,8 +625,14 @@ describe("sst.config.ts", () => {
         headers: { accept: "application/json" },
       },
       GetTokenFromCode: { method: "POST", path: "/connectors/getTokenFromCode", body: '{"code":"x"}' },
+      // No requestContext.authorizer.iam: refused before any AWS call (a route without the authorizer).
+      AccessToken: {
+        method: "POST",
+        path: "/internal/orgs/acme/connectors/c1/access-token",
+        pathParameters: { orgId: "acme", connectorId: "c1" },
+      },
     };
-    const expected = { Authorize: 401, Callback: 400, GetTokenFromCode: 401 };
+    const expected = { Authorize: 401, Callback: 400, GetTokenFromCode: 401, AccessToken: 403 };
     const statuses = Object.fromEntries(
       ci.builds
         .filter((build) => build.functionID in requests)

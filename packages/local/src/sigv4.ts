@@ -113,6 +113,9 @@ export async function verifySigV4(
     region: region as string,
     service: service as string,
     sha256: Sha256,
+    // Sign exactly the headers the client signed: the JS SDKs sign an x-amz-content-sha256 header,
+    // botocore (non-S3) and curl do not, and the signer would otherwise add and sign one.
+    applyChecksum: false,
   });
   const signed = await signer.sign(signable(request, signedHeaders), {
     signingDate: date,
