@@ -10,6 +10,10 @@ declare module "sst" {
       "type": "sst.sst.Secret"
       "value": string
     }
+    "AccessToken": {
+      "name": string
+      "type": "sst.aws.Function"
+    }
     "Api": {
       "type": "sst.aws.ApiGatewayV2"
       "url": string
@@ -51,6 +55,22 @@ declare module "sst" {
       "type": "sst.aws.Function"
     }
     "Callback": {
+      "name": string
+      "type": "sst.aws.Function"
+    }
+    "ConnectorDelete": {
+      "name": string
+      "type": "sst.aws.Function"
+    }
+    "ConnectorGet": {
+      "name": string
+      "type": "sst.aws.Function"
+    }
+    "ConnectorList": {
+      "name": string
+      "type": "sst.aws.Function"
+    }
+    "ConnectorPut": {
       "name": string
       "type": "sst.aws.Function"
     }

@@ -56,6 +56,8 @@ export default $config({
       alarmTopic: alarms.topic.arn,
       tokenConsumerRoleArn: lifecycle.consumerRole.arn,
       tokenConsumerPolicyArn: lifecycle.consumerPolicy.arn,
+      // Attach to a sync worker's role to call the token API over HTTP (docs/deploy.md).
+      tokenApiPolicyArn: api.tokenApiPolicy.arn,
     };
   },
 });

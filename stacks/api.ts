@@ -4,6 +4,10 @@
  * access logs are set on the API's `$default` stage. Query strings are not logged (the access log
  * records `$context.path`), so codes and states stay out of the logs.
  *
+ * Routes the table marks `iam` (the sync workers' token API) get API Gateway's IAM authorizer
+ * (AWS_IAM: SigV4, `execute-api:Invoke`), and the stack renders the one policy a worker's role needs
+ * to call them: `TokenApiPolicy`, output as `tokenApiPolicyArn` (docs/deploy.md).
+ *
  * Optional custom domain: set API_DOMAIN (in the shell or `.env.<stage>`) to a name in a Route 53
  * zone of the account; SST creates the certificate and the DNS record.
  */
@@ -115,10 +119,42 @@ export function createApi({
     createHandler(name, handlers[name], deps),
   );
   routesCreated(functions.map(({ route }) => route.nodes.route));
+  const tokenApiPolicy = createTokenApiPolicy(api);
   for (const [keyName, key] of Object.entries(keys) as [keyof Keys, Key][]) {
     restrictKeyUse(key, [...keyUses(functions, key.name), ...(extraKeyUses?.[keyName] ?? [])]);
   }
-  return { api, publicApi, functions };
+  return { api, publicApi, functions, tokenApiPolicy };
+}
+
+/** The stage SST creates for an ApiGatewayV2 (its `$default`, auto-deployed). */
+const STAGE = "$default";
+
+/**
+ * The execute-api ARN of a route on this API's stage: path parameters become `*`, which IAM matches
+ * within a segment here (execute-api ARNs: `<api>/<stage>/<METHOD>/<path>`, API Gateway Developer
+ * Guide, "Control access to an HTTP API with IAM authorization").
+ */
+export function routeInvokeArn(executionArn: $util.Input<string>, access: HandlerAccess) {
+  const [method, path] = access.route.split(" ");
+  return $interpolate`${executionArn}/${STAGE}/${method}${path?.replace(/\{\w+\}/g, "*")}`;
+}
+
+/** What a worker's role needs to call the IAM routes of this stage, and nothing else. */
+function createTokenApiPolicy(api: sst.aws.ApiGatewayV2) {
+  const iamRoutes = Object.values(handlers).filter((access: HandlerAccess) => access.iam === true);
+  return new aws.iam.Policy("TokenApiPolicy", {
+    description: `${$app.name} ${$app.stage}: call the token API (execute-api:Invoke on its route only)`,
+    policy: $jsonStringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Action: ["execute-api:Invoke"],
+          Resource: iamRoutes.map((access) => routeInvokeArn(api.nodes.api.executionArn, access)),
+        },
+      ],
+    }),
+  });
 }
 
 export type Api = ReturnType<typeof createApi>;
@@ -159,7 +195,9 @@ function createHandler(name: HandlerName, access: HandlerAccess, deps: Deps) {
     ],
     // Its role's trust policy and managed policies: stacks/functions.ts, for every function.
   });
-  const route = deps.api.route(access.route, fn.arn);
+  // IAM routes: API Gateway checks the SigV4 signature and execute-api:Invoke before the function
+  // runs (the function also refuses an event without that identity, so a route without it fails).
+  const route = deps.api.route(access.route, fn.arn, access.iam ? { auth: { iam: true } } : undefined);
   return { name, grants, fn, route };
 }
 

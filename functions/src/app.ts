@@ -7,6 +7,7 @@ import type { Env } from "@connector-oauth/config";
 import type { Log } from "@connector-oauth/core";
 import { compose, type EndpointFactory } from "./composition.ts";
 import { type LambdaHandler, lambdaHandler } from "./edge/lambda.ts";
+import { accessToken } from "./endpoints/access-token.ts";
 import { authorize } from "./endpoints/authorize.ts";
 import { callback } from "./endpoints/callback.ts";
 import { deleteConnector, getConnector, listConnectors, putConnector } from "./endpoints/connectors.ts";
@@ -22,6 +23,7 @@ export const endpoints: Record<HandlerName, EndpointFactory> = {
   ConnectorGet: getConnector,
   ConnectorList: listConnectors,
   ConnectorDelete: deleteConnector,
+  AccessToken: accessToken,
 };
 
 export interface AppRoute {

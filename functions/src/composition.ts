@@ -34,6 +34,7 @@ import {
   callerVerifier,
   DEFAULT_CONNECT_TIMING,
   fail,
+  type LeaseStore,
   type LifecycleDeps,
   type Log,
   providers,
@@ -49,7 +50,9 @@ export type VerifyCaller = (authorization: string | undefined) => Promise<Caller
 export interface EndpointDeps {
   /** The core's connect dependencies (stores, keys, catalog, settings, clock). */
   core: ConnectDeps;
-  /** The token lifecycle's dependencies (refresh, disconnect) over the same stores and keys. */
+  /** The connectors' refresh leases (the token API refreshes under them). */
+  leases: LeaseStore;
+  /** The token lifecycle's dependencies (disconnect) over the same stores, keys and leases. */
   lifecycle: LifecycleDeps;
   /** Verifies the caller's bearer JWT (routes linked to Auth). */
   verifyCaller: VerifyCaller;
@@ -140,5 +143,5 @@ export function compose(
   const verifyCaller: VerifyCaller = settings.auth
     ? callerVerifier(settings.auth)
     : () => Promise.reject(fail("internal_error", "AUTH is not configured for this function"));
-  return { core, lifecycle, verifyCaller, log };
+  return { core, leases: lifecycle.leases, lifecycle, verifyCaller, log };
 }

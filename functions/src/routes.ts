@@ -58,6 +58,11 @@ export interface HandlerAccess {
   settings: readonly SettingsLink[];
   /** The route's own throttle (API Gateway stage route settings), sized in docs/deploy.md#flooding. */
   throttle: Throttle;
+  /**
+   * True: API Gateway's IAM authorizer (SigV4, `execute-api:Invoke`) guards the route, no JWT. For
+   * services, not people; local mode checks the signature against its local credentials.
+   */
+  iam?: boolean;
 }
 
 /** Requests per second sustained, and the bucket size for bursts, for the whole route (all clients). */
@@ -168,6 +173,30 @@ export const handlers = {
     dataKey: [{ actions: ["kms:Decrypt"], purposes: [PURPOSES.clientSecret, PURPOSES.tokens] }],
     settings: ["Auth"],
     throttle: MANAGE_THROTTLE,
+  },
+  // Sync workers' token API: reads the connector and, when its token expires within the margin,
+  // refreshes under the lease (PutItem takes it, DeleteItem frees it), opening the client secret
+  // and the refresh token and sealing the new set; a rejected grant is marked needs_reauth.
+  // Exactly what getAccessToken / refresh use (stacks/lifecycle.ts tokenAccess); no state key.
+  AccessToken: {
+    route: "POST /internal/orgs/{orgId}/connectors/{connectorId}/access-token",
+    handler: "functions/src/access-token.handler",
+    iam: true,
+    table: [
+      {
+        actions: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+        items: [ITEMS.org],
+      },
+    ],
+    dataKey: [
+      { actions: ["kms:Decrypt"], purposes: [PURPOSES.clientSecret, PURPOSES.tokens] },
+      { actions: ["kms:GenerateDataKey"], purposes: [PURPOSES.tokens] },
+    ],
+    settings: [],
+    // Workers ask before each sync batch and reuse the token until near expiry: 50/s sustained
+    // (180,000 calls an hour) serves thousands of connectors; only IAM principals of the account
+    // reach it, and a fresh token costs one GetItem and one Decrypt (data keys are cached).
+    throttle: { ratePerSecond: 50, burst: 100 },
   },
 } as const satisfies Record<string, HandlerAccess>;
 

@@ -103,13 +103,13 @@ describe("secrets through the connectors API", () => {
         headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      return `${response.status} ${JSON.stringify(Object.fromEntries(response.headers))} ${await response.text()}`;
+      const headers: string[] = [];
+      response.headers.forEach((value, name) => {
+        headers.push(`${name}: ${value}`);
+      });
+      return `${response.status} ${headers.join("\n")} ${await response.text()}`;
     };
-    const {
-      orgId: _o,
-      createdBy: _c,
-      ...definition
-    } = demoConnector(h.provider, {
+    const { createdBy: _c, ...definition } = demoConnector(h.provider, {
       connectorId: "api-secret",
       clientSecret: secret,
     });

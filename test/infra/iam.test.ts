@@ -3,11 +3,13 @@
  * (test/infra/harness.ts) against the AWS calls the real handlers make (test/infra/aws-calls.ts),
  * decided by @cloud-copilot/iam-simulate (test/infra/simulate.ts).
  * - every call each function (and a token consumer) makes in a connect, a replayed and a forged
- *   callback, a legacy exchange, a keep-alive run with a refresh, a worker's refresh and disconnect,
- *   is Allowed: a function that starts a call no policy allows fails here;
+ *   callback, a legacy exchange, a keep-alive run with a refresh, the token API serving a refreshed
+ *   and a stored token, a worker's refresh and disconnect, is Allowed: a function that starts a call no policy allows fails here;
  * - every grant is used by some recorded call: a grant the code no longer needs fails here too;
  * - the calls each role must not make are Denied, and no one but Lambda (or the named workers) can
  *   become a role;
+ * - the worker policy the stack outputs (TokenApiPolicy) allows invoking the token API's route of
+ *   this stage only;
  * - the "what each role may do" table in docs/deploy.md is this simulation's result.
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,6 +19,7 @@ import { marshall } from "@aws-sdk/util-dynamodb";
 import { awsTokenAccess } from "@connector-oauth/aws";
 import { workerSettings } from "@connector-oauth/config";
 import { keepAliveJob } from "@connector-oauth/functions";
+import { signSigV4 } from "@connector-oauth/local";
 import {
   authorize,
   callCallback,
@@ -54,7 +57,18 @@ const SECRETS = {
   AuthHs256Secret: "a-shared-hs256-secret-of-32-chars",
 };
 const WORKER_ROLE = `arn:aws:iam::${ACCOUNT}:role/sync-worker`;
-const CALLERS = ["Authorize", "Callback", "GetTokenFromCode", "KeepAlive", "TokenConsumer"] as const;
+const CALLERS = [
+  "Authorize",
+  "Callback",
+  "GetTokenFromCode",
+  "AccessToken",
+  "ConnectorPut",
+  "ConnectorGet",
+  "ConnectorList",
+  "ConnectorDelete",
+  "KeepAlive",
+  "TokenConsumer",
+] as const;
 type Caller = (typeof CALLERS)[number];
 
 let ci: Deployment;
@@ -141,6 +155,11 @@ async function exercise() {
     keepAlive({}, { getRemainingTimeInMillis: () => 300_000 }),
   );
   expect(summary).toMatchObject({ refreshed: 1, failed: 0 });
+  // The token API: a token about to expire (refreshed under the lease), then the stored one.
+  await ageToken("iam-demo");
+  const refreshed = await recordAs("AccessToken", () => callTokenApi("acme", "iam-demo"));
+  expect(refreshed.status).toBe(200);
+  expect((await recordAs("AccessToken", () => callTokenApi("acme", "iam-demo"))).status).toBe(200);
   // A sync worker: a refresh (the token expires within its margin) and a disconnect.
   const worker = awsTokenAccess(
     { dynamo: h.services.dynamo, kms: h.services.kms },
@@ -149,6 +168,40 @@ async function exercise() {
   );
   await recordAs("TokenConsumer", () => worker.getAccessToken("acme", "iam-demo"));
   await recordAs("TokenConsumer", () => worker.disconnect("acme", "iam-demo", "operator"));
+  // The connectors API: create (seals the client secret), read, list, then delete a connected
+  // connector (revokes at the provider under the lease, removes the tokens, deletes the definition).
+  const manage = (method: string, path: string, body?: unknown) =>
+    fetch(`${h.api.url}${path}`, {
+      method,
+      headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const { createdBy: _c, ...definition } = demoConnector(h.provider, {
+    endpoints: {
+      authorizationUrl: h.provider.authorizationUrl,
+      tokenUrl: h.provider.tokenUrl,
+      issuer: h.provider.issuer,
+      revocationUrl: h.provider.revocationUrl,
+    },
+  });
+  const put = await recordAs("ConnectorPut", () => manage("PUT", "/connectors/iam-api", definition));
+  expect(put.status).toBe(201);
+  expect((await recordAs("ConnectorGet", () => manage("GET", "/connectors/iam-api"))).status).toBe(200);
+  expect((await recordAs("ConnectorList", () => manage("GET", "/connectors"))).status).toBe(200);
+  const flow = await authorize(h, "iam-api", admin);
+  expect((await callCallback(await consent(h, String(flow.body.authorizationUrl)))).status).toBe(302);
+  const deleted = await recordAs("ConnectorDelete", () => manage("DELETE", "/connectors/iam-api"));
+  expect(await deleted.json()).toMatchObject({ deleted: true, revocation: "revoked" });
+}
+
+/** POSTs to the token API signed (SigV4, execute-api) with the local credentials, as a worker does. */
+async function callTokenApi(orgId: string, connectorId: string) {
+  const url = `${h.api.url}/internal/orgs/${orgId}/connectors/${connectorId}/access-token`;
+  const { host: _host, ...headers } = await signSigV4({ method: "POST", url }, h.services.credentials, {
+    region: REGION,
+    service: "execute-api",
+  });
+  return fetch(url, { method: "POST", headers });
 }
 
 const deployed = () => ({
@@ -156,7 +209,17 @@ const deployed = () => ({
   keys: { [h.services.stateKeyId]: stateKeyArn, [h.services.dataKeyId]: dataKeyArn },
 });
 
-const FUNCTIONS = ["Authorize", "Callback", "GetTokenFromCode", "KeepAlive"] as const;
+const FUNCTIONS = [
+  "Authorize",
+  "Callback",
+  "GetTokenFromCode",
+  "AccessToken",
+  "ConnectorPut",
+  "ConnectorGet",
+  "ConnectorList",
+  "ConnectorDelete",
+  "KeepAlive",
+] as const;
 const functionArnOf = (name: string) =>
   `arn:aws:lambda:${REGION}:${ACCOUNT}:function:connector-oauth-ci-${name}`;
 
@@ -202,6 +265,24 @@ describe("IAM, evaluated", () => {
         "kms:VerifyMac",
       ],
       GetTokenFromCode: ["dynamodb:GetItem", "dynamodb:UpdateItem", "kms:Decrypt", "kms:GenerateDataKey"],
+      AccessToken: [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+      ],
+      ConnectorPut: ["dynamodb:GetItem", "dynamodb:UpdateItem", "kms:GenerateDataKey"],
+      ConnectorGet: ["dynamodb:GetItem"],
+      ConnectorList: ["dynamodb:Query"],
+      ConnectorDelete: [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "kms:Decrypt",
+      ],
       KeepAlive: [
         "dynamodb:DeleteItem",
         "dynamodb:GetItem",
@@ -363,6 +444,40 @@ describe("IAM, evaluated", () => {
     });
   });
 
+  it("lets a worker holding TokenApiPolicy invoke the token route of this stage only", async () => {
+    const policy = ci.resources.find(
+      (r) => r.type === "aws:iam/policy:Policy" && r.name === "TokenApiPolicy",
+    );
+    const identity = [{ name: "TokenApiPolicy", policy: JSON.parse(String(policy?.inputs.policy)) }];
+    const worker = `arn:aws:sts::${ACCOUNT}:assumed-role/sync-worker/session`;
+    const api = `arn:aws:execute-api:${REGION}:${ACCOUNT}:ApiApi-id`;
+    const invoke = (resource: string) =>
+      decide(worker, identity, { action: "execute-api:Invoke", resource, context: {} });
+    expect({
+      tokenRoute: await invoke(`${api}/$default/POST/internal/orgs/acme/connectors/drive/access-token`),
+      tokenRouteOtherMethod: await invoke(
+        `${api}/$default/GET/internal/orgs/acme/connectors/drive/access-token`,
+      ),
+      authorizeRoute: await invoke(`${api}/$default/GET/connectors/drive/oauth/authorize`),
+      legacyRoute: await invoke(`${api}/$default/POST/connectors/getTokenFromCode`),
+      otherStage: await invoke(`${api}/prod/POST/internal/orgs/acme/connectors/drive/access-token`),
+      otherApi: await invoke(
+        `arn:aws:execute-api:${REGION}:${ACCOUNT}:OtherApi-id/$default/POST/internal/orgs/acme/connectors/drive/access-token`,
+      ),
+    }).toEqual({
+      tokenRoute: "Allowed",
+      tokenRouteOtherMethod: "ImplicitlyDenied",
+      authorizeRoute: "ImplicitlyDenied",
+      legacyRoute: "ImplicitlyDenied",
+      otherStage: "ImplicitlyDenied",
+      otherApi: "ImplicitlyDenied",
+    });
+    // Nothing else: no table, key or other action.
+    expect(
+      await decide(worker, identity, { action: "dynamodb:GetItem", resource: tableArn, context: {} }),
+    ).toBe("ImplicitlyDenied");
+  });
+
   it("renders docs/deploy.md's table of what each role may do from this simulation", async () => {
     const table = await roleTable();
     const file = join(ROOT, "docs/deploy.md");
@@ -466,7 +581,7 @@ const MUST_DENY: [Caller | "AccountAdmin", Probe][] = [
       "create or replace an `ORG#` item (`PutItem`)",
     ] satisfies Probe[]
   ).map((p) => ["GetTokenFromCode", p] as [Caller, Probe]),
-  ...(["KeepAlive", "TokenConsumer"] as const).flatMap((caller) =>
+  ...(["AccessToken", "KeepAlive", "TokenConsumer"] as const).flatMap((caller) =>
     (
       [
         "read a flow (`GetItem` on `FLOW#`)",
@@ -479,7 +594,46 @@ const MUST_DENY: [Caller | "AccountAdmin", Probe][] = [
       ] satisfies Probe[]
     ).map((p) => [caller, p] as [Caller, Probe]),
   ),
-  ...(["TokenConsumer"] as const).map((caller) => [caller, "scan the table (`Scan`)"] as [Caller, Probe]),
+  ...(["AccessToken", "TokenConsumer"] as const).map(
+    (caller) => [caller, "scan the table (`Scan`)"] as [Caller, Probe],
+  ),
+  // The connectors API: connector items only, no state key, no flows; nothing but DELETE opens a
+  // secret and nothing but PUT seals one (client secrets only); GET and list cannot write.
+  ...(["ConnectorPut", "ConnectorGet", "ConnectorList", "ConnectorDelete"] as const).flatMap((caller) =>
+    (
+      [
+        "read a flow (`GetItem` on `FLOW#`)",
+        "create a flow (`PutItem` on `FLOW#`)",
+        "update a flow (`UpdateItem` on `FLOW#`)",
+        "sign a state (`GenerateMac`)",
+        "verify a state (`VerifyMac`)",
+        "seal tokens (`GenerateDataKey`, purpose `tokens`)",
+        "scan the table (`Scan`)",
+        "use the data key without an encryption context (`Decrypt`)",
+      ] satisfies Probe[]
+    ).map((p) => [caller, p] as [Caller, Probe]),
+  ),
+  ...(["ConnectorPut", "ConnectorGet", "ConnectorList"] as const).flatMap((caller) =>
+    (
+      [
+        "open a client secret (`Decrypt`, purpose `client-secret`)",
+        "open tokens (`Decrypt`, purpose `tokens`)",
+        "delete an `ORG#` item (`DeleteItem`)",
+        "create or replace an `ORG#` item (`PutItem`)",
+      ] satisfies Probe[]
+    ).map((p) => [caller, p] as [Caller, Probe]),
+  ),
+  ...(["ConnectorGet", "ConnectorList"] as const).flatMap((caller) =>
+    (
+      [
+        "update a connector (`UpdateItem` on `ORG#`)",
+        "seal a client secret (`GenerateDataKey`, purpose `client-secret`)",
+      ] satisfies Probe[]
+    ).map((p) => [caller, p] as [Caller, Probe]),
+  ),
+  ["ConnectorGet", "list an org's items (`Query` on `ORG#`)"],
+  ["ConnectorList", "read a connector (`GetItem` on `ORG#`)"],
+  ["ConnectorDelete", "seal a client secret (`GenerateDataKey`, purpose `client-secret`)"],
   // Administering the keys is not using them: an account admin with `*` cannot open or sign.
   ...(
     [
@@ -529,6 +683,11 @@ const COLUMNS: [Caller | "AccountAdmin", string][] = [
   ["Authorize", "Authorize"],
   ["Callback", "Callback"],
   ["GetTokenFromCode", "GetTokenFromCode"],
+  ["AccessToken", "AccessToken"],
+  ["ConnectorPut", "ConnectorPut"],
+  ["ConnectorGet", "ConnectorGet"],
+  ["ConnectorList", "ConnectorList"],
+  ["ConnectorDelete", "ConnectorDelete"],
   ["KeepAlive", "KeepAlive"],
   ["TokenConsumer", "token consumer"],
   ["AccountAdmin", "account admin (`*`)"],

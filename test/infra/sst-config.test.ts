@@ -65,7 +65,9 @@ const ROUTE_FUNCTIONS = [
   "ConnectorGet",
   "ConnectorList",
   "ConnectorDelete",
+  "AccessToken",
 ];
+const TOKEN_ROUTE = "POST /internal/orgs/{orgId}/connectors/{connectorId}/access-token";
 const allow = (Action: string[], Resource: string[], Condition?: object) => ({
   Effect: "Allow",
   Action,
@@ -128,6 +130,7 @@ describe("sst.config.ts", () => {
       "GET /connectors/{connectorId}",
       "GET /connectors/{connectorId}/oauth/authorize",
       "POST /connectors/getTokenFromCode",
+      TOKEN_ROUTE,
       "PUT /connectors/{connectorId}",
     ]);
     const integrations = all(ci, "aws:apigatewayv2/integration:Integration");
@@ -143,6 +146,47 @@ describe("sst.config.ts", () => {
     expect(invokers.sort()).toEqual(
       ROUTE_FUNCTIONS.map((name) => ["apigateway.amazonaws.com", functionArn(name)]).sort(),
     );
+  });
+
+  it("puts the token API behind API Gateway's IAM authorizer and every other route behind none", () => {
+    const authorization = Object.fromEntries(
+      all(ci, "aws:apigatewayv2/route:Route").map((route) => [
+        route.inputs.routeKey,
+        route.inputs.authorizationType,
+      ]),
+    );
+    expect(authorization).toEqual({
+      "DELETE /connectors/{connectorId}": "NONE",
+      "GET /connectors": "NONE",
+      "GET /connectors/{connectorId}": "NONE",
+      "PUT /connectors/{connectorId}": "NONE",
+      "GET /connectors/{connectorId}/oauth/authorize": "NONE",
+      "GET /connectors/oauth/callback": "NONE",
+      "POST /connectors/getTokenFromCode": "NONE",
+      [TOKEN_ROUTE]: "AWS_IAM",
+    });
+  });
+
+  it("renders the worker policy: execute-api:Invoke on the token route of this stage's API only", () => {
+    const policy = one(ci, "aws:iam/policy:Policy", "TokenApiPolicy");
+    expect(JSON.parse(String(policy.inputs.policy))).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        allow(
+          ["execute-api:Invoke"],
+          [
+            `arn:aws:execute-api:${REGION}:${ACCOUNT}:ApiApi-id/$default/POST/internal/orgs/*/connectors/*/access-token`,
+          ],
+        ),
+      ],
+    });
+    // SST's stage for the API is $default (the ARN's stage part).
+    expect(one(ci, "aws:apigatewayv2/stage:Stage", "ApiStage").inputs.name).toBe("$default");
+    // Attached to no role here: the worker's own role carries it (docs/deploy.md).
+    const attached = all(ci, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map(
+      (a) => a.inputs.policyArn,
+    );
+    expect(attached).not.toContain(policy.state.arn);
   });
 
   it("runs KeepAlive every 15 minutes from EventBridge Scheduler, outside the API, without retries", () => {
@@ -185,6 +229,7 @@ describe("sst.config.ts", () => {
   it("runs each function on nodejs22.x arm64 with 512 MB, 15 s per request, 5 min for KeepAlive", () => {
     const functions = all(ci, "aws:lambda/function:Function");
     expect(functions.map((f) => f.name).sort()).toEqual([
+      "AccessTokenFunction",
       "AuthorizeFunction",
       "CallbackFunction",
       "ConnectorDeleteFunction",
@@ -211,6 +256,7 @@ describe("sst.config.ts", () => {
 
   it("bundles every handler with esbuild, minified, when deployed", () => {
     expect(ci.builds.map((b) => b.handler).sort()).toEqual([
+      "functions/src/access-token.handler",
       "functions/src/authorize.handler",
       "functions/src/callback.handler",
       "functions/src/connector-delete.handler",
@@ -295,6 +341,13 @@ describe("sst.config.ts", () => {
       allow(["kms:Decrypt"], [DATA_KEY_ARN], contextCondition("client-secret", "tokens")),
       allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("ConnectorDelete")]),
     ]);
+    // The token API: what getAccessToken / refresh need (the token consumer's grants), no state key.
+    expect(statements("AccessTokenRole")).toEqual([
+      allow(TOKEN_TABLE_ACTIONS, [TABLE_ARN], itemsCondition("ORG#")),
+      allow(["kms:Decrypt"], [DATA_KEY_ARN], contextCondition("client-secret", "tokens")),
+      sealTokens,
+      allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logStreams("AccessToken")]),
+    ]);
     expect(statements("KeepAliveRole")).toEqual([
       allow(TOKEN_TABLE_ACTIONS, [TABLE_ARN], itemsCondition("ORG#")),
       allow(["kms:Decrypt"], [DATA_KEY_ARN], contextCondition("client-secret", "tokens")),
@@ -367,13 +420,17 @@ describe("sst.config.ts", () => {
         Action: "sts:AssumeRole",
       },
     ]);
-    expect(all(ci, "aws:iam/policy:Policy")).toHaveLength(1);
+    expect(all(ci, "aws:iam/policy:Policy").map((p) => p.name)).toEqual([
+      "TokenConsumerPolicy",
+      "TokenApiPolicy",
+    ]);
   });
 
   it("gives no role a wildcard action or resource, and no role but the token consumer's a managed policy", () => {
     // The token consumer role's one attachment is checked above; every other role excludes any.
     const roles = all(ci, "aws:iam/role:Role");
     expect(roles.map((role) => role.name).sort()).toEqual([
+      "AccessTokenRole",
       "AuthorizeRole",
       "CallbackRole",
       "ConnectorDeleteRole",
@@ -385,6 +442,7 @@ describe("sst.config.ts", () => {
       "KeepAliveScheduleRole",
       "TokenConsumerRole",
     ]);
+    // TokenApiPolicy (a route ARN with a * per path parameter) is checked exactly above.
     const statements = [...consumerPolicy().Statement];
     for (const role of roles.filter((role) => role.name !== "TokenConsumerRole")) {
       expect(role.inputs.managedPolicyArns).toEqual([]);
@@ -426,6 +484,8 @@ describe("sst.config.ts", () => {
       uses("GetTokenFromCodeGenerateDataKey", "GetTokenFromCode", ["kms:GenerateDataKey"], tokens),
       uses("ConnectorPutGenerateDataKey", "ConnectorPut", ["kms:GenerateDataKey"], secrets),
       uses("ConnectorDeleteDecrypt", "ConnectorDelete", ["kms:Decrypt"], both),
+      uses("AccessTokenDecrypt", "AccessToken", ["kms:Decrypt"], both),
+      uses("AccessTokenGenerateDataKey", "AccessToken", ["kms:GenerateDataKey"], tokens),
       uses("KeepAliveDecrypt", "KeepAlive", ["kms:Decrypt"], both),
       uses("KeepAliveGenerateDataKey", "KeepAlive", ["kms:GenerateDataKey"], tokens),
       uses("TokenConsumerDecrypt", "TokenConsumer", ["kms:Decrypt"], both),
@@ -514,6 +574,7 @@ describe("sst.config.ts", () => {
       ConnectorList: ["Auth", "Table"],
       ConnectorDelete: ["Auth", "DataKey", "Table"],
       KeepAlive: ["DataKey", "Table"],
+      AccessToken: ["DataKey", "Table"],
     });
   });
 
@@ -551,6 +612,7 @@ describe("sst.config.ts", () => {
       { routeKey: "GET /connectors/{connectorId}", throttlingBurstLimit: 40, throttlingRateLimit: 20 },
       { routeKey: "GET /connectors", throttlingBurstLimit: 40, throttlingRateLimit: 20 },
       { routeKey: "DELETE /connectors/{connectorId}", throttlingBurstLimit: 40, throttlingRateLimit: 20 },
+      { routeKey: TOKEN_ROUTE, throttlingBurstLimit: 100, throttlingRateLimit: 50 },
     ]);
     // API Gateway refuses settings for a route that does not exist: the stage is created after them.
     const order = (type: string) => ci.resources.flatMap((r, i) => (r.type === type ? [i] : []));
@@ -570,7 +632,7 @@ describe("sst.config.ts", () => {
   it("alarms on API 5xx and throttling, function errors and throttles, and table throttles", () => {
     const alarms = all(ci, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.inputs);
     const byName = (suffix: string) => alarms.find((a) => a.name === `connector-oauth-ci-${suffix}`);
-    expect(alarms).toHaveLength(19);
+    expect(alarms).toHaveLength(21);
     expect(byName("Api5xx")).toMatchObject({ namespace: "AWS/ApiGateway", metricName: "5xx" });
     expect(byName("ApiThrottled")).toMatchObject({ metricName: "ApiThrottled" });
     for (const fn of [...ROUTE_FUNCTIONS, "KeepAlive"]) {
@@ -604,6 +666,7 @@ describe("sst.config.ts", () => {
       alarmTopic: expect.stringMatching(/^arn:aws:sns:/),
       tokenConsumerRoleArn: one(ci, "aws:iam/role:Role", "TokenConsumerRole").state.arn,
       tokenConsumerPolicyArn: expect.stringMatching(/^arn:aws:iam::\d{12}:policy\//),
+      tokenApiPolicyArn: one(ci, "aws:iam/policy:Policy", "TokenApiPolicy").state.arn,
     });
     expect(outputs.tokenConsumerPolicyArn).toBe(
       one(ci, "aws:iam/policy:Policy", "TokenConsumerPolicy").state.arn,
@@ -636,6 +699,12 @@ describe("sst.config.ts", () => {
       ConnectorGet: { method: "GET", path: "/connectors/c1", pathParameters: { connectorId: "c1" } },
       ConnectorList: { method: "GET", path: "/connectors" },
       ConnectorDelete: { method: "DELETE", path: "/connectors/c1", pathParameters: { connectorId: "c1" } },
+      // No requestContext.authorizer.iam: refused before any AWS call (a route without the authorizer).
+      AccessToken: {
+        method: "POST",
+        path: "/internal/orgs/acme/connectors/c1/access-token",
+        pathParameters: { orgId: "acme", connectorId: "c1" },
+      },
     };
     const expected = {
       Authorize: 401,
@@ -645,6 +714,7 @@ describe("sst.config.ts", () => {
       ConnectorGet: 401,
       ConnectorList: 401,
       ConnectorDelete: 401,
+      AccessToken: 403,
     };
     const statuses = Object.fromEntries(
       ci.builds

@@ -12,6 +12,8 @@ export interface HttpRequest {
   /** Lower-case names. */
   headers: Record<string, string | undefined>;
   body?: string;
+  /** The AWS principal that signed the request, as API Gateway's IAM authorizer verified it. */
+  iamCaller?: { accountId: string; arn: string };
 }
 
 export interface HttpResponse {

@@ -27,7 +27,15 @@ export function toRequest(event: APIGatewayProxyEventV2): HttpRequest {
     query: new URLSearchParams(event.rawQueryString ?? ""),
     headers,
     body,
+    iamCaller: iamCaller(event),
   };
+}
+
+/** The IAM principal API Gateway's IAM authorizer verified (routes with AWS_IAM authorization). */
+function iamCaller(event: APIGatewayProxyEventV2): HttpRequest["iamCaller"] {
+  const iam = (event.requestContext as { authorizer?: { iam?: { accountId?: string; userArn?: string } } })
+    .authorizer?.iam;
+  return iam?.userArn ? { accountId: iam.accountId ?? "", arn: iam.userArn } : undefined;
 }
 
 /** Wraps a handle function as a Lambda handler; a thrown error answers as JSON (edge/http.ts). */

@@ -1,14 +1,18 @@
 /**
  * A local stand-in for API Gateway's HTTP API: turns each HTTP request into a payload 2.0 event,
  * invokes the route's Lambda handler and writes its structured result back. Listens on 127.0.0.1.
+ * Routes the route table marks `iam` get API Gateway's IAM authorizer: the request must carry a
+ * SigV4 signature (service execute-api) by the local credentials, checked with the AWS SDK's own
+ * signer (sigv4.ts), and the handler then sees `requestContext.authorizer.iam` as deployed.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostAllowed } from "@connector-oauth/config";
 import type { ErrorCode } from "@connector-oauth/core";
-import { json, type LambdaHandler, STATUS } from "@connector-oauth/functions";
+import { handlers, json, type LambdaHandler, STATUS } from "@connector-oauth/functions";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { type Credentials, verifySigV4 } from "./sigv4.ts";
 
 export interface Route {
   method: string;
@@ -24,6 +28,28 @@ export interface LocalApi {
   open(): void;
   close(): Promise<void>;
 }
+
+/** What API Gateway's IAM authorizer puts in `requestContext.authorizer.iam`. */
+export interface IamIdentity {
+  accessKey: string;
+  accountId: string;
+  callerId: string;
+  cognitoIdentity: null;
+  principalOrgId: null;
+  userArn: string;
+  userId: string;
+}
+
+/** Local mode's account and the user its local credentials stand for. */
+export const LOCAL_ACCOUNT_ID = "000000000000";
+export const LOCAL_USER_ARN = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user/local`;
+
+/** Route keys ("METHOD /path") the route table puts behind the IAM authorizer. */
+const IAM_ROUTES = new Set<string>(
+  Object.values(handlers)
+    .filter((entry) => "iam" in entry && entry.iam)
+    .map((entry) => entry.route),
+);
 
 type Fallback = (request: IncomingMessage, response: ServerResponse) => boolean | Promise<boolean>;
 
@@ -65,6 +91,7 @@ export function toEvent(
   route: Route,
   params: Record<string, string>,
   body: Buffer,
+  iam?: IamIdentity,
 ) {
   const url = new URL(request.url ?? "/", "http://localhost");
   const headers: Record<string, string> = {};
@@ -98,6 +125,7 @@ export function toEvent(
         sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
         userAgent: headers["user-agent"] ?? "",
       },
+      authorizer: iam ? { iam } : undefined,
       requestId: randomUUID(),
       routeKey: `${method} ${route.path}`,
       stage: "$default",
@@ -142,7 +170,14 @@ async function serve(
   if ("route" in found) {
     if (!found.params)
       return sendError(response, "invalid_request", "The path is not validly percent-encoded");
-    const event = toEvent(request, found.route, found.params, await readBody(request));
+    const body = await readBody(request);
+    let iam: IamIdentity | undefined;
+    if (IAM_ROUTES.has(`${found.route.method} ${found.route.path}`)) {
+      iam = await iamIdentity(request, body, options.credentials?.());
+      if (!iam)
+        return sendError(response, "forbidden", "Sign the request (SigV4) with the local credentials");
+    }
+    const event = toEvent(request, found.route, found.params, body, iam);
     return writeResult(response, await found.route.handler(event));
   }
   if (found.allow.length)
@@ -150,6 +185,35 @@ async function serve(
       allow: found.allow.join(", "),
     });
   if (!(await options.fallback?.(request, response))) sendError(response, "route_not_found", "No such route");
+}
+
+/**
+ * The identity API Gateway's IAM authorizer would pass on, when the request is signed for
+ * execute-api by `credentials`; undefined (refused) otherwise, and always when there are none yet.
+ */
+async function iamIdentity(
+  request: IncomingMessage,
+  body: Buffer,
+  credentials: Credentials | undefined,
+): Promise<IamIdentity | undefined> {
+  if (!credentials) return undefined;
+  const received = {
+    method: request.method ?? "GET",
+    url: request.url ?? "/",
+    headers: request.headers,
+    body,
+  };
+  if (await verifySigV4(received, credentials, Date.now(), { service: "execute-api" })) return undefined;
+  const userId = credentials.accessKeyId;
+  return {
+    accessKey: credentials.accessKeyId,
+    accountId: LOCAL_ACCOUNT_ID,
+    callerId: userId,
+    cognitoIdentity: null,
+    principalOrgId: null,
+    userArn: LOCAL_USER_ARN,
+    userId,
+  };
 }
 
 interface ApiOptions {
@@ -160,6 +224,9 @@ interface ApiOptions {
   hosts?: string[];
   /** Hold requests until `open()` is called. */
   held?: boolean;
+  /** The credentials IAM routes must be signed with (read per request: they may come later);
+   * without them every IAM route answers 403. */
+  credentials?: () => Credentials | undefined;
 }
 
 /** Serves the routes on 127.0.0.1:`port` (0 = any free port); `fallback` may serve other paths.

@@ -1,4 +1,11 @@
-export { type LocalApi, type Route, startLocalApi } from "./api-server.ts";
+export {
+  type IamIdentity,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_USER_ARN,
+  type LocalApi,
+  type Route,
+  startLocalApi,
+} from "./api-server.ts";
 export {
   checkTtl,
   DEFAULT_DATA_DIR,
@@ -17,3 +24,4 @@ export {
   startLocalServices,
   TABLE_NAME,
 } from "./services.ts";
+export { type Credentials, signSigV4 } from "./sigv4.ts";

@@ -81,11 +81,13 @@ function signable(request: ReceivedRequest, signedHeaders: string[]) {
   };
 }
 
-/** Undefined when `request` carries a valid SigV4 signature by `credentials`, else why not. */
+/** Undefined when `request` carries a valid SigV4 signature by `credentials` (for `scope.service`
+ * when given), else why not. */
 export async function verifySigV4(
   request: ReceivedRequest,
   credentials: Credentials,
   now = Date.now(),
+  scope: { service?: string } = {},
 ): Promise<SigV4Refusal | undefined> {
   const authorization = request.headers.authorization;
   if (!authorization) return refuse("MissingAuthenticationTokenException", "Missing Authentication Token");
@@ -94,6 +96,9 @@ export async function verifySigV4(
   const [, accessKeyId, day, region, service, signedHeaderList, signature] = parts as unknown as string[];
   if (accessKeyId !== credentials.accessKeyId)
     return refuse("UnrecognizedClientException", "The security token included in the request is invalid.");
+  // A signature for another service (a KMS request replayed here) is not one for this endpoint.
+  if (scope.service !== undefined && service !== scope.service)
+    return refuse("InvalidSignatureException", `Credential should be scoped to service '${scope.service}'`);
   const signedHeaders = (signedHeaderList as string).split(";");
   const date = amzDate(request.headers["x-amz-date"] as string | undefined);
   if (!date || !signedHeaders.includes("host") || !signedHeaders.includes("x-amz-date"))
@@ -108,6 +113,9 @@ export async function verifySigV4(
     region: region as string,
     service: service as string,
     sha256: Sha256,
+    // Sign exactly the headers the client signed: the JS SDKs sign an x-amz-content-sha256 header,
+    // botocore (non-S3) and curl do not, and the signer would otherwise add and sign one.
+    applyChecksum: false,
   });
   const signed = await signer.sign(signable(request, signedHeaders), {
     signingDate: date,
@@ -122,4 +130,32 @@ export async function verifySigV4(
         "InvalidSignatureException",
         "The request signature we calculated does not match the signature you provided.",
       );
+}
+
+/**
+ * The headers that sign `request` (SigV4, header form) with `credentials` for `service` in `region`,
+ * as a client SDK would: for tests and local tools that call an IAM route of the local API.
+ */
+export async function signSigV4(
+  request: { method: string; url: string; headers?: Record<string, string>; body?: string },
+  credentials: Credentials,
+  scope: { region: string; service: string },
+): Promise<Record<string, string>> {
+  const url = new URL(request.url);
+  const signer = new SignatureV4({
+    credentials,
+    region: scope.region,
+    service: scope.service,
+    sha256: Sha256,
+  });
+  const signed = await signer.sign({
+    method: request.method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname,
+    headers: { ...request.headers, host: url.host },
+    body: request.body,
+  });
+  return signed.headers;
 }

@@ -149,10 +149,13 @@ async function assemble(config: LocalConfig, stops: Stops): Promise<Omit<LocalMo
   // holds every request until the routes below are in place.
   const routes: Route[] = [];
   let fallback: ReturnType<typeof demoPage> | undefined;
+  let backends: Awaited<ReturnType<typeof startBackends>> | undefined;
   const api: LocalApi = await startLocalApi({
     port: config.port,
     routes,
     fallback: (q, s) => fallback?.(q, s) ?? false,
+    // IAM routes (the token API) check SigV4 against the data folder's local credentials.
+    credentials: () => backends?.services.credentials,
     hosts: publicHosts(config),
     held: true,
   }).catch((error) => explainListenError(error, config));
@@ -162,7 +165,8 @@ async function assemble(config: LocalConfig, stops: Stops): Promise<Omit<LocalMo
   const appOrigins = [...new Set([...(config.appOrigins ?? []), demoOrigin])];
   const clientSecret = randomBytes(24).toString("base64url");
   const redirectUri = `${publicApiUrl}/connectors/oauth/callback`;
-  const { services, provider } = await startBackends(config, redirectUri, clientSecret, stops);
+  backends = await startBackends(config, redirectUri, clientSecret, stops);
+  const { services, provider } = backends;
   // The shell's settings reach the handlers (MAX_PENDING_FLOWS, AUTH_ISSUER, ...), but the local
   // services and the stage settings of local mode take precedence.
   const handlers = appRoutes({
@@ -251,6 +255,7 @@ function banner(local: LocalMode, config: LocalConfig, readyMs: number): string 
     `    authorize    GET  ${api}/connectors/{connectorId}/oauth/authorize`,
     `    callback     GET  ${api}/connectors/oauth/callback   (the redirect URI to register)`,
     `    legacy       POST ${api}/connectors/getTokenFromCode`,
+    `    token API    POST ${api}/internal/orgs/{orgId}/connectors/{connectorId}/access-token   (SigV4, service execute-api, the credentials below)`,
     `  Demo provider  ${local.providerUrl}   (sign in with any name and any password)`,
     `  DynamoDB       ${services.dynamodbUrl}   table ${services.tableName}`,
     `  KMS            ${services.kmsUrl}   keys alias/connector-oauth-state, alias/connector-oauth-data`,

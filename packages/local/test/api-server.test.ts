@@ -6,6 +6,7 @@
 import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { type LocalApi, startLocalApi } from "../src/api-server.ts";
+import { signSigV4 } from "../src/sigv4.ts";
 
 interface Answer {
   status: number;
@@ -92,5 +93,73 @@ describe("local API", () => {
     expect(answered).toBe(false);
     api.open();
     expect((await pending).status).toBe(200);
+  });
+});
+
+describe("local API, IAM routes", () => {
+  const TOKEN_PATH = "/internal/orgs/{orgId}/connectors/{connectorId}/access-token";
+  const credentials = { accessKeyId: "LOCALTESTKEY", secretAccessKey: "local-test-secret" };
+  let api: LocalApi;
+  afterEach(() => api?.close());
+
+  /** Answers with the authorizer context the handler was given. */
+  const authorizerEcho = async (event: { requestContext: { authorizer?: unknown } }) => ({
+    statusCode: 200,
+    body: JSON.stringify(event.requestContext.authorizer ?? null),
+  });
+
+  async function post(signWith?: typeof credentials) {
+    const url = `${api.url}/internal/orgs/acme/connectors/c1/access-token`;
+    const signed = signWith
+      ? await signSigV4({ method: "POST", url }, signWith, { region: "us-east-1", service: "execute-api" })
+      : {};
+    const { host: _host, ...headers } = signed as Record<string, string>;
+    const response = await fetch(url, { method: "POST", headers });
+    return { status: response.status, body: (await response.json()) as unknown };
+  }
+
+  it("passes API Gateway's IAM identity to the handler of a route the table marks iam, when signed right", async () => {
+    api = await startLocalApi({
+      routes: [{ method: "POST", path: TOKEN_PATH, handler: authorizerEcho as never }],
+      credentials: () => credentials,
+    });
+    expect(await post(credentials)).toEqual({
+      status: 200,
+      body: {
+        iam: {
+          accessKey: "LOCALTESTKEY",
+          accountId: "000000000000",
+          callerId: "LOCALTESTKEY",
+          cognitoIdentity: null,
+          principalOrgId: null,
+          userArn: "arn:aws:iam::000000000000:user/local",
+          userId: "LOCALTESTKEY",
+        },
+      },
+    });
+    const refused = await post({ ...credentials, secretAccessKey: "other" });
+    expect(refused).toMatchObject({ status: 403, body: { success: false, error: { code: "forbidden" } } });
+  });
+
+  it("refuses every request on an IAM route while it has no credentials", async () => {
+    api = await startLocalApi({
+      routes: [{ method: "POST", path: TOKEN_PATH, handler: authorizerEcho as never }],
+    });
+    expect(await post(credentials)).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
+  });
+
+  it("passes no authorizer on a route the table does not mark iam", async () => {
+    api = await startLocalApi({
+      routes: [
+        {
+          method: "GET",
+          path: "/connectors/{connectorId}/oauth/authorize",
+          handler: authorizerEcho as never,
+        },
+      ],
+      credentials: () => credentials,
+    });
+    const response = await fetch(`${api.url}/connectors/c1/oauth/authorize`);
+    expect({ status: response.status, body: await response.json() }).toEqual({ status: 200, body: null });
   });
 });

@@ -116,7 +116,7 @@ export async function startHarness(
   const stopCapture = captureOutput(logs);
   const services = await startLocalServices();
   const routes: Route[] = [];
-  const api = await startLocalApi({ routes });
+  const api = await startLocalApi({ routes, credentials: () => services.credentials });
   const callbackUrl = `${api.url}/connectors/oauth/callback`;
   const provider = await startDemoProvider({
     clients: [

@@ -1,0 +1,71 @@
+/**
+ * POST /internal/orgs/{orgId}/connectors/{connectorId}/access-token: a sync worker's valid access
+ * token, refreshed under the connector's lease when it expires within 5 minutes (the core's token
+ * access). API Gateway's IAM authorizer admits only SigV4-signed callers allowed `execute-api:Invoke`
+ * here; a request that reaches the function without that verification (a route deployed without the
+ * authorizer) is refused, so a mis-deployment fails closed. One log line per call, never the token.
+ */
+import { type ConnectorStore, createTokenAccess, fail, type RefreshTiming } from "@connector-oauth/core";
+import type { EndpointFactory } from "../composition.ts";
+import { json } from "../edge/http.ts";
+
+/**
+ * Within the function's 15 s timeout (stacks/api.ts) and API Gateway's 30 s: three provider attempts
+ * of at most 3 s under an 8 s lease; a caller that finds another process refreshing waits 9 s at
+ * most, then answers token_refresh_failed (a retry finds the new token).
+ */
+export const ACCESS_TOKEN_TIMING: Partial<RefreshTiming> = {
+  leaseMs: 8_000,
+  waitMs: 9_000,
+  maxAttempts: 3,
+  attemptTimeoutMs: 3_000,
+};
+
+/** The store, counting the token sets this process stored per connector (refreshes, for the log). */
+function countingRefreshes(store: ConnectorStore, stored: Map<string, number>): ConnectorStore {
+  const counting: ConnectorStore = Object.create(store);
+  counting.saveTokens = async (input) => {
+    const saved = await store.saveTokens(input);
+    const key = `${input.orgId}/${input.connectorId}`;
+    stored.set(key, (stored.get(key) ?? 0) + 1);
+    return saved;
+  };
+  return counting;
+}
+
+export const accessToken: EndpointFactory = ({ core, leases, log }) => {
+  const stored = new Map<string, number>();
+  const access = createTokenAccess({
+    connectors: countingRefreshes(core.connectors, stored),
+    leases,
+    dataKeys: core.dataKeys,
+    catalog: core.catalog,
+    now: core.now,
+    sleep: core.sleep,
+    log,
+    fetch: core.fetch,
+    timing: ACCESS_TOKEN_TIMING,
+  });
+  return async (request) => {
+    const caller = request.iamCaller?.arn;
+    if (!caller) throw fail("forbidden", "This route requires AWS IAM (SigV4) authorization");
+    const orgId = request.pathParameters.orgId ?? "";
+    const connectorId = request.pathParameters.connectorId ?? "";
+    const key = `${orgId}/${connectorId}`;
+    const before = stored.get(key) ?? 0;
+    const line = () => ({ orgId, connectorId, caller, refreshed: (stored.get(key) ?? 0) > before });
+    const token = await access.getAccessToken(orgId, connectorId).catch((error: unknown) => {
+      log.info("access token refused", { ...line(), code: (error as { code?: unknown }).code });
+      throw error;
+    });
+    log.info("access token served", line());
+    return json(200, {
+      success: true,
+      accessToken: token.accessToken,
+      tokenType: token.tokenType,
+      expiresAt: token.expiresAt,
+      scopes: token.scopes,
+      metadata: token.metadata,
+    });
+  };
+};
