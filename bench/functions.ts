@@ -96,11 +96,23 @@ export const SUBJECTS: Subject[] = [
     },
   },
   ...functionSubjects,
-  // Import shares of three libraries the functions keep (the issue asks for each one's share).
+  // Import shares: three libraries the functions keep (the issue asks for each one's share), and
+  // what lazy loading could save (docs/benchmark.md, "Levers").
   { name: "alone: an empty module (the fixed cost of any import)", entry: "bench/parts/empty.ts" },
   { name: "alone: jose (jwtVerify, createRemoteJWKSet)", entry: "bench/parts/jose.ts" },
   { name: "alone: oauth4webapi (all of it)", entry: "bench/parts/oauth4webapi.ts" },
   { name: "alone: @aws-lambda-powertools/logger", entry: "bench/parts/powertools-logger.ts" },
+  { name: "alone: the providers catalog", entry: "bench/parts/catalog.ts" },
+  {
+    name: "alone: DynamoDB client, lean credentials",
+    entry: "bench/parts/dynamodb-client.ts",
+    plugins: LEAN_CREDENTIALS_PLUGINS,
+  },
+  {
+    name: "alone: DynamoDB and KMS clients, lean credentials",
+    entry: "bench/parts/dynamodb-kms-clients.ts",
+    plugins: LEAN_CREDENTIALS_PLUGINS,
+  },
 ];
 
 /** The local services, the demo provider and the connectors every subject's requests use. */
