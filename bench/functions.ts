@@ -103,6 +103,7 @@ export const SUBJECTS: Subject[] = [
   { name: "alone: oauth4webapi (all of it)", entry: "bench/parts/oauth4webapi.ts" },
   { name: "alone: @aws-lambda-powertools/logger", entry: "bench/parts/powertools-logger.ts" },
   { name: "alone: the providers catalog", entry: "bench/parts/catalog.ts" },
+  { name: "alone: node:http as an ES module (undici with it)", entry: "bench/parts/node-http.ts" },
   {
     name: "alone: DynamoDB client, lean credentials",
     entry: "bench/parts/dynamodb-client.ts",
