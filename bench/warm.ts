@@ -3,18 +3,10 @@
  * oidc-provider) through the real handlers behind the local API, as the integration tests run them.
  * Only our own request is timed; the login at the provider that produces a code is not.
  */
-import {
-  demoConnector,
-  googleWorkspaceStandIn,
-  type Harness,
-  LEGACY_CLIENT,
-  LEGACY_REDIRECT_URI,
-  loginAtProvider,
-  popupCode,
-  startHarness,
-} from "@connector-oauth/test-kit";
+import { type Harness, loginAtProvider, popupCode } from "@connector-oauth/test-kit";
 import { countCallsDuring, type Tally } from "./call-counter.ts";
 import { type FloodResult, measureFlood } from "./flood.ts";
+import { CONNECTOR, LEGACY_CONNECTOR } from "./functions.ts";
 
 export interface WarmResult {
   /** Milliseconds per request, in order, by endpoint. */
@@ -26,9 +18,6 @@ export interface WarmResult {
   /** Forged-state callbacks (bench/flood.ts), in the same harness. */
   flood: FloodResult;
 }
-
-const CONNECTOR = "bench-demo";
-const LEGACY_CONNECTOR = "googleWorkspace";
 
 async function timed(
   request: () => Promise<Response>,
@@ -73,50 +62,25 @@ async function legacyExchange(h: Harness, token: string) {
   return exchange.ms;
 }
 
-async function setUp() {
-  const h = await startHarness({
-    overrides: googleWorkspaceStandIn,
-    env: { POWERTOOLS_LOG_LEVEL: "WARN" },
-  });
-  await h.define([
-    demoConnector(h.provider, { connectorId: CONNECTOR, orgId: "acme" }),
-    {
-      provider: "google-workspace",
-      scope: "team",
-      createdBy: "alice",
-      redirectUri: LEGACY_REDIRECT_URI,
-      ...LEGACY_CLIENT,
-      connectorId: LEGACY_CONNECTOR,
-      orgId: "acme",
-      scopes: ["openid", "email"],
-    },
-  ]);
+/** `warmUp` untimed rounds, then `requests` timed ones per endpoint, in the harness of
+ * bench/functions.ts (its connectors defined). */
+export async function measureWarm(h: Harness, requests: number, warmUp: number): Promise<WarmResult> {
   h.logs.length = 0;
-  return h;
-}
-
-/** `warmUp` untimed rounds, then `requests` timed ones per endpoint. */
-export async function measureWarm(requests: number, warmUp: number): Promise<WarmResult> {
-  const h = await setUp();
-  try {
-    const token = await h.token({ sub: "alice", orgId: "acme", role: "admin", email: "alice@example.com" });
-    const { calls: callsFirstConnect } = await countCallsDuring(() => connect(h, token));
-    for (let i = 0; i < warmUp; i++) {
-      await connect(h, token);
-      await legacyExchange(h, token);
-    }
-    const latency = { authorize: [], callback: [], getTokenFromCode: [] };
-    const flood = await measureFlood(h, CONNECTOR, requests, warmUp);
-    const result: WarmResult = { latency, callsPerConnect: [], callsFirstConnect, flood };
-    for (let i = 0; i < requests; i++) {
-      const { value: times, calls } = await countCallsDuring(() => connect(h, token));
-      result.callsPerConnect.push(calls);
-      result.latency.authorize.push(times.authorizeMs);
-      result.latency.callback.push(times.callbackMs);
-    }
-    for (let i = 0; i < requests; i++) result.latency.getTokenFromCode.push(await legacyExchange(h, token));
-    return result;
-  } finally {
-    await h.close();
+  const token = await h.token({ sub: "alice", orgId: "acme", role: "admin", email: "alice@example.com" });
+  const { calls: callsFirstConnect } = await countCallsDuring(() => connect(h, token));
+  for (let i = 0; i < warmUp; i++) {
+    await connect(h, token);
+    await legacyExchange(h, token);
   }
+  const latency = { authorize: [], callback: [], getTokenFromCode: [] };
+  const flood = await measureFlood(h, CONNECTOR, requests, warmUp);
+  const result: WarmResult = { latency, callsPerConnect: [], callsFirstConnect, flood };
+  for (let i = 0; i < requests; i++) {
+    const { value: times, calls } = await countCallsDuring(() => connect(h, token));
+    result.callsPerConnect.push(calls);
+    result.latency.authorize.push(times.authorizeMs);
+    result.latency.callback.push(times.callbackMs);
+  }
+  for (let i = 0; i < requests; i++) result.latency.getTokenFromCode.push(await legacyExchange(h, token));
+  return result;
 }

@@ -10,7 +10,12 @@
  *   adds that key to every request made with the role's credentials from inside the function's
  *   execution environment, and to the log writes it makes for the function (Lambda Developer Guide,
  *   "Using source function ARN to control function access behavior"), so credentials copied out of
- *   the function (its environment variables, a server-side request forgery) are refused elsewhere.
+ *   the function (its environment variables, a server-side request forgery) are refused elsewhere;
+ * - a bundle whose AWS clients read credentials from the environment only (the esbuild plugin
+ *   stacks/esbuild/lean-credentials.mjs, also used by the bench and test/infra): the default chain
+ *   (SSO, INI, process, STS, metadata providers) is left out, about 30% of each bundle. Lambda
+ *   always sets the role's credentials as environment variables (docs/benchmark.md#lean-credentials).
+ *   Not under `sst dev`, whose functions run on the developer's machine with its own credentials.
  *
  * Why: SST 4.17.1 renders every function role with its `sst dev` trust policy (Lambda and
  * `arn:aws:iam::<account>:root`) in every stage: in .sst/platform/src/components/aws/function.ts the
@@ -65,12 +70,33 @@ export function lambdaTrustPolicy(name: string): $util.Output<string> {
   });
 }
 
+/**
+ * SST's `nodejs.plugins`: a file exporting a list of esbuild plugins, relative to the directory
+ * `sst` runs in: SST 4.17.1 joins it to its working directory, so `sst deploy` must run from the
+ * repository root (where sst.config.ts is), or SST looks for the file under another directory.
+ */
+export const LEAN_CREDENTIALS_PLUGINS = "stacks/esbuild/lean-credentials.mjs";
+
+type NodeOptions = NonNullable<$util.Unwrap<sst.aws.FunctionArgs["nodejs"]>>;
+
+/** The function's bundling options with the lean-credentials plugins file (one file per function). */
+function withLeanCredentials(nodejs: NodeOptions | undefined, name: string): NodeOptions {
+  if (nodejs?.plugins && nodejs.plugins !== LEAN_CREDENTIALS_PLUGINS) {
+    throw new Error(
+      `Function ${name}: nodejs.plugins is set (${nodejs.plugins}); SST takes one plugins file, so ` +
+        `add leanCredentials() from ${LEAN_CREDENTIALS_PLUGINS} to it and remove this check`,
+    );
+  }
+  return { ...nodejs, plugins: LEAN_CREDENTIALS_PLUGINS };
+}
+
 type RoleTransform = NonNullable<NonNullable<sst.aws.FunctionArgs["transform"]>["role"]>;
 
 /** Call once in run(), before any function is created. */
 export function enforceFunctionRoles(): void {
   $transform(sst.aws.Function, (args, _opts, name) => {
     args.name ??= functionName(name);
+    if (!$dev) args.nodejs = $output(args.nodejs).apply((nodejs) => withLeanCredentials(nodejs, name));
     if (args.permissions) {
       const permissions = $output(args.permissions);
       args.permissions = $resolve([permissions, functionArn(name)] as const).apply(([list, arn]) =>
