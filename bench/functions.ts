@@ -134,27 +134,46 @@ export async function startWorld(): Promise<World> {
     },
   ]);
   let users = 0;
+  let connected: Promise<string> | undefined;
   const adminToken = () => h.token({ sub: `bench-user-${++users}`, orgId: "acme", role: "admin" });
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(h.env)) if (value !== undefined) env[name] = value;
   env.POWERTOOLS_LOG_LEVEL = "WARN";
   env.GRANT_AUTHORIZE_URL = h.provider.authorizationUrl;
   env.GRANT_ACCESS_URL = h.provider.tokenUrl;
+  // Started through the in-process handlers (not measured), consented at the provider.
+  async function consentedCallback() {
+    const started = await fetch(`${h.api.url}/connectors/${CONNECTOR}/oauth/authorize`, {
+      headers: { authorization: `Bearer ${await adminToken()}` },
+    });
+    if (started.status !== 200) throw new Error(`authorize for a callback event: HTTP ${started.status}`);
+    const { authorizationUrl } = (await started.json()) as { authorizationUrl: string };
+    return loginAtProvider(authorizationUrl, "alice", h.callbackUrl);
+  }
   return {
     h,
     env,
     connectorId: CONNECTOR,
     legacyConnectorId: LEGACY_CONNECTOR,
     adminToken,
-    // Started through the in-process handlers (not measured), consented at the provider.
-    async consentedCallback() {
-      const started = await fetch(`${h.api.url}/connectors/${CONNECTOR}/oauth/authorize`, {
-        headers: { authorization: `Bearer ${await adminToken()}` },
-      });
-      if (started.status !== 200) throw new Error(`authorize for a callback event: HTTP ${started.status}`);
-      const { authorizationUrl } = (await started.json()) as { authorizationUrl: string };
-      return loginAtProvider(authorizationUrl, "alice", h.callbackUrl);
-    },
+    consentedCallback,
     popupCode: () => popupCode(h),
+    definition: () => {
+      const { createdBy: _c, ...body } = demoConnector(h.provider, {});
+      return body;
+    },
+    async newConnector() {
+      const connectorId = `bench-fresh-${crypto.randomUUID()}`;
+      await h.define([demoConnector(h.provider, { connectorId, orgId: "acme" })]);
+      return connectorId;
+    },
+    connectedConnector() {
+      connected ??= (async () => {
+        const callback = await fetch(await consentedCallback(), { redirect: "manual" });
+        if (callback.status !== 302) throw new Error(`connecting for the token API: HTTP ${callback.status}`);
+        return CONNECTOR;
+      })();
+      return connected;
+    },
   };
 }

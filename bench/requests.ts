@@ -22,6 +22,12 @@ export interface RequestWorld {
   consentedCallback(): Promise<string>;
   /** A code as Google's popup flow issues it (no PKCE, the legacy client's redirect URI). */
   popupCode(): Promise<string>;
+  /** A connectors-API body for a new demo-provider connector (no org or creator: the caller's). */
+  definition(): Record<string, unknown>;
+  /** Defines a new, unconnected demo-provider connector of "acme"; its id. */
+  newConnector(): Promise<string>;
+  /** The id of a connector of "acme" that holds tokens (connected once, on first use). */
+  connectedConnector(): Promise<string>;
 }
 
 export interface FunctionRequest {
@@ -39,6 +45,8 @@ export function routeEvent(
     query?: string;
     headers?: Record<string, string>;
     body?: string;
+    /** The IAM principal API Gateway's IAM authorizer puts in the event (SigV4 routes). */
+    iam?: { accountId: string; userArn: string };
   } = {},
 ): LambdaEvent {
   const [method, template = ""] = route.route.split(" ");
@@ -57,7 +65,10 @@ export function routeEvent(
     pathParameters: options.pathParameters,
     body: options.body,
     isBase64Encoded: false,
-    requestContext: { http: { method, path: rawPath } },
+    requestContext: {
+      http: { method, path: rawPath },
+      ...(options.iam ? { authorizer: { iam: options.iam } } : {}),
+    },
   };
 }
 
@@ -85,6 +96,47 @@ export const requests: Record<HandlerName, FunctionRequest> = {
       routeEvent(handlers.GetTokenFromCode, {
         headers: { ...(await bearer(world)), "content-type": "application/json" },
         body: JSON.stringify({ code: await world.popupCode(), connectorId: world.legacyConnectorId }),
+      }),
+    outcome: "200",
+  },
+  // A new connector each time: its client secret sealed, one conditional write.
+  ConnectorPut: {
+    event: async (world) => {
+      const connectorId = `bench-put-${crypto.randomUUID()}`;
+      return routeEvent(handlers.ConnectorPut, {
+        pathParameters: { connectorId },
+        headers: { ...(await bearer(world)), "content-type": "application/json" },
+        body: JSON.stringify(world.definition()),
+      });
+    },
+    outcome: "201",
+  },
+  ConnectorGet: {
+    event: async (world) =>
+      routeEvent(handlers.ConnectorGet, {
+        pathParameters: { connectorId: world.connectorId },
+        headers: await bearer(world),
+      }),
+    outcome: "200",
+  },
+  ConnectorList: {
+    event: async (world) => routeEvent(handlers.ConnectorList, { headers: await bearer(world) }),
+    outcome: "200",
+  },
+  ConnectorDelete: {
+    event: async (world) =>
+      routeEvent(handlers.ConnectorDelete, {
+        pathParameters: { connectorId: await world.newConnector() },
+        headers: await bearer(world),
+      }),
+    outcome: "200",
+  },
+  // A stored token that outlives the margin: one read and one Decrypt, as most worker calls are.
+  AccessToken: {
+    event: async (world) =>
+      routeEvent(handlers.AccessToken, {
+        pathParameters: { orgId: "acme", connectorId: await world.connectedConnector() },
+        iam: { accountId: "000000000000", userArn: "arn:aws:iam::000000000000:role/sync-worker" },
       }),
     outcome: "200",
   },

@@ -170,6 +170,7 @@ describe("deployed bundles", () => {
 });
 
 let users = 0;
+let connected: Promise<string> | undefined;
 /** The requests' world here: flows are started by the deployed Authorize bundle itself. */
 const world: RequestWorld = {
   connectorId: "demo",
@@ -197,6 +198,33 @@ const world: RequestWorld = {
     }).toString();
     const redirect = await loginAtProvider(url.href, "alice", LEGACY_REDIRECT_URI);
     return new URL(redirect).searchParams.get("code") ?? "";
+  },
+  definition() {
+    const { createdBy: _c, ...body } = demoConnector(provider, {});
+    return body;
+  },
+  async newConnector() {
+    const connectorId = `fresh-${++users}`;
+    await defineConnectors(
+      {
+        connectors: dynamoConnectorStore(services.dynamo, services.tableName),
+        dataKeys: kmsDataKeys(services.kms, services.dataKeyId),
+        catalog: { catalog: providers, allowLoopbackHttp: true },
+      },
+      [demoConnector(provider, { connectorId, orgId: "acme" })],
+      "test",
+      Date.now(),
+    );
+    return connectorId;
+  },
+  connectedConnector() {
+    // Connected by the deployed Callback bundle itself, once.
+    connected ??= (async () => {
+      const done = await invoke("Callback", await requestOf("Callback").event(world));
+      expect(outcomeOf(done)).toBe("302");
+      return "demo";
+    })();
+    return connected;
   },
 };
 
