@@ -10,8 +10,7 @@ import {
   demoConnector,
   googleWorkspaceStandIn,
   type Harness,
-  LEGACY_CLIENT,
-  LEGACY_REDIRECT_URI,
+  legacyConnector,
   loginAtProvider,
   popupCode,
   startHarness,
@@ -119,20 +118,7 @@ export const SUBJECTS: Subject[] = [
 /** The local services, the demo provider and the connectors every subject's requests use. */
 export async function startWorld(): Promise<World> {
   const h = await startHarness({ overrides: googleWorkspaceStandIn, env: { POWERTOOLS_LOG_LEVEL: "WARN" } });
-  await h.define([
-    demoConnector(h.provider, { connectorId: CONNECTOR, orgId: "acme" }),
-    {
-      provider: "google-workspace",
-      scope: "team",
-      createdBy: "alice",
-      redirectUri: LEGACY_REDIRECT_URI,
-      clientId: LEGACY_CLIENT.clientId,
-      clientSecret: LEGACY_CLIENT.clientSecret,
-      connectorId: LEGACY_CONNECTOR,
-      orgId: "acme",
-      scopes: ["openid", "email"],
-    },
-  ]);
+  await h.define([demoConnector(h.provider, { connectorId: CONNECTOR, orgId: "acme" }), legacyConnector()]);
   let users = 0;
   let connected: Promise<string> | undefined;
   const adminToken = () => h.token({ sub: `bench-user-${++users}`, orgId: "acme", role: "admin" });

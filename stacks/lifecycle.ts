@@ -10,32 +10,14 @@
  *   assumes it; attaching the policy to another role is not enough for KMS.
  */
 
-import { type DataKeyGrant, ITEMS, PURPOSES, type TableGrant } from "@connector-oauth/functions/routes";
+import { TOKEN_ACCESS } from "@connector-oauth/functions/routes";
 import { FUNCTION_DEFAULTS } from "./api.ts";
 import { awsContext } from "./functions.ts";
 import { dataKeyStatements, type Keys, type KeyUse, keyPermissions, policyCondition } from "./keys.ts";
 import { type Storage, tablePermissions } from "./storage.ts";
 
-/**
- * What packages/aws sends for the token operations (dynamo.ts, leases.ts, kms.ts, through
- * packages/core's token access, refresh, disconnect and keep-alive).
- */
-export const tokenAccess = {
-  // Connector reads and versioned writes, the refresh lease (PutItem takes it, DeleteItem frees it):
-  // all under ORG#<orgId>; flow records stay out of reach.
-  table: [
-    {
-      actions: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
-      items: [ITEMS.org],
-    },
-  ],
-  dataKey: [
-    // Opening tokens (and client secrets, for a refresh or a revocation)...
-    { actions: ["kms:Decrypt"], purposes: [PURPOSES.clientSecret, PURPOSES.tokens] },
-    // ...and sealing refreshed tokens; nothing seals a client secret here.
-    { actions: ["kms:GenerateDataKey"], purposes: [PURPOSES.tokens] },
-  ],
-} as const satisfies { table: readonly TableGrant[]; dataKey: readonly DataKeyGrant[] };
+/** The token operations' grants (functions/src/routes.ts, shared with the token API's function). */
+export const tokenAccess = TOKEN_ACCESS;
 
 /** The keep-alive's schedule; DEFAULT_KEEP_ALIVE (packages/core) assumes 15 minutes. */
 export const KEEP_ALIVE_SCHEDULE = "rate(15 minutes)";

@@ -60,19 +60,21 @@ export interface EndpointDeps {
 }
 
 /**
- * Refreshing or revoking inside a request: waiting for another holder's lease (waitMs), then two
- * provider attempts of at most 3 s under a 7 s lease, stay inside the functions' 15 s timeout
- * (stacks/api.ts) with the AWS calls around them. The keep-alive job and workers keep the core's
- * longer DEFAULT_TIMING.
+ * Refreshing or revoking inside a request (the token API, DELETE /connectors/{id}): two provider
+ * attempts of at most 2.5 s and a 0.25 s pause (5.25 s) fit a 6.5 s lease; a caller that finds
+ * another holder waits 7 s, longer than the lease, so it takes over from one that died. Worst case,
+ * waiting out a dead holder and then refreshing, about 12.5 s plus the AWS calls: inside the
+ * functions' 15 s timeout (stacks/api.ts) and API Gateway's 30 s. The keep-alive job and workers
+ * keep the core's longer DEFAULT_TIMING.
  */
 export const REQUEST_REFRESH_TIMING: RefreshTiming = {
-  leaseMs: 7_000,
-  waitMs: 7_500,
+  leaseMs: 6_500,
+  waitMs: 7_000,
   pollMs: 150,
   maxAttempts: 2,
   baseDelayMs: 250,
   maxDelayMs: 1_000,
-  attemptTimeoutMs: 3_000,
+  attemptTimeoutMs: 2_500,
 };
 
 /** A route handler factory: dependencies in, request handler out. */

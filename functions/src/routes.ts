@@ -89,6 +89,28 @@ const SEAL_NEW_TOKENS: readonly DataKeyGrant[] = [
  */
 const MANAGE_THROTTLE: Throttle = { ratePerSecond: 20, burst: 40 };
 
+/**
+ * What the token operations send (packages/aws dynamo.ts, leases.ts, kms.ts, through the core's
+ * token access, refresh, disconnect and keep-alive): the token API's grants here, and the keep-alive
+ * job's and the token consumer role's in stacks/lifecycle.ts.
+ */
+export const TOKEN_ACCESS = {
+  // Connector reads and versioned writes, the refresh lease (PutItem takes it, DeleteItem frees it):
+  // all under ORG#<orgId>; flow records stay out of reach.
+  table: [
+    {
+      actions: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+      items: [ITEMS.org],
+    },
+  ],
+  dataKey: [
+    // Opening tokens (and client secrets, for a refresh or a revocation)...
+    { actions: ["kms:Decrypt"], purposes: [PURPOSES.clientSecret, PURPOSES.tokens] },
+    // ...and sealing refreshed tokens; nothing seals a client secret here.
+    { actions: ["kms:GenerateDataKey"], purposes: [PURPOSES.tokens] },
+  ],
+} as const satisfies { table: readonly TableGrant[]; dataKey: readonly DataKeyGrant[] };
+
 export const handlers = {
   // Starts a flow: reads the connector, takes one of the user's pending slots (UpdateItem, or
   // GetItem + PutItem), writes the flow record, signs the state.
@@ -182,16 +204,8 @@ export const handlers = {
     route: "POST /internal/orgs/{orgId}/connectors/{connectorId}/access-token",
     handler: "functions/src/access-token.handler",
     iam: true,
-    table: [
-      {
-        actions: ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
-        items: [ITEMS.org],
-      },
-    ],
-    dataKey: [
-      { actions: ["kms:Decrypt"], purposes: [PURPOSES.clientSecret, PURPOSES.tokens] },
-      { actions: ["kms:GenerateDataKey"], purposes: [PURPOSES.tokens] },
-    ],
+    table: TOKEN_ACCESS.table,
+    dataKey: TOKEN_ACCESS.dataKey,
     settings: [],
     // Workers ask before each sync batch and reuse the token until near expiry: 50/s sustained
     // (180,000 calls an hour) serves thousands of connectors; only IAM principals of the account

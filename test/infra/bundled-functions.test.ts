@@ -24,6 +24,7 @@ import {
   googleWorkspaceStandIn,
   LEGACY_CLIENT,
   LEGACY_REDIRECT_URI,
+  legacyConnector,
   loginAtProvider,
 } from "@connector-oauth/test-kit";
 import { SignJWT } from "jose";
@@ -77,20 +78,7 @@ beforeAll(async () => {
       dataKeys: kmsDataKeys(services.kms, services.dataKeyId),
       catalog: { catalog: providers, allowLoopbackHttp: true },
     },
-    [
-      demoConnector(provider, { connectorId: "demo", orgId: "acme" }),
-      {
-        provider: "google-workspace",
-        scope: "team",
-        createdBy: "alice",
-        redirectUri: LEGACY_REDIRECT_URI,
-        clientId: LEGACY_CLIENT.clientId,
-        clientSecret: LEGACY_CLIENT.clientSecret,
-        connectorId: "googleWorkspace",
-        orgId: "acme",
-        scopes: ["openid", "email"],
-      },
-    ],
+    [demoConnector(provider, { connectorId: "demo", orgId: "acme" }), legacyConnector()],
     "test",
     Date.now(),
   );

@@ -57,7 +57,7 @@ const SECRETS = {
   AuthHs256Secret: "a-shared-hs256-secret-of-32-chars",
 };
 const WORKER_ROLE = `arn:aws:iam::${ACCOUNT}:role/sync-worker`;
-const CALLERS = [
+const FUNCTIONS = [
   "Authorize",
   "Callback",
   "GetTokenFromCode",
@@ -67,8 +67,9 @@ const CALLERS = [
   "ConnectorList",
   "ConnectorDelete",
   "KeepAlive",
-  "TokenConsumer",
 ] as const;
+/** The product's functions, and a sync worker running as the token consumer role. */
+const CALLERS = [...FUNCTIONS, "TokenConsumer"] as const;
 type Caller = (typeof CALLERS)[number];
 
 let ci: Deployment;
@@ -209,17 +210,6 @@ const deployed = () => ({
   keys: { [h.services.stateKeyId]: stateKeyArn, [h.services.dataKeyId]: dataKeyArn },
 });
 
-const FUNCTIONS = [
-  "Authorize",
-  "Callback",
-  "GetTokenFromCode",
-  "AccessToken",
-  "ConnectorPut",
-  "ConnectorGet",
-  "ConnectorList",
-  "ConnectorDelete",
-  "KeepAlive",
-] as const;
 const functionArnOf = (name: string) =>
   `arn:aws:lambda:${REGION}:${ACCOUNT}:function:connector-oauth-ci-${name}`;
 

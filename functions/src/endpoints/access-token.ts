@@ -5,21 +5,9 @@
  * here; a request that reaches the function without that verification (a route deployed without the
  * authorizer) is refused, so a mis-deployment fails closed. One log line per call, never the token.
  */
-import { type ConnectorStore, createTokenAccess, fail, type RefreshTiming } from "@connector-oauth/core";
-import type { EndpointFactory } from "../composition.ts";
+import { type ConnectorStore, createTokenAccess, fail } from "@connector-oauth/core";
+import { type EndpointFactory, REQUEST_REFRESH_TIMING } from "../composition.ts";
 import { json } from "../edge/http.ts";
-
-/**
- * Within the function's 15 s timeout (stacks/api.ts) and API Gateway's 30 s: three provider attempts
- * of at most 3 s under an 8 s lease; a caller that finds another process refreshing waits 9 s at
- * most, then answers token_refresh_failed (a retry finds the new token).
- */
-export const ACCESS_TOKEN_TIMING: Partial<RefreshTiming> = {
-  leaseMs: 8_000,
-  waitMs: 9_000,
-  maxAttempts: 3,
-  attemptTimeoutMs: 3_000,
-};
 
 /** The store, counting the token sets this process stored per connector (refreshes, for the log). */
 function countingRefreshes(store: ConnectorStore, stored: Map<string, number>): ConnectorStore {
@@ -44,7 +32,8 @@ export const accessToken: EndpointFactory = ({ core, leases, log }) => {
     sleep: core.sleep,
     log,
     fetch: core.fetch,
-    timing: ACCESS_TOKEN_TIMING,
+    // Inside the function timeout (composition.ts).
+    timing: REQUEST_REFRESH_TIMING,
   });
   return async (request) => {
     const caller = request.iamCaller?.arn;
