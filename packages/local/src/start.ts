@@ -255,6 +255,7 @@ function banner(local: LocalMode, config: LocalConfig, readyMs: number): string 
     `    authorize    GET  ${api}/connectors/{connectorId}/oauth/authorize`,
     `    callback     GET  ${api}/connectors/oauth/callback   (the redirect URI to register)`,
     `    legacy       POST ${api}/connectors/getTokenFromCode`,
+    `    connectors   PUT, GET, DELETE ${api}/connectors/{connectorId}; GET ${api}/connectors   (bearer JWT)`,
     `    token API    POST ${api}/internal/orgs/{orgId}/connectors/{connectorId}/access-token   (SigV4, service execute-api, the credentials below)`,
     `  Demo provider  ${local.providerUrl}   (sign in with any name and any password)`,
     `  DynamoDB       ${services.dynamodbUrl}   table ${services.tableName}`,
