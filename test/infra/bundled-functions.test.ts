@@ -26,6 +26,7 @@ import {
   LEGACY_REDIRECT_URI,
   legacyConnector,
   loginAtProvider,
+  popupCodeAt,
 } from "@connector-oauth/test-kit";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -176,17 +177,7 @@ const world: RequestWorld = {
     const { authorizationUrl } = JSON.parse(String(started.body)) as { authorizationUrl: string };
     return loginAtProvider(authorizationUrl, "alice", PUBLIC_API_URL);
   },
-  async popupCode() {
-    const url = new URL(provider.authorizationUrl);
-    url.search = new URLSearchParams({
-      client_id: LEGACY_CLIENT.clientId,
-      redirect_uri: LEGACY_REDIRECT_URI,
-      response_type: "code",
-      scope: "openid email",
-    }).toString();
-    const redirect = await loginAtProvider(url.href, "alice", LEGACY_REDIRECT_URI);
-    return new URL(redirect).searchParams.get("code") ?? "";
-  },
+  popupCode: () => popupCodeAt(provider),
   definition() {
     const { createdBy: _c, ...body } = demoConnector(provider, {});
     return body;

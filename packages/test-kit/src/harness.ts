@@ -196,8 +196,13 @@ export function tokenRequests(h: Harness) {
 
 /** A Google-popup-style code: authorization at the stand-in without PKCE, as Google Identity
  * Services issues them to the legacy getTokenFromCode flow. */
-export async function popupCode(h: Harness, login = "alice"): Promise<string> {
-  const url = new URL(h.provider.authorizationUrl);
+export function popupCode(h: Pick<Harness, "provider">, login = "alice"): Promise<string> {
+  return popupCodeAt(h.provider, login);
+}
+
+/** popupCode for a demo provider started without the harness. */
+export async function popupCodeAt(provider: { authorizationUrl: string }, login = "alice"): Promise<string> {
+  const url = new URL(provider.authorizationUrl);
   url.search = new URLSearchParams({
     client_id: LEGACY_CLIENT.clientId,
     redirect_uri: LEGACY_REDIRECT_URI,

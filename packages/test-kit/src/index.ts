@@ -13,6 +13,7 @@ export {
   legacyConnector,
   OTHER_APP_ORIGIN,
   popupCode,
+  popupCodeAt,
   startHarness,
   tokenRequests,
 } from "./harness.ts";
