@@ -50,6 +50,7 @@ export {
   type ConnectorView,
   connectorView,
   DEFAULT_PAGE_SIZE,
+  definitionOf,
   deleteConnector,
   getConnector,
   listConnectors,

@@ -90,7 +90,7 @@ function checkPrecondition(record: ConnectorRecord | undefined, expected: Precon
  * caller, the creator kept (or the caller, for a new connector). The body may repeat these fields
  * (a connectors-file entry as is), but never contradict them.
  */
-function definitionOf(
+export function definitionOf(
   body: unknown,
   known: { connectorId: string; orgId: string; createdBy: string },
   catalog: CatalogOptions,

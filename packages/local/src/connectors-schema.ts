@@ -74,6 +74,9 @@ function parameterRules() {
     });
 }
 
+/** Fields a PUT body may leave out: the API takes them from the request. */
+const BODY_OPTIONAL = ["connectorId", "orgId", "createdBy"];
+
 export function connectorsSchema() {
   const connector = {
     type: "object",
@@ -119,6 +122,14 @@ export function connectorsSchema() {
     ],
   };
   const list = { type: "array", items: { $ref: "#/$defs/connector" } };
+  // The body of PUT /connectors/{connectorId} (README "Connectors API"): one connector, whose id,
+  // org and creator may be left out (they come from the path, the caller's org and the creator).
+  const connectorBody = {
+    ...connector,
+    required: connector.required.filter((name) => !BODY_OPTIONAL.includes(name)),
+    description:
+      "The body of PUT /connectors/{connectorId}: connectorId, orgId and createdBy may be left out",
+  };
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     $id: "https://github.com/connector-oauth/connector-oauth/connectors.schema.json",
@@ -134,7 +145,7 @@ export function connectorsSchema() {
         properties: { $schema: { type: "string" }, connectors: list },
       },
     ],
-    $defs: { connector },
+    $defs: { connector, connectorBody },
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseDefinition, providers } from "@connector-oauth/core";
+import { definitionOf, parseDefinition, providers } from "@connector-oauth/core";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import { connectorsSchema } from "../src/connectors-schema.ts";
@@ -78,5 +78,35 @@ describe("connectors.schema.json", () => {
     })();
     expect(validate([input])).toBe(byParser);
     expect(validate({ $schema: "./connectors.schema.json", connectors: [input] })).toBe(byParser);
+  });
+
+  // The connectors API's PUT body: the same definitions without the ids, which the API takes from
+  // the path, the caller's org and the creator; $defs/connectorBody accepts exactly what it accepts.
+  it.each(inputs)("describes the PUT body the API accepts, for %s without its ids", (_, input) => {
+    const { $schema, $defs } = connectorsSchema();
+    const validate = new Ajv2020({ strict: false }).compile({
+      $schema,
+      $defs,
+      $ref: "#/$defs/connectorBody",
+    });
+    const body =
+      input && typeof input === "object"
+        ? Object.fromEntries(
+            Object.entries(input).filter(([key]) => !["connectorId", "orgId", "createdBy"].includes(key)),
+          )
+        : input;
+    const known = { connectorId: "c1", orgId: "acme", createdBy: "alice" };
+    const byApi = (() => {
+      try {
+        definitionOf(JSON.parse(JSON.stringify(body)), known, {
+          catalog: providers,
+          allowLoopbackHttp: false,
+        });
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    expect(validate(body)).toBe(byApi);
   });
 });
