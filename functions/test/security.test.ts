@@ -10,6 +10,7 @@ import { kmsStateMac } from "@connector-oauth/aws";
 import { connectorConfig, isServiceError, issueState, STATE_LIFETIME_SECONDS } from "@connector-oauth/core";
 import {
   authorize,
+  CLIENT,
   callCallback,
   consent,
   demoConnector,
@@ -202,6 +203,36 @@ describe("initiator binding", () => {
     );
     expect(tokenRequests(h).length).toBe(before + 1);
     expect(h.logs.join("")).toContain("consenting account is not the initiator of a personal connector");
+  });
+
+  it("consent phishing: the colleague's tokens are revoked at the provider, so the grant does not stay live", async () => {
+    const revocations = () => h.provider.requests.filter((r) => r.path === "/token/revocation");
+    const id = await newConnector(
+      { scope: "personal", createdBy: "alice" },
+      { ...identity(), revocationUrl: h.provider.revocationUrl },
+    );
+    const callbackUrl = await consent(h, await startFlow(id, await member("alice")), "bob");
+    const before = revocations().length;
+    const response = await callCallback(callbackUrl);
+    expect(response.headers.get("location")).toBe(errorLocation("account_mismatch", id));
+    expect((await h.connectors.get("acme", id))?.tokens).toBeUndefined();
+    const revoked = revocations().slice(before);
+    expect(revoked.map((r) => [r.status, r.params.token_type_hint])).toEqual([[200, "refresh_token"]]);
+    // The provider no longer honours the refresh token it issued for bob.
+    const refresh = await fetch(h.provider.tokenUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString("base64")}`,
+      },
+      body: new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: String(revoked[0]?.params.token),
+      }),
+    });
+    expect(refresh.status).toBe(400);
+    expect(((await refresh.json()) as { error: string }).error).toBe("invalid_grant");
+    expect(h.logs.join("")).toContain("revoked the tokens of a mismatched consent");
   });
 
   it("records who consented on the connector and in the JSON answer; team connectors record without enforcing", async () => {

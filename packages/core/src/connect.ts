@@ -31,6 +31,7 @@ import {
 } from "./flows.ts";
 import { identifyAccount, isInitiator, mayConnectAs } from "./identity.ts";
 import { issAccepted } from "./iss.ts";
+import { revokeToken, type TokenToRevoke } from "./lifecycle/provider-calls.ts";
 import {
   buildAuthorizationUrl,
   type ClientCredentials,
@@ -359,11 +360,40 @@ async function redeem(redemption: Redemption, exchange: Exchange): Promise<FlowO
   const connectedAccount = await identifyConsenter(redemption, response);
   if (!mayConnectAs(flow.connector, flow, connectedAccount)) {
     deps.log.warn("consenting account is not the initiator of a personal connector", flowIds(flow));
+    await revokeUnwanted(redemption, exchange, response);
     return { status: "failed", error: "account_mismatch" };
   }
   await storeTokens(redemption, response, connectedAccount);
   deps.log.info("connector authenticated", { ...flowIds(flow), provider: flow.provider });
   return { status: "succeeded", connectedAccount };
+}
+
+/**
+ * Tokens issued for an account that may not connect this connector are never stored; they are also
+ * revoked at the provider where the catalog can (one attempt, within what the budget leaves), so the
+ * colleague's grant does not stay live at the provider. Best effort: the answer is account_mismatch
+ * either way, and a failure is only logged.
+ */
+async function revokeUnwanted(
+  redemption: Redemption,
+  exchange: Exchange,
+  response: oauth.TokenEndpointResponse,
+): Promise<void> {
+  const { deps, flow, provider } = redemption;
+  const token: TokenToRevoke | undefined = response.refresh_token
+    ? { value: response.refresh_token, hint: "refresh_token" }
+    : response.access_token
+      ? { value: response.access_token, hint: "access_token" }
+      : undefined;
+  const timeoutMs = providerTimeMs(redemption);
+  if (!provider.revocationUrl || !token || timeoutMs <= 0) return;
+  const options = { allowLoopbackHttp: deps.catalog.allowLoopbackHttp, fetch: deps.fetch, timeoutMs };
+  try {
+    await revokeToken(provider, exchange.client, token, options);
+    deps.log.info("revoked the tokens of a mismatched consent", flowIds(flow));
+  } catch (error) {
+    deps.log.warn("revocation of a mismatched consent failed", { ...flowIds(flow), ...describeError(error) });
+  }
 }
 
 /** What the budget leaves for a provider call after keeping one AWS call's worth back for storing
