@@ -45,28 +45,48 @@ export function handlerFile(handler: string): string {
   return file;
 }
 
+/** What a function's SST properties change in its build (build.go reads them from `nodejs`). */
+export interface BuildOptions {
+  /** Default true (FUNCTION_DEFAULTS sets `nodejs.minify`). */
+  minify?: boolean;
+  keepNames?: boolean;
+  /** Beyond sharp and pg-native, which SST always leaves out. */
+  external?: string[];
+  /** es2023 for nodejs22.x. */
+  target?: string;
+  sourcemap?: "linked";
+  logLevel?: "silent" | "warning";
+}
+
 /**
  * `entry` from the repository root; `plugins`: a `nodejs.plugins` file from the repository root
  * (SST resolves it from the directory `sst` runs in), or none for a bundle as AWS ships it.
+ * Throws esbuild's error (with its `errors`) when the build fails.
  */
-export async function bundle(entry: string, outfile: string, plugins?: string): Promise<Bundle> {
+export async function bundle(
+  entry: string,
+  outfile: string,
+  plugins?: string,
+  options: BuildOptions = {},
+): Promise<Bundle> {
   const bridge = plugins ? pluginBridge(plugins) : undefined;
   try {
     const result = await build({
       entryPoints: [join(ROOT, entry)],
       outfile,
       bundle: true,
-      minify: true,
-      keepNames: true,
+      minify: options.minify ?? true,
+      keepNames: options.keepNames ?? true,
       platform: "node",
       format: "esm",
-      target: "es2023",
+      target: options.target ?? "es2023",
       mainFields: ["module", "main"],
-      external: ["sharp", "pg-native"],
+      external: ["sharp", "pg-native", ...(options.external ?? [])],
+      sourcemap: options.sourcemap,
       banner: { js: BANNER },
       plugins: bridge ? [bridge.plugin] : [],
       metafile: true,
-      logLevel: "warning",
+      logLevel: options.logLevel ?? "warning",
     });
     const inputs = Object.values(result.metafile.outputs).flatMap((output) => Object.entries(output.inputs));
     const defaultChainBytes = inputs

@@ -34,7 +34,6 @@ import {
   callerVerifier,
   DEFAULT_CONNECT_TIMING,
   fail,
-  type LeaseStore,
   type LifecycleDeps,
   type Log,
   providers,
@@ -50,9 +49,8 @@ export type VerifyCaller = (authorization: string | undefined) => Promise<Caller
 export interface EndpointDeps {
   /** The core's connect dependencies (stores, keys, catalog, settings, clock). */
   core: ConnectDeps;
-  /** The connectors' refresh leases (the token API refreshes under them). */
-  leases: LeaseStore;
-  /** The token lifecycle's dependencies (disconnect) over the same stores, keys and leases. */
+  /** The token lifecycle's dependencies (refresh under the lease, disconnect) over the same stores
+   * and keys, with the in-request timing below. */
   lifecycle: LifecycleDeps;
   /** Verifies the caller's bearer JWT (routes linked to Auth). */
   verifyCaller: VerifyCaller;
@@ -140,10 +138,11 @@ export function compose(
     now: core.now,
     sleep: core.sleep,
     log,
+    fetch: core.fetch,
     timing: REQUEST_REFRESH_TIMING,
   };
   const verifyCaller: VerifyCaller = settings.auth
     ? callerVerifier(settings.auth)
     : () => Promise.reject(fail("internal_error", "AUTH is not configured for this function"));
-  return { core, leases: lifecycle.leases, lifecycle, verifyCaller, log };
+  return { core, lifecycle, verifyCaller, log };
 }

@@ -22,6 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
+import { bundle, handlerFile } from "../../bench/bundle.ts";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 const PLATFORM = join(ROOT, ".sst/platform");
@@ -52,6 +53,8 @@ export interface Build {
   links: Record<string, Record<string, unknown>>;
   out: string;
   errors: string[];
+  /** The files the bundle is made of (esbuild's metafile inputs, from the repository root). */
+  inputs?: string[];
 }
 
 export interface Deployment {
@@ -168,53 +171,36 @@ async function bundleProgram(app: Record<string, unknown>, work: string): Promis
 }
 
 // Step 3 ------------------------------------------------------------------------------------------
+// The handler's build is bench/bundle.ts, the one model of pkg/runtime/node/build.go (with the
+// function's `nodejs.plugins` run through SST's own plugin bridge), so what these tests start is
+// what the bench measures and what deploy ships.
 const NODE_TARGETS: Record<string, string> = { "nodejs22.x": "es2023", "nodejs24.x": "es2024" };
-const HANDLER_BANNER = [
-  "import { createRequire as topLevelCreateRequire } from 'module';",
-  "const require = topLevelCreateRequire(import.meta.url);",
-  'import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"',
-  "const __filename = topLevelFileUrlToPath(import.meta.url)",
-  'const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))',
-].join("\n");
-
-/** The handler file: "dir/file.export" -> dir/file.<first existing extension>. */
-function handlerFile(handler: string): string | undefined {
-  const base = join(ROOT, handler.slice(0, handler.lastIndexOf(".")));
-  return [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"]
-    .map((ext) => base + ext)
-    .find((file) => existsSync(file));
-}
 
 async function runtimeBuild(input: Omit<Build, "out" | "errors"> & { encryptionKey: string }, work: string) {
   const out = join(work, "artifacts", `${input.functionID}-src`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const file = handlerFile(input.handler);
-  if (!file) return { out, errors: [`Handler not found: ${input.handler}`] };
   const props = input.properties as {
     minify?: boolean;
+    plugins?: string;
     esbuild?: { external?: string[]; keepNames?: boolean };
   };
-  const result = await esbuild
-    .build({
-      entryPoints: [file],
-      platform: "node",
-      format: "esm",
-      bundle: true,
-      target: NODE_TARGETS[input.runtime] ?? "es2023",
-      outfile: join(out, "bundle.mjs"),
-      external: ["sharp", "pg-native", ...(props.esbuild?.external ?? [])],
-      keepNames: props.esbuild?.keepNames ?? true,
-      minify: props.minify === true,
-      sourcemap: "linked",
-      mainFields: ["module", "main"],
-      banner: { js: HANDLER_BANNER },
-      logLevel: "silent",
-    })
-    .then(
-      () => [],
-      (error: { errors?: { text: string }[] }) => (error.errors ?? []).map((e) => e.text),
-    );
+  let inputs: string[] = [];
+  const result = await bundle(handlerFile(input.handler), join(out, "bundle.mjs"), props.plugins, {
+    minify: props.minify === true,
+    keepNames: props.esbuild?.keepNames ?? true,
+    external: props.esbuild?.external,
+    target: NODE_TARGETS[input.runtime] ?? "es2023",
+    sourcemap: "linked",
+    logLevel: "silent",
+  }).then(
+    (built) => {
+      inputs = Object.keys(built.metafile.inputs);
+      return [];
+    },
+    (error: { errors?: { text: string }[]; message?: string }) =>
+      error.errors?.map((e) => e.text) ?? [String(error.message)],
+  );
   if (result.length > 0) return { out, errors: result };
   // resource.enc: the links as JSON, AES-256-GCM under SST_KEY with a zero nonce, tag appended.
   const cipher = createCipheriv("aes-256-gcm", Buffer.from(input.encryptionKey, "base64"), Buffer.alloc(12));
@@ -224,7 +210,7 @@ async function runtimeBuild(input: Omit<Build, "out" | "errors"> & { encryptionK
     cipher.getAuthTag(),
   ]);
   writeFileSync(join(out, "resource.enc"), sealed);
-  return { out, errors: [] };
+  return { out, errors: [], inputs };
 }
 
 async function startCli(work: string, builds: Build[]): Promise<Server> {
@@ -236,9 +222,9 @@ async function startCli(work: string, builds: Build[]): Promise<Server> {
       state: "sst-state-test",
     }),
     "Runtime.Build": async (args: Omit<Build, "out" | "errors"> & { encryptionKey: string }) => {
-      const { out, errors } = await runtimeBuild(args, work);
+      const { out, errors, inputs } = await runtimeBuild(args, work);
       const { encryptionKey: _, ...input } = args;
-      builds.push({ ...input, out, errors });
+      builds.push({ ...input, out, errors, inputs });
       // Source maps are listed so the zip leaves them out, as SST does.
       return { handler: "bundle.handler", out, errors, sourcemaps: [join(out, "bundle.mjs.map")] };
     },

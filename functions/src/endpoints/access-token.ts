@@ -5,8 +5,8 @@
  * here; a request that reaches the function without that verification (a route deployed without the
  * authorizer) is refused, so a mis-deployment fails closed. One log line per call, never the token.
  */
-import { type ConnectorStore, createTokenAccess, fail } from "@connector-oauth/core";
-import { type EndpointFactory, REQUEST_REFRESH_TIMING } from "../composition.ts";
+import { type ConnectorStore, createTokenAccess, fail, isServiceError } from "@connector-oauth/core";
+import type { EndpointFactory } from "../composition.ts";
 import { json } from "../edge/http.ts";
 
 /** The store, counting the token sets this process stored per connector (refreshes, for the log). */
@@ -21,19 +21,12 @@ function countingRefreshes(store: ConnectorStore, stored: Map<string, number>): 
   return counting;
 }
 
-export const accessToken: EndpointFactory = ({ core, leases, log }) => {
+export const accessToken: EndpointFactory = ({ lifecycle, log }) => {
   const stored = new Map<string, number>();
+  // The lifecycle's stores, keys and in-request timing (composition.ts), counting stored token sets.
   const access = createTokenAccess({
-    connectors: countingRefreshes(core.connectors, stored),
-    leases,
-    dataKeys: core.dataKeys,
-    catalog: core.catalog,
-    now: core.now,
-    sleep: core.sleep,
-    log,
-    fetch: core.fetch,
-    // Inside the function timeout (composition.ts).
-    timing: REQUEST_REFRESH_TIMING,
+    ...lifecycle,
+    connectors: countingRefreshes(lifecycle.connectors, stored),
   });
   return async (request) => {
     const caller = request.iamCaller?.arn;
@@ -44,7 +37,10 @@ export const accessToken: EndpointFactory = ({ core, leases, log }) => {
     const before = stored.get(key) ?? 0;
     const line = () => ({ orgId, connectorId, caller, refreshed: (stored.get(key) ?? 0) > before });
     const token = await access.getAccessToken(orgId, connectorId).catch((error: unknown) => {
-      log.info("access token refused", { ...line(), code: (error as { code?: unknown }).code });
+      log.info("access token refused", {
+        ...line(),
+        code: isServiceError(error) ? error.code : "internal_error",
+      });
       throw error;
     });
     log.info("access token served", line());

@@ -108,6 +108,20 @@ async function readItem(client: DynamoDBClient, tableName: string, key: Record<s
 }
 
 export function dynamoConnectorStore(client: DynamoDBClient, tableName: string): ConnectorStore {
+  const listPage: ConnectorStore["listPage"] = async (orgId, { after, limit }) => {
+    const command = new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: toAttributes({ ":pk": `ORG#${orgId}`, ":prefix": "CONNECTOR#" }),
+      ExclusiveStartKey: after === undefined ? undefined : connectorKey(orgId, after),
+      Limit: limit,
+    });
+    const page = await call(() => client.send(command));
+    const records = (page?.Items ?? []).map((item) => toConnector(unmarshall(item)) as ConnectorRecord);
+    const last = records.at(-1);
+    return { records, next: page?.LastEvaluatedKey && last ? last.connectorId : undefined };
+  };
+
   return {
     async get(orgId, connectorId) {
       return toConnector(await readItem(client, tableName, connectorKey(orgId, connectorId)));
@@ -115,34 +129,16 @@ export function dynamoConnectorStore(client: DynamoDBClient, tableName: string):
 
     async list(orgId) {
       const records: ConnectorRecord[] = [];
-      let start: Record<string, AttributeValue> | undefined;
+      let after: string | undefined;
       do {
-        const command = new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-          ExpressionAttributeValues: toAttributes({ ":pk": `ORG#${orgId}`, ":prefix": "CONNECTOR#" }),
-          ExclusiveStartKey: start,
-        });
-        const page = await call(() => client.send(command));
-        for (const item of page?.Items ?? []) records.push(toConnector(unmarshall(item)) as ConnectorRecord);
-        start = page?.LastEvaluatedKey;
-      } while (start);
+        const page = await listPage(orgId, { after, limit: 100 });
+        records.push(...page.records);
+        after = page.next;
+      } while (after);
       return records;
     },
 
-    async listPage(orgId, { after, limit }) {
-      const command = new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: toAttributes({ ":pk": `ORG#${orgId}`, ":prefix": "CONNECTOR#" }),
-        ExclusiveStartKey: after === undefined ? undefined : connectorKey(orgId, after),
-        Limit: limit,
-      });
-      const page = await call(() => client.send(command));
-      const records = (page?.Items ?? []).map((item) => toConnector(unmarshall(item)) as ConnectorRecord);
-      const last = records.at(-1);
-      return { records, next: page?.LastEvaluatedKey && last ? last.connectorId : undefined };
-    },
+    listPage,
 
     async saveDefinition(config: ConnectorConfig, by, now, write = {}) {
       const { orgId, connectorId, clientSecret, ...rest } = config;

@@ -29,7 +29,12 @@ export interface LocalApi {
   close(): Promise<void>;
 }
 
-/** What API Gateway's IAM authorizer puts in `requestContext.authorizer.iam`. */
+/**
+ * What API Gateway's IAM authorizer puts in a payload 2.0 event's `requestContext.authorizer.iam`:
+ * these seven fields, as the AWS Lambda Powertools parser's `APIGatewayRequestContextV2` type
+ * (docs.aws.amazon.com/powertools/typescript, parser types) and `aws_lambda_events`'
+ * `ApiGatewayRequestAuthorizerIamDescription` list them. The handler reads `userArn` and `accountId`.
+ */
 export interface IamIdentity {
   accessKey: string;
   accountId: string;
