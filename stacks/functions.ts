@@ -24,6 +24,7 @@
  * test/infra asserts the rendered trust policy of every function and evaluates it with
  * @cloud-copilot/iam-simulate, so a change in SST cannot silently undo this.
  */
+import { PLUGINS_FILE } from "./esbuild/lean-credentials.mjs";
 
 /** The app's name for a function; at most 64 characters (stage names are limited in sst.config.ts). */
 export function functionName(name: string): string {
@@ -71,11 +72,12 @@ export function lambdaTrustPolicy(name: string): $util.Output<string> {
 }
 
 /**
- * SST's `nodejs.plugins`: a file exporting a list of esbuild plugins, relative to the directory
- * `sst` runs in: SST 4.17.1 joins it to its working directory, so `sst deploy` must run from the
- * repository root (where sst.config.ts is), or SST looks for the file under another directory.
+ * SST's `nodejs.plugins` (PLUGINS_FILE, the plugin module's own path): a file exporting a list of
+ * esbuild plugins, relative to the directory `sst` runs in: SST 4.17.1 joins it to its working
+ * directory, so `sst deploy` must run from the repository root (where sst.config.ts is), or SST
+ * looks for the file under another directory.
  */
-export const LEAN_CREDENTIALS_PLUGINS = "stacks/esbuild/lean-credentials.mjs";
+const LEAN_CREDENTIALS_PLUGINS = PLUGINS_FILE;
 
 type NodeOptions = NonNullable<$util.Unwrap<sst.aws.FunctionArgs["nodejs"]>>;
 
