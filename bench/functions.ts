@@ -49,6 +49,8 @@ export const LEGACY_CONNECTOR = "googleWorkspace";
 /** The baseline's request: one KMS GenerateMac (bench/baseline-kms.ts). */
 const BASELINE_REQUEST = { event: async () => ({}), outcome: "200" };
 
+export const FLOOR = "floor: one KMS GenerateMac signed and sent without the SDK";
+
 /** Index of the lean bare client in SUBJECTS: the functions' largest parts are counted over it. */
 export const LEAN_BASELINE = 1;
 
@@ -94,6 +96,8 @@ export const SUBJECTS: Subject[] = [
       outcome: "302",
     },
   },
+  // What one AWS call costs without the SDK's pipeline (bench/floor-http.ts): the CPU floor.
+  { name: FLOOR, entry: "bench/floor-http.ts", request: BASELINE_REQUEST },
   ...functionSubjects,
   // Import shares: three libraries the functions keep (the issue asks for each one's share), and
   // what lazy loading could save (docs/benchmark.md, "Levers").

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: cold start (bundle size, import time vs. a bare KMS client and a peer, import +
  * first request, CPU per warm request), warm latency per endpoint and AWS calls per connect, printed
- * as markdown and written to docs/benchmark.md. BENCH_COLD_RUNS, BENCH_FIRST_ROUNDS, BENCH_WARM_CPU
+ * as markdown and written to docs/benchmark.md. BENCH_COLD_RUNS, BENCH_FIRST_ROUNDS, BENCH_WARM_CPU, BENCH_STEADY
  * and BENCH_REQUESTS override the sample counts.
  */
 import { execFileSync } from "node:child_process";
@@ -15,13 +15,14 @@ import { installCallCounter, type Tally } from "./call-counter.ts";
 import { bundleAll, type ColdResult, measureColdStarts, median } from "./cold-start.ts";
 import { type FirstRequestResult, measureFirstRequests } from "./first-request.ts";
 import { floodSection } from "./flood.ts";
-import { LEAN_BASELINE, SUBJECTS, type Subject, startWorld } from "./functions.ts";
+import { FLOOR, LEAN_BASELINE, SUBJECTS, type Subject, startWorld } from "./functions.ts";
 import { measureRefresh, type RefreshResult, refreshSection } from "./refresh.ts";
 import { measureWarm, type WarmResult } from "./warm.ts";
 
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 40);
 const FIRST_ROUNDS = Number(process.env.BENCH_FIRST_ROUNDS ?? 30);
 const WARM_CPU = Number(process.env.BENCH_WARM_CPU ?? 20);
+const STEADY = Number(process.env.BENCH_STEADY ?? 200);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 const WARM_UP = 20;
 // DynamoDB: 5 before the reliability work (docs/reliability.md), then one slots UpdateItem at
@@ -102,16 +103,77 @@ function leversSection(cold: ColdResult[]): string[] {
 }
 
 function firstRequestTable(results: FirstRequestResult[]): string[] {
+  const rows = results.map(
+    (r) => `| ${r.name} | ${fixed(r.medianFirstMs)} | ${fixed(r.ratio, 2)} | ${fixed(median(r.warmMs), 2)} |`,
+  );
+  return [
+    "| Bundle | Import + first request, median (ms) | Ratio to baseline | Warm request wall time, median (ms) |",
+    "|---|--:|--:|--:|",
+    ...rows,
+  ];
+}
+
+/** CPU per warm request, early (the rounds' warm requests) and steady, beside the round trips. */
+function cpuTable(results: FirstRequestResult[]): string[] {
+  const floor = results.find((r) => r.name === FLOOR);
+  const early = median(floor?.warmCpuMs ?? [Number.NaN]);
+  const steady = median(floor?.steadyCpuMs ?? [Number.NaN]);
   const rows = results.map((r) => {
+    const trips = r.http + r.fetch;
     const cpu = median(r.warmCpuMs);
+    const steadyCpu = median(r.steadyCpuMs);
     const subject = SUBJECTS.find((s) => s.name === r.name);
-    const target = subject?.function ? verdict(cpu < TARGETS.warmCpuMs) : "";
-    return `| ${r.name} | ${fixed(r.medianFirstMs)} | ${fixed(r.ratio, 2)} | ${fixed(cpu, 2)} | ${fixed(percentile(r.warmCpuMs, 90), 2)} | ${target} | ${fixed(median(r.warmMs), 2)} |`;
+    const target = subject?.function
+      ? `${verdict(cpu < TARGETS.warmCpuMs)} / ${verdict(steadyCpu < TARGETS.warmCpuMs)}`
+      : "";
+    return `| ${r.name} | ${r.http} + ${r.fetch} | ${fixed(cpu, 2)} | ${fixed(percentile(r.warmCpuMs, 90), 2)} | ${fixed(trips * early, 2)} | ${fixed(steadyCpu, 2)} | ${fixed(trips * steady, 2)} | ${target} |`;
   });
   return [
-    `| Bundle | Import + first request, median (ms) | Ratio to baseline | CPU per warm request, median (ms) | p90 (ms) | Target < ${TARGETS.warmCpuMs} ms | Warm request wall time, median (ms) |`,
-    "|---|--:|--:|--:|--:|---|--:|",
+    `| Bundle | HTTP round trips per warm request (AWS SDK + fetch) | Early: CPU per warm request, median (ms) | Early: p90 (ms) | Early: round trips x the floor's CPU (ms) | Steady: CPU per warm request, median (ms) | Steady: round trips x the floor's CPU (ms) | Target < ${TARGETS.warmCpuMs} ms (early / steady) |`,
+    "|---|--:|--:|--:|--:|--:|--:|---|",
     ...rows,
+  ];
+}
+
+/** What the CPU table says, from this run's figures: the SDK's cost per call, the floor without it. */
+function readingCpu(first: FirstRequestResult[]): string[] {
+  const floor = first.find((r) => r.name === FLOOR);
+  const functions = first.filter((r) => SUBJECTS.find((s) => s.name === r.name)?.function);
+  const names = (rows: FirstRequestResult[]) => rows.map((r) => r.name).join(", ") || "none";
+  const both = (r?: FirstRequestResult) =>
+    `${fixed(median(r?.warmCpuMs ?? [Number.NaN]), 2)} ms early and ${fixed(median(r?.steadyCpuMs ?? [Number.NaN]), 2)} ms steady`;
+  /** One phase's reading: where the floor alone reaches the target, and where the target is met. */
+  const phase = (label: string, cpu: (r: FirstRequestResult) => number[]) => {
+    const floorMs = median(floor ? cpu(floor) : [Number.NaN]);
+    const over = functions.filter((r) => (r.http + r.fetch) * floorMs >= TARGETS.warmCpuMs);
+    const met = functions.filter((r) => median(cpu(r)) < TARGETS.warmCpuMs);
+    const rest = functions.filter((r) => !over.includes(r) && !met.includes(r));
+    return [
+      `- ${label}: the floor's round trips alone reach the target for ${names(over)}, so no AWS client`,
+      `  brings those under it on this machine. The target is met by ${names(met)}. The others`,
+      `  (${names(rest)}) spend more than the floor on each round trip: the SDK's pipeline (the`,
+      "  baseline's row) and their own work. Only replacing the AWS SDK (the team chose AWS SDK v3",
+      "  over writing a client) would bring them near the target.",
+    ];
+  };
+  return [
+    `Reading these: one warm AWS call costs the baseline ${both(first[0])} (the AWS SDK's`,
+    "pipeline: middleware, endpoint rules, SigV4, schema serialization, then Node's HTTP client). The",
+    "floor row makes the same call signed with the SDK's own signer and sent over node:http, nothing",
+    `else: ${both(floor)}. Round trips x the floor is what a warm request`,
+    "would cost with a hand-written AWS client and no work of our own besides; every round trip is",
+    "one the request needs (docs/reliability.md): at authorize the connector read, the state's MAC,",
+    "the pending-flow slot (three calls for a user's first flow, as here) and the flow; at the",
+    "callback the MAC check, the flow's read and consume, the code exchange, the sealing and the two",
+    "writes after it. Early requests cost more than steady ones because V8 compiles code lazily, on",
+    "its first use, and optimizes what runs often.",
+    "",
+    ...phase("Early", (r) => r.warmCpuMs),
+    ...phase("Steady", (r) => r.steadyCpuMs),
+    "",
+    "The round trips are counted in the handler process on Node's diagnostics channels",
+    "(`http.client.request.start` for the SDK's node:http requests, `undici:request:create` for fetch,",
+    "which oauth4webapi uses to reach the provider).",
   ];
 }
 
@@ -170,7 +232,7 @@ function report(
     "# Benchmark",
     "",
     `Run ${new Date().toISOString()} on Node ${process.version}, ${machine}; load average ${load}.`,
-    "Rerun with `npm run bench` (a few minutes); `BENCH_COLD_RUNS`, `BENCH_FIRST_ROUNDS`, `BENCH_WARM_CPU`",
+    "Rerun with `npm run bench` (a few minutes); `BENCH_COLD_RUNS`, `BENCH_FIRST_ROUNDS`, `BENCH_WARM_CPU`, `BENCH_STEADY`",
     "and `BENCH_REQUESTS` change the sample counts.",
     "",
     "## Cold start",
@@ -209,11 +271,16 @@ function report(
     "",
     ...firstRequestTable(first),
     "",
-    `Reading these: the CPU of one warm request of the baseline, a single KMS GenerateMac, is ${fixed(median(first[0]?.warmCpuMs ?? [0]), 2)} ms`,
-    "in this run: the AWS SDK's request pipeline (signing, serialization, Node's HTTP client) per AWS",
-    "call. Every function makes several AWS calls per request (counted per connect below), and the",
-    "callback and getTokenFromCode also exchange a code at the provider, so the 1 ms target is missed",
-    "by the calls themselves.",
+    "### CPU per warm request",
+    "",
+    `CPU = user + system time of the handler's process (\`process.cpuUsage\`) around each warm call.`,
+    `Early: the ${WARM_CPU} warm requests of each process above, median over all rounds. Steady: one more`,
+    `process per bundle answers ${STEADY} warm requests; the median of the second half. Target: under`,
+    `${TARGETS.warmCpuMs} ms (issue 16).`,
+    "",
+    ...cpuTable(first),
+    "",
+    ...readingCpu(first),
     "",
     "The first request here also pays a cost Lambda does not always pay: the local services are",
     "plain-HTTP loopback servers, and the SDK imports `node:http` as an ES module at its first request",
@@ -309,7 +376,7 @@ try {
       requested.map((i) => SUBJECTS[i] as Subject),
       requested.map((i) => (bundles[i] as Bundle).outfile),
       world,
-      { rounds: FIRST_ROUNDS, warm: WARM_CPU, dir: outdir },
+      { rounds: FIRST_ROUNDS, warm: WARM_CPU, steady: STEADY },
     );
     const refresh = await measureRefresh(Number(process.env.BENCH_REFRESHES ?? 100), 100, 5);
     const markdown = report(cold, first, warm, refresh, load);

@@ -1,0 +1,94 @@
+/**
+ * The floor of one AWS call without the AWS SDK's request pipeline: the baseline's KMS GenerateMac
+ * signed with SigV4 (@smithy/signature-v4, the SDK's own signer, and node:crypto's HMAC and
+ * SHA-256) and sent with node:http over a keep-alive agent, as @smithy/node-http-handler does; the
+ * JSON answer read and parsed. No middleware, no endpoint rules, no retries, no schema serde. What a
+ * hand-written AWS client would still pay per call: the CPU of a function's warm request cannot go
+ * below its AWS round trips times this (docs/benchmark.md, "Reading these").
+ */
+import { createHash, createHmac } from "node:crypto";
+import { Agent, request } from "node:http";
+import { SignatureV4 } from "@smithy/signature-v4";
+
+type Data = string | ArrayBuffer | ArrayBufferView;
+const bytes = (data: Data) =>
+  typeof data === "string"
+    ? data
+    : ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(data);
+
+/** The @smithy `Checksum` shape over node:crypto (the SDK uses @smithy/hash-node the same way). */
+class Sha256 {
+  private readonly hash;
+  constructor(secret?: Data) {
+    this.hash = secret ? createHmac("sha256", bytes(secret)) : createHash("sha256");
+  }
+  update(data: Data) {
+    this.hash.update(bytes(data));
+  }
+  async digest() {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset() {}
+}
+
+const endpoint = new URL(process.env.AWS_ENDPOINT_URL_KMS ?? "https://kms.us-east-1.amazonaws.com");
+const agent = new Agent({ keepAlive: true, maxSockets: 50 });
+const signer = new SignatureV4({
+  service: "kms",
+  region: process.env.AWS_REGION ?? "us-east-1",
+  sha256: Sha256,
+  credentials: {
+    accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "",
+    secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "",
+    sessionToken: process.env.AWS_SESSION_TOKEN,
+  },
+});
+
+export async function handler() {
+  const body = JSON.stringify({
+    KeyId: process.env.STATE_KEY_ID,
+    Message: Buffer.from("bench").toString("base64"),
+    MacAlgorithm: "HMAC_SHA_256",
+  });
+  const signed = await signer.sign({
+    method: "POST",
+    protocol: endpoint.protocol,
+    hostname: endpoint.hostname,
+    port: Number(endpoint.port) || undefined,
+    path: "/",
+    headers: {
+      host: endpoint.host,
+      "content-type": "application/x-amz-json-1.1",
+      "x-amz-target": "TrentService.GenerateMac",
+      "content-length": String(Buffer.byteLength(body)),
+    },
+    body,
+  });
+  const answer = await new Promise<{ status: number; json: unknown }>((resolve, reject) => {
+    const req = request(
+      {
+        host: endpoint.hostname,
+        port: endpoint.port,
+        path: "/",
+        method: "POST",
+        agent,
+        headers: signed.headers,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString("utf8")) }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+  if (answer.status !== 200 || !(answer.json as { Mac?: string }).Mac)
+    throw new Error(`GenerateMac without the SDK: HTTP ${answer.status}`);
+  return { statusCode: 200 };
+}
