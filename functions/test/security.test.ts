@@ -235,6 +235,47 @@ describe("initiator binding", () => {
     expect(h.logs.join("")).toContain("revoked the tokens of a mismatched consent");
   });
 
+  it("unreadable identity: a personal connector whose identity endpoint fails stores nothing and revokes; a team one still connects", async () => {
+    // An identity endpoint that is down: it could be anyone's consent, so the check cannot pass.
+    const seen: string[] = [];
+    const down = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(503).end();
+    });
+    await new Promise<void>((resolve) => down.listen(0, "127.0.0.1", resolve));
+    try {
+      const userinfoUrl = `http://127.0.0.1:${(down.address() as AddressInfo).port}/me`;
+      const revocations = () => h.provider.requests.filter((r) => r.path === "/token/revocation");
+      const endpoints = { userinfoUrl, revocationUrl: h.provider.revocationUrl };
+      const personal = await newConnector({ scope: "personal", createdBy: "alice" }, endpoints);
+      const callbackUrl = await consent(h, await startFlow(personal, await member("alice")), "alice");
+      const before = revocations().length;
+      const response = await callCallback(callbackUrl);
+      expect(response.headers.get("location")).toBe(errorLocation("provider_error", personal));
+      expect(seen).toEqual(["GET /me"]);
+      const stored = await h.connectors.get("acme", personal);
+      expect(stored?.status).toBe("not_connected");
+      expect(stored?.tokens).toBeUndefined();
+      expect(
+        revocations()
+          .slice(before)
+          .map((r) => [r.status, r.params.token_type_hint]),
+      ).toEqual([[200, "refresh_token"]]);
+      expect(h.logs.join("")).toContain("consenting account of a personal connector could not be read");
+
+      // A team connector records the account where it can and does not enforce it: it connects.
+      const team = await newConnector({ scope: "team", createdBy: "alice" }, endpoints);
+      const admin = await member("alice", { role: "admin" });
+      const connected = await callCallback(await consent(h, await startFlow(team, admin), "alice"));
+      expect(connected.headers.get("location")).toContain(`/connector/${team}`);
+      const teamStored = await h.connectors.get("acme", team);
+      expect(teamStored?.status).toBe("authenticated");
+      expect(teamStored?.tokens?.connectedAccount).toBeUndefined();
+    } finally {
+      await new Promise((resolve) => down.close(resolve));
+    }
+  });
+
   it("records who consented on the connector and in the JSON answer; team connectors record without enforcing", async () => {
     const personal = await newConnector({ scope: "personal", createdBy: "alice" }, identity());
     const own = await callCallback(

@@ -29,7 +29,7 @@ import {
   openVerifier,
   sealVerifier,
 } from "./flows.ts";
-import { identifyAccount, isInitiator, mayConnectAs } from "./identity.ts";
+import { identifyAccount, isInitiator, mayConnectAs, mustIdentify } from "./identity.ts";
 import { issAccepted } from "./iss.ts";
 import { revokeToken, type TokenToRevoke } from "./lifecycle/provider-calls.ts";
 import {
@@ -357,7 +357,12 @@ async function redeem(redemption: Redemption, exchange: Exchange): Promise<FlowO
   const { deps, flow } = redemption;
   const response = await exchangeForTokens(redemption, exchange);
   if (!response) return { status: "failed", error: "token_exchange_failed" };
-  const connectedAccount = await identifyConsenter(redemption, response);
+  const { account: connectedAccount, unreadable } = await identifyConsenter(redemption, response);
+  if (unreadable && mustIdentify(flow.connector, flow)) {
+    deps.log.warn("consenting account of a personal connector could not be read", flowIds(flow));
+    await revokeUnwanted(redemption, exchange, response);
+    return { status: "failed", error: "provider_error" };
+  }
   if (!mayConnectAs(flow.connector, flow, connectedAccount)) {
     deps.log.warn("consenting account is not the initiator of a personal connector", flowIds(flow));
     await revokeUnwanted(redemption, exchange, response);
@@ -369,10 +374,11 @@ async function redeem(redemption: Redemption, exchange: Exchange): Promise<FlowO
 }
 
 /**
- * Tokens issued for an account that may not connect this connector are never stored; they are also
- * revoked at the provider where the catalog can (one attempt, within what the budget leaves), so the
- * colleague's grant does not stay live at the provider. Best effort: the answer is account_mismatch
- * either way, and a failure is only logged.
+ * Tokens issued for an account that may not connect this connector (or, on a personal connector,
+ * for an account that could not be read) are never stored; they are also revoked at the provider
+ * where the catalog can (one attempt, within what the budget leaves), so the colleague's grant does
+ * not stay live at the provider. Best effort: the flow's outcome is the same either way, and a
+ * failure is only logged.
  */
 async function revokeUnwanted(
   redemption: Redemption,

@@ -10,8 +10,11 @@
  *   connector whose provider yields a verified email must have been consented to by the initiator
  *   (same email as the caller JWT at authorize), else account_mismatch and nothing is stored; team
  *   connectors record the account without enforcing it (admins connect service accounts).
- * Reading the identity is best effort: a provider that does not answer in time leaves the account
- * unrecorded (logged), the tokens are still stored. Tokens are never logged or returned.
+ * Reading the identity fails closed where it is enforced: for a personal connector whose initiator
+ * has an email, an identity that cannot be read (the endpoint fails or does not answer in time, an
+ * id_token does not verify) ends the flow with provider_error and nothing stored, since it could be
+ * anyone's consent. Elsewhere it is best effort: the account stays unrecorded (logged) and the
+ * tokens are stored. Tokens are never logged or returned.
  */
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import type { TokenEndpointResponse } from "oauth4webapi";
@@ -105,26 +108,39 @@ export function accountFrom(provider: ResolvedProvider, document: unknown): Conn
   return account;
 }
 
-/** The account that consented, or undefined (not offered by the provider, or not readable: logged). */
+/** Who consented: `account` when read (absent when the provider offers none); `unreadable` when the
+ * provider offers one but it could not be read (logged). */
+export type IdentityResult = { account?: ConnectedAccount; unreadable?: true };
+
+/** The account that consented, as the catalog entry's `identity` says. */
 export async function identifyAccount(
   provider: ResolvedProvider,
   response: TokenEndpointResponse,
   context: { clientId: string; connectorId: string; log: Log; fetch?: typeof fetch; timeoutMs?: number },
-): Promise<ConnectedAccount | undefined> {
-  if (!provider.entry.identity) return undefined;
+): Promise<IdentityResult> {
+  if (!provider.entry.identity) return {};
   try {
     // The caller's time left bounds the lookup (the callback must still store the tokens in time).
     const timeoutMs = Math.max(0, Math.min(IDENTITY_TIMEOUT_MS, context.timeoutMs ?? IDENTITY_TIMEOUT_MS));
     const fetchImpl = context.fetch ?? fetch;
     const document = await identityDocument(provider, response, context.clientId, fetchImpl, timeoutMs);
-    return accountFrom(provider, document);
+    return { account: accountFrom(provider, document) };
   } catch (error) {
     context.log.warn("connected account not identified", {
       connectorId: context.connectorId,
       ...describeError(error),
     });
-    return undefined;
+    return { unreadable: true };
   }
+}
+
+/** Whether this flow's consenting account is checked (mayConnectAs), so an unreadable one must
+ * end it: a personal connector whose initiator's email is known. */
+export function mustIdentify(
+  connector: Pick<ConnectorConfig, "scope">,
+  flow: Pick<FlowRecord, "initiatorEmail">,
+): boolean {
+  return connector.scope === "personal" && Boolean(flow.initiatorEmail);
 }
 
 /** Personal connectors: a verified email of the consenting account must be the initiator's. */
@@ -133,7 +149,6 @@ export function mayConnectAs(
   flow: Pick<FlowRecord, "initiatorEmail">,
   account: ConnectedAccount | undefined,
 ): boolean {
-  if (connector.scope !== "personal" || !account?.email || account.emailVerified !== true) return true;
-  if (!flow.initiatorEmail) return true;
-  return account.email.toLowerCase() === flow.initiatorEmail.toLowerCase();
+  if (!mustIdentify(connector, flow) || !account?.email || account.emailVerified !== true) return true;
+  return account.email.toLowerCase() === flow.initiatorEmail?.toLowerCase();
 }

@@ -8,7 +8,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import type { TokenEndpointResponse } from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Catalog, resolveProvider } from "../src/catalog.ts";
-import { identifyAccount, mayConnectAs } from "../src/identity.ts";
+import { identifyAccount, mayConnectAs, mustIdentify } from "../src/identity.ts";
 import { normalizeTokenBody } from "../src/token-adapter.ts";
 import { connector } from "./fixtures.ts";
 
@@ -58,11 +58,11 @@ describe("connected account", () => {
       .body as unknown as TokenEndpointResponse;
     expect(JSON.stringify(normalized.x_connector_identity)).not.toContain("xoxp");
     const provider = resolveProvider(connector("p"), { catalog: entries, allowLoopbackHttp: false });
-    const account = await identifyAccount(provider, normalized, { clientId: "c", connectorId: "c1", log });
-    expect(account).toEqual({ id: "U123", name: "Acme" });
+    const identity = await identifyAccount(provider, normalized, { clientId: "c", connectorId: "c1", log });
+    expect(identity).toEqual({ account: { id: "U123", name: "Acme" } });
   });
 
-  it("reads the verified id_token's claims, and ignores an id_token signed by another key", async () => {
+  it("reads the verified id_token's claims; an id_token signed by another key is unreadable", async () => {
     const issuer = "https://issuer.example.com";
     const entries = catalog(
       { source: "id_token", id: "sub", email: "email", emailVerified: "email_verified" },
@@ -82,12 +82,12 @@ describe("connected account", () => {
       ({ access_token: "at", token_type: "bearer", id_token: idToken }) as never;
     const context = { clientId: "client-1", connectorId: "c1", log };
     expect(await identifyAccount(provider, response(await sign(privateKey)), context)).toEqual({
-      id: "bob-1",
-      email: "bob@example.com",
-      emailVerified: true,
+      account: { id: "bob-1", email: "bob@example.com", emailVerified: true },
     });
     const forger = (await generateKeyPair("RS256")).privateKey as CryptoKey;
-    expect(await identifyAccount(provider, response(await sign(forger)), context)).toBeUndefined();
+    expect(await identifyAccount(provider, response(await sign(forger)), context)).toEqual({
+      unreadable: true,
+    });
   });
 
   it("enforces the initiator's email on personal connectors only, and only for verified emails", () => {
@@ -98,5 +98,9 @@ describe("connected account", () => {
     expect(mayConnectAs({ scope: "team" }, flow, bob)).toBe(true);
     expect(mayConnectAs({ scope: "personal" }, flow, { ...bob, emailVerified: false })).toBe(true);
     expect(mayConnectAs({ scope: "personal" }, flow, undefined)).toBe(true);
+    // Where the check applies, an account that cannot be read must end the flow (connect.ts).
+    expect(mustIdentify({ scope: "personal" }, flow)).toBe(true);
+    expect(mustIdentify({ scope: "personal" }, {})).toBe(false);
+    expect(mustIdentify({ scope: "team" }, flow)).toBe(false);
   });
 });
