@@ -164,6 +164,35 @@ describe("legacy code exchange", () => {
   });
 });
 
+describe("legacy code exchange after the code is spent", () => {
+  it.each([
+    ["GenerateDataKey is throttled on every SDK attempt", "kms", "GenerateDataKey"],
+    ["the tokens write is throttled on every SDK attempt", "dynamodb", "UpdateItem"],
+  ] as const)("stores the tokens when %s (retried within the budget)", async (_, service, operation) => {
+    await env.h.define([legacyConnector()]);
+    const code = await popupCode(env.h);
+    // Two throttles: both of the SDK's attempts (AWS_MAX_ATTEMPTS=2) fail, then the service recovers.
+    const proxy = env.proxies[service];
+    proxy.arm({ kind: "throttle", match: (r) => r.operation === operation });
+    const calls = () => proxy.log.filter((r) => r.operation === operation).length;
+    const callsBefore = calls();
+    const before = tokenRequests(env.h).length;
+    const response = await fetch(`${env.h.api.url}/connectors/getTokenFromCode`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${env.adminToken}` },
+      body: JSON.stringify({ code }),
+    });
+    expect(response.status).toBe(200);
+    // Both throttled attempts, then the retry's, which succeeded.
+    expect(proxy.matched()).toBe(2);
+    expect(calls() - callsBefore).toBe(3);
+    expect(tokenRequests(env.h).length).toBe(before + 1);
+    const stored = await env.h.connectors.get("acme", "googleWorkspace");
+    expect(stored?.status).toBe("authenticated");
+    expect(stored?.tokens).toBeDefined();
+  });
+});
+
 describe("IAM of the route functions", () => {
   /** The AWS actions the handlers called while `work` ran, as IAM names, seen on the wire. */
   async function actionsDuring(work: () => Promise<unknown>): Promise<string[]> {

@@ -456,8 +456,13 @@ async function storeTokens(
   });
 }
 
-/** Runs `step` again after a dependency failure while another attempt fits before `deadline`. */
-async function withinBudget(deps: ConnectDeps, deadline: number, step: () => Promise<void>) {
+/** Runs `step` again after a dependency failure while another attempt fits before `deadline`. The
+ * legacy exchange (legacy.ts) stores its spent code's tokens through it too. */
+export async function withinBudget<T>(
+  deps: ConnectDeps,
+  deadline: number,
+  step: () => Promise<T>,
+): Promise<T> {
   for (;;) {
     try {
       return await step();

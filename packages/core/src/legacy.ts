@@ -7,7 +7,7 @@
 import type { JWTPayload } from "jose";
 import * as oauth from "oauth4webapi";
 import { providerEntry, type ResolvedProvider, resolveProvider } from "./catalog.ts";
-import type { ConnectDeps } from "./connect.ts";
+import { type ConnectDeps, withinBudget } from "./connect.ts";
 import { assertCanConnect, loadConnector } from "./connectors.ts";
 import { fail } from "./errors.ts";
 import { verifyIdToken } from "./identity.ts";
@@ -92,6 +92,8 @@ export async function connectLegacy(
   request: LegacyRequest,
 ): Promise<ConnectorRecord> {
   assertAdmin(caller);
+  // The same budget as the callback's: what is left of it after the exchange bounds the retries.
+  const deadline = deps.now() + deps.timing.budgetMs;
   const { code, connectorId } = request;
   const connector = await loadConnector(deps.connectors, { orgId: caller.orgId, connectorId });
   // The same rule as the connect flow: a personal connector is its creator's, admins included.
@@ -113,14 +115,18 @@ export async function connectLegacy(
     exchangeCode(provider, client, params, redirectUri, undefined, options),
   );
   const connectedAccount = await consentingAccount(provider, connector.clientId, caller, response);
-  const sealed = await sealTokenSet(deps.dataKeys, connector, response, provider.scopes, deps.now());
   const owner = { orgId: connector.orgId, connectorId };
-  const saved = await deps.connectors.saveTokens({
-    ...owner,
-    clientId: connector.clientId,
-    tokens: { ...sealed, connectedAccount },
-    by: caller.userId,
-    now: deps.now(),
+  // The code is spent: sealing and storing the tokens is retried within the budget, as at the
+  // callback (a lost reply is recognised by saveTokens itself).
+  const saved = await withinBudget(deps, deadline, async () => {
+    const sealed = await sealTokenSet(deps.dataKeys, connector, response, provider.scopes, deps.now());
+    return deps.connectors.saveTokens({
+      ...owner,
+      clientId: connector.clientId,
+      tokens: { ...sealed, connectedAccount },
+      by: caller.userId,
+      now: deps.now(),
+    });
   });
   deps.log.info("connector authenticated (legacy code exchange)", owner);
   return saved;
