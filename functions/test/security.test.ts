@@ -278,14 +278,16 @@ describe("initiator binding", () => {
 
   it("records who consented on the connector and in the JSON answer; team connectors record without enforcing", async () => {
     const personal = await newConnector({ scope: "personal", createdBy: "alice" }, identity());
-    const own = await callCallback(
-      await consent(h, await startFlow(personal, await member("alice")), "alice"),
-      "application/json",
-    );
+    const ownCallback = await consent(h, await startFlow(personal, await member("alice")), "alice");
+    const own = await callCallback(ownCallback, "application/json");
     const answer = JSON.parse(own.text);
     expect(answer).toMatchObject({ success: true, connectorId: personal });
     const alice = { id: "alice", email: "alice@example.com", emailVerified: true };
     expect(answer.connectedAccount).toEqual(alice);
+    // A repeated callback (no second exchange) answers the same, the account included.
+    const before = tokenRequests(h).length;
+    expect(JSON.parse((await callCallback(ownCallback, "application/json")).text)).toEqual(answer);
+    expect(tokenRequests(h).length).toBe(before);
     expect((await h.connectors.get("acme", personal))?.tokens?.connectedAccount).toEqual(alice);
     expect(JSON.stringify(answer)).not.toMatch(/access_token|refresh/);
 

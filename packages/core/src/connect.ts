@@ -194,10 +194,10 @@ export async function completeConnect(
   assertReturnOrigin(deps.settings.appOrigins, claims.returnOrigin);
   const now = deps.now();
   if (now >= claims.expiresAt * 1000)
-    return outcomeFor(deps, claims, await expiredOutcome(deps, claims.nonce));
+    return replayOutcome(deps, claims, await expiredOutcome(deps, claims.nonce));
   const flow = await deps.flows.get(claims.nonce);
   if (!flow) throw unknownFlow();
-  if (flow.status !== "pending") return outcomeFor(deps, claims, await awaitOutcome(deps, flow));
+  if (flow.status !== "pending") return replayOutcome(deps, claims, await awaitOutcome(deps, flow));
   // Everything that can fail transiently before the code is redeemed happens before the flow is
   // consumed: a failure throws (503) and leaves it pending, so the same callback works again.
   const prepared = await prepareExchange(deps, flow, verified, { params, state, caller: context.caller });
@@ -206,7 +206,8 @@ export async function completeConnect(
   const holder = crypto.randomUUID();
   const consumed = await consumeFlow(deps, flow, holder);
   if (consumed.status === "missing") throw unknownFlow();
-  if (consumed.status === "already") return outcomeFor(deps, claims, await awaitOutcome(deps, consumed.flow));
+  if (consumed.status === "already")
+    return replayOutcome(deps, claims, await awaitOutcome(deps, consumed.flow));
   const held: HeldFlow = { deps, flow: consumed.flow, holder, deadline };
   const outcome = "params" in prepared ? await settleFlow(held, prepared) : prepared;
   return outcomeFor(deps, claims, await finishFlow(held, outcome));
@@ -555,6 +556,28 @@ function outcomeFor(
   url.searchParams.set("oauth_error", error);
   url.searchParams.set("connectorId", connectorId);
   return { ok: false, connectorId, error, redirectUrl: url.href };
+}
+
+/**
+ * A repeated callback's answer. Its success names the account the first one stored (the flow keeps
+ * no account), read from the connector while its tokens are still this flow's; a failed read only
+ * leaves the account out.
+ */
+async function replayOutcome(
+  deps: ConnectDeps,
+  claims: { orgId: string; connectorId: string; nonce: string; returnOrigin: string },
+  outcome: FlowOutcome,
+): Promise<CallbackOutcome> {
+  if (outcome.status !== "succeeded" || outcome.connectedAccount) return outcomeFor(deps, claims, outcome);
+  try {
+    const connector = await deps.connectors.get(claims.orgId, claims.connectorId);
+    const connectedAccount =
+      connector?.connectFlow === claims.nonce ? connector.tokens?.connectedAccount : undefined;
+    return outcomeFor(deps, claims, { ...outcome, connectedAccount });
+  } catch (error) {
+    deps.log.warn("reading the connected account for a repeated callback failed", describeError(error));
+    return outcomeFor(deps, claims, outcome);
+  }
 }
 
 /** Appends a configured path to the bound origin; a path that would leave the origin is a bug. */

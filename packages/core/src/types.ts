@@ -120,7 +120,7 @@ export type FlowStatus = "pending" | "exchanging" | "succeeded" | "failed";
 export interface FlowOutcome {
   status: "succeeded" | "failed";
   error?: CallbackErrorCode;
-  /** Who consented, for the first answer (not kept for replays). */
+  /** Who consented (a replay's answer reads it from the connector: replayOutcome in connect.ts). */
   connectedAccount?: ConnectedAccount;
 }
 
