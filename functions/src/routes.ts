@@ -128,14 +128,16 @@ export const handlers = {
     throttle: CONNECT_THROTTLE,
   },
   // Finishes a flow: verifies the state (and a relay's bearer), consumes and reads the flow (it
-  // carries the connector's configuration, so no connector read), opens the client secret, seals and
-  // stores the tokens.
+  // carries the connector's configuration, so the usual callback reads no connector), opens the
+  // client secret, seals and stores the tokens. GetItem on the connector: a repeated callback reads
+  // whether its flow's tokens were stored (settling a flow whose holder died or whose outcome write
+  // failed) and the account they name.
   Callback: {
     route: "GET /connectors/oauth/callback",
     handler: "functions/src/callback.handler",
     table: [
       { actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], items: [ITEMS.flow] },
-      { actions: ["dynamodb:UpdateItem"], items: [ITEMS.org] },
+      { actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], items: [ITEMS.org] },
     ],
     stateKey: ["kms:VerifyMac"],
     dataKey: SEAL_NEW_TOKENS,

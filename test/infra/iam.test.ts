@@ -123,7 +123,8 @@ async function ageToken(connectorId: string) {
 /** What the product does with AWS, through the real handler modules and the worker library. */
 async function exercise() {
   const admin = await h.token({ sub: "alice", orgId: "acme", role: "admin", email: "alice@example.com" });
-  // A connect, its replay, and a forged state.
+  // A connect, its replay (which reads the connector: the account its flow stored), and a forged
+  // state.
   const started = await recordAs("Authorize", () => authorize(h, "iam-demo", admin));
   expect(started.status).toBe(200);
   const callbackUrl = await consent(h, String(started.body.authorizationUrl));
@@ -131,6 +132,15 @@ async function exercise() {
     const done = await recordAs("Callback", () => callCallback(callbackUrl));
     expect(done.headers.get("location")).not.toContain("oauth_error");
   }
+  // A flow whose callback died after consuming it (its lease is over, no tokens stored): a repeated
+  // callback settles it, reading the connector to learn that no tokens were stored.
+  const stuck = await authorize(h, "iam-demo", admin);
+  const stuckUrl = await consent(h, String(stuck.body.authorizationUrl));
+  const state = String(stuck.body.state);
+  const nonce = JSON.parse(Buffer.from(state.split(".")[1] ?? "", "base64url").toString()).n;
+  await h.flows.consume(nonce, "dead-holder", Date.now() - 31_000, 30_000);
+  const settled = await recordAs("Callback", () => callCallback(stuckUrl));
+  expect(settled.headers.get("location")).toContain("oauth_error=token_exchange_failed");
   // A user who holds the most pending flows: the next authorize reads the flows of its slots
   // (consistent GetItems) before refusing with 429 (packages/aws/src/dynamo.ts).
   const busy = await h.token({ sub: "carol", orgId: "acme", role: "admin", email: "carol@example.com" });
@@ -555,7 +565,6 @@ const MUST_DENY: [Caller | "AccountAdmin", Probe][] = [
       "sign a state (`GenerateMac`)",
       "open tokens (`Decrypt`, purpose `tokens`)",
       "seal a client secret (`GenerateDataKey`, purpose `client-secret`)",
-      "read a connector (`GetItem` on `ORG#`)",
       "create or replace an `ORG#` item (`PutItem`)",
       "delete an `ORG#` item (`DeleteItem`)",
       "create a flow (`PutItem` on `FLOW#`)",
