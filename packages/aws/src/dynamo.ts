@@ -374,17 +374,20 @@ export function dynamoFlowStore(
   }
 
   /**
-   * Takes one of the user's slots for `flow`: one conditional update when there is room; else read
-   * the slots item, drop expired slots (and, when
-   * full, slots of flows no longer pending), write it back conditioned on the version read. A
-   * retry that finds its own nonce in the slots after a lost reply is done.
+   * Takes one of the user's slots for `flow`: one conditional update when there is room. Else the
+   * slots item is most often missing (a user's first flow, or the item's TTL removed it), so the
+   * first round presumes it absent and creates it without reading it (conditioned on it not
+   * existing). If that condition fails, each further round reads the item, drops expired slots
+   * (and, when full, slots of flows no longer pending) and writes it back conditioned on the version
+   * read. A retry that finds its own nonce in the slots after a lost reply is done.
    */
   async function reserveSlot(flow: FlowRecord, maxPending: number, now: number) {
     const key = slotsKey(flow.orgId, flow.userId);
     if (await addSlot(flow, maxPending, key)) return;
-    for (let round = 0; round < SLOT_ROUNDS; round++) {
-      if (round > 0) await sleep(Math.random() * SLOT_BACKOFF_MS * round);
-      const item = await readItem(client, tableName, key);
+    for (let round = 0; round <= SLOT_ROUNDS; round++) {
+      // Round 0 presumes the item absent; rounds after the first read race with other writers.
+      if (round > 1) await sleep(Math.random() * SLOT_BACKOFF_MS * (round - 1));
+      const item = round === 0 ? undefined : await readItem(client, tableName, key);
       const slots = (item?.slots ?? {}) as Record<string, number>;
       if (flow.nonce in slots) return;
       let live = Object.entries(slots).filter(([, expiresAt]) => expiresAt > now);

@@ -199,6 +199,43 @@ describe("dynamoFlowStore", () => {
     expect((await flows.get("b5"))?.status).toBe("pending");
   });
 
+  it("takes a user's first slot without reading the slots item: two writes, then one", async () => {
+    const seen: string[] = [];
+    let recording = false;
+    // Observes the commands this client sends (an SDK middleware; nothing is changed).
+    services.dynamo.middlewareStack.add(
+      (next, context) => (args) => {
+        if (recording) seen.push(String(context.commandName).replace(/Command$/, ""));
+        return next(args);
+      },
+      { step: "initialize", name: "recordCommands" },
+    );
+    try {
+      const ops = async (work: () => Promise<unknown>) => {
+        seen.length = 0;
+        recording = true;
+        await work();
+        recording = false;
+        return [...seen];
+      };
+      const erin = (nonce: string) => ({ ...flow(nonce), userId: "erin" });
+      // The slot update's condition fails (no slots item), the item is created, then the flow.
+      expect(await ops(() => flows.create(erin("e1"), { maxPending: 5, now: 2_000 }))).toEqual([
+        "UpdateItem",
+        "PutItem",
+        "PutItem",
+      ]);
+      expect(await ops(() => flows.create(erin("e2"), { maxPending: 5, now: 2_000 }))).toEqual([
+        "UpdateItem",
+        "PutItem",
+      ]);
+      expect((await flows.get("e1"))?.status).toBe("pending");
+      expect((await flows.get("e2"))?.status).toBe("pending");
+    } finally {
+      services.dynamo.middlewareStack.remove("recordCommands");
+    }
+  });
+
   it("keeps the limit when many flows for one user start at once", async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 8 }, (_, i) =>
