@@ -163,7 +163,7 @@ function readingCpu(first: FirstRequestResult[]): string[] {
     `else: ${both(floor)}. Round trips x the floor is what a warm request`,
     "would cost with a hand-written AWS client and no work of our own besides; every round trip is",
     "one the request needs (docs/reliability.md): at authorize the connector read, the state's MAC,",
-    "the pending-flow slot (three calls for a user's first flow, as here) and the flow; at the",
+    "the pending-flow slot (two writes for a user's first flow, as here) and the flow; at the",
     "callback the MAC check, the flow's read and consume, the code exchange, the sealing and the two",
     "writes after it. Early requests cost more than steady ones because V8 compiles code lazily, on",
     "its first use, and optimizes what runs often.",

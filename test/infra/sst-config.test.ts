@@ -305,7 +305,7 @@ describe("sst.config.ts", () => {
     ]);
     expect(statements("CallbackRole")).toEqual([
       allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [TABLE_ARN], itemsCondition("FLOW#")),
-      allow(["dynamodb:UpdateItem"], [TABLE_ARN], itemsCondition("ORG#")),
+      allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [TABLE_ARN], itemsCondition("ORG#")),
       allow(["kms:VerifyMac"], [STATE_KEY_ARN], MAC_CONDITION),
       openSecret,
       sealTokens,
