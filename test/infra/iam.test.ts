@@ -4,7 +4,9 @@
  * decided by @cloud-copilot/iam-simulate (test/infra/simulate.ts).
  * - every call each function (and a token consumer) makes in a connect, a replayed and a forged
  *   callback, a legacy exchange, a keep-alive run with a refresh, the token API serving a refreshed
- *   and a stored token, a worker's refresh and disconnect, is Allowed: a function that starts a call no policy allows fails here;
+ *   and a stored token, a worker's refresh and disconnect, and every case of the fault matrix (the
+ *   retries, read-backs and settlements only failures reach), is Allowed: a function that starts a
+ *   call no policy allows fails here;
  * - every grant is used by some recorded call: a grant the code no longer needs fails here too;
  * - the calls each role must not make are Denied, and no one but Lambda (or the named workers) can
  *   become a role;
@@ -19,6 +21,8 @@ import { marshall } from "@aws-sdk/util-dynamodb";
 import { awsTokenAccess } from "@connector-oauth/aws";
 import { workerSettings } from "@connector-oauth/config";
 import { keepAliveJob } from "@connector-oauth/functions";
+import { runCase, STEPS, startFaultEnv } from "@connector-oauth/functions/test/fault-matrix";
+import { FAULT_KINDS } from "@connector-oauth/functions/test/fault-proxy";
 import { signSigV4 } from "@connector-oauth/local";
 import {
   authorize,
@@ -80,6 +84,8 @@ let keyPolicies: ReturnType<typeof keyPoliciesOf>;
 let tableArn: string;
 let stateKeyArn: string;
 let dataKeyArn: string;
+/** The fault matrix's local key ids (exerciseFaults), mapped to the deployed keys. */
+let faultKeys: Record<string, string> = {};
 
 beforeAll(async () => {
   ensurePlatform();
@@ -96,6 +102,7 @@ beforeAll(async () => {
   h = await startHarness({ overrides: googleWorkspaceStandIn });
   await h.define([demoConnector(h.provider, { connectorId: "iam-demo", orgId: "acme" }), legacyConnector()]);
   await exercise();
+  await exerciseFaults();
 }, 300_000);
 
 afterAll(async () => {
@@ -118,6 +125,23 @@ async function ageToken(connectorId: string) {
     );
   await set("obtainedAt", Date.now() - 59 * 60_000);
   await set("expiresAt", Date.now() + 60_000);
+}
+
+/**
+ * What only failures reach: every case of the fault matrix (functions/test/support/fault-matrix.ts,
+ * `npm run faults`), with DynamoDB, KMS and the provider behind fault proxies: the SDK's retries,
+ * the read-backs after a lost reply, the settlement of flows left exchanging, the retries within the
+ * callback's budget. Each request is recorded as the function it goes to.
+ */
+async function exerciseFaults() {
+  const env = await startFaultEnv();
+  // Its own local services: their keys stand for the deployed ones too.
+  faultKeys = { [env.h.services.stateKeyId]: stateKeyArn, [env.h.services.dataKeyId]: dataKeyArn };
+  try {
+    for (const step of STEPS) for (const fault of FAULT_KINDS) await runCase(env, step, fault, recordAs);
+  } finally {
+    await env.close();
+  }
 }
 
 /** What the product does with AWS, through the real handler modules and the worker library. */
@@ -217,7 +241,7 @@ async function callTokenApi(orgId: string, connectorId: string) {
 
 const deployed = () => ({
   tableArn,
-  keys: { [h.services.stateKeyId]: stateKeyArn, [h.services.dataKeyId]: dataKeyArn },
+  keys: { [h.services.stateKeyId]: stateKeyArn, [h.services.dataKeyId]: dataKeyArn, ...faultKeys },
 });
 
 const functionArnOf = (name: string) =>

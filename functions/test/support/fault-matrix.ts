@@ -270,11 +270,21 @@ export async function callbackAnswer(url: string): Promise<string> {
   return body.success ? "success" : String(body.error);
 }
 
+/** Runs one request to a route function as `caller` (test/infra/iam.test.ts records its AWS calls
+ * under that name); by default it just runs it. */
+export type AsCaller = <T>(caller: "Authorize" | "Callback", work: () => Promise<T>) => Promise<T>;
+const asItself: AsCaller = (_, work) => work();
+
 /** Authorize, consent and callback with no fault armed; true when it ends connected. */
-export async function connects(env: FaultEnv, connectorId: string): Promise<boolean> {
-  const started = await authorize(env.h, connectorId, env.adminToken);
+export async function connects(
+  env: FaultEnv,
+  connectorId: string,
+  as: AsCaller = asItself,
+): Promise<boolean> {
+  const started = await as("Authorize", () => authorize(env.h, connectorId, env.adminToken));
   if (started.status !== 200) return false;
-  return (await callbackAnswer(await consent(env.h, started.body.authorizationUrl as string))) === "success";
+  const callbackUrl = await consent(env.h, started.body.authorizationUrl as string);
+  return (await as("Callback", () => callbackAnswer(callbackUrl))) === "success";
 }
 
 function slowDelay(step: Step): number {
@@ -294,8 +304,13 @@ async function tableState(env: FaultEnv, connectorId: string, nonce: string | un
   };
 }
 
-/** Runs one case on a fresh connector. */
-export async function runCase(env: FaultEnv, step: Step, fault: FaultKind): Promise<CaseResult> {
+/** Runs one case on a fresh connector; `as` names the function each request goes to. */
+export async function runCase(
+  env: FaultEnv,
+  step: Step,
+  fault: FaultKind,
+  as: AsCaller = asItself,
+): Promise<CaseResult> {
   const { h } = env;
   const proxy = env.proxies[step.service];
   const connectorId = await faultConnector(env);
@@ -304,35 +319,38 @@ export async function runCase(env: FaultEnv, step: Step, fault: FaultKind): Prom
   const base = { step: step.name, fault };
   if (step.phase === "authorize") {
     arm();
-    const started = await authorize(h, connectorId, env.adminToken).finally(() => proxy.disarm());
+    const started = await as("Authorize", () => authorize(h, connectorId, env.adminToken)).finally(() =>
+      proxy.disarm(),
+    );
     const ms = Date.now() - t0;
     const ok = started.status === 200;
     const answer = ok ? "200" : `${started.status} ${(started.body.error as { code: string }).code}`;
     const nonce = ok ? nonceOf(started.body.state as string) : undefined;
     const state = await tableState(env, connectorId, nonce);
-    const finished = ok
-      ? (await callbackAnswer(await consent(h, started.body.authorizationUrl as string))) === "success"
-      : await connects(env, connectorId);
+    const callbackUrl = ok ? await consent(h, started.body.authorizationUrl as string) : undefined;
+    const finished = callbackUrl
+      ? (await as("Callback", () => callbackAnswer(callbackUrl))) === "success"
+      : await connects(env, connectorId, as);
     const recovery: Recovery = !finished ? "none" : ok ? "not needed" : "retry authorize";
     return { ...base, answer, ...state, tokenRequests: 0, recovery, stuck: false, ms };
   }
-  const started = await authorize(h, connectorId, env.adminToken);
+  const started = await as("Authorize", () => authorize(h, connectorId, env.adminToken));
   if (started.status !== 200) throw new Error(`authorize failed before the fault: ${started.status}`);
   const nonce = nonceOf(started.body.state as string);
   const callbackUrl = await consent(h, started.body.authorizationUrl as string);
   const before = tokenRequests(h).length;
   arm();
-  const answer = await callbackAnswer(callbackUrl).finally(() => proxy.disarm());
+  const answer = await as("Callback", () => callbackAnswer(callbackUrl)).finally(() => proxy.disarm());
   const ms = Date.now() - t0;
   const seen = tokenRequests(h).length - before;
   const state = await tableState(env, connectorId, nonce);
   let recovery: Recovery = "not needed";
   if (answer !== "success") {
-    if ((await callbackAnswer(callbackUrl)) === "success") recovery = "same callback";
-    else recovery = (await connects(env, connectorId)) ? "new connect" : "none";
+    if ((await as("Callback", () => callbackAnswer(callbackUrl))) === "success") recovery = "same callback";
+    else recovery = (await connects(env, connectorId, as)) ? "new connect" : "none";
   } else {
     // A repeated callback must report the same success (and settles a flow left `exchanging`).
-    if ((await callbackAnswer(callbackUrl)) !== "success") recovery = "none";
+    if ((await as("Callback", () => callbackAnswer(callbackUrl))) !== "success") recovery = "none";
   }
   const stuck = (await h.flows.get(nonce))?.status === "exchanging";
   return { ...base, answer, ...state, tokenRequests: seen, recovery, stuck, ms };
