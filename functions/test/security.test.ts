@@ -262,6 +262,7 @@ describe("initiator binding", () => {
           .map((r) => [r.status, r.params.token_type_hint]),
       ).toEqual([[200, "refresh_token"]]);
       expect(h.logs.join("")).toContain("consenting account of a personal connector could not be read");
+      expect(h.logs.join("")).toContain("revoked the tokens of an unidentified consent");
 
       // A team connector records the account where it can and does not enforce it: it connects.
       const team = await newConnector({ scope: "team", createdBy: "alice" }, endpoints);

@@ -361,12 +361,12 @@ async function redeem(redemption: Redemption, exchange: Exchange): Promise<FlowO
   const { account: connectedAccount, unreadable } = await identifyConsenter(redemption, response);
   if (unreadable && mustIdentify(flow.connector, flow)) {
     deps.log.warn("consenting account of a personal connector could not be read", flowIds(flow));
-    await revokeUnwanted(redemption, exchange, response);
+    await revokeUnwanted(redemption, exchange, response, "an unidentified consent");
     return { status: "failed", error: "provider_error" };
   }
   if (!mayConnectAs(flow.connector, flow, connectedAccount)) {
     deps.log.warn("consenting account is not the initiator of a personal connector", flowIds(flow));
-    await revokeUnwanted(redemption, exchange, response);
+    await revokeUnwanted(redemption, exchange, response, "a mismatched consent");
     return { status: "failed", error: "account_mismatch" };
   }
   await storeTokens(redemption, response, connectedAccount);
@@ -385,6 +385,8 @@ async function revokeUnwanted(
   redemption: Redemption,
   exchange: Exchange,
   response: oauth.TokenEndpointResponse,
+  /** What the logs call it. */
+  what: "a mismatched consent" | "an unidentified consent",
 ): Promise<void> {
   const { deps, flow, provider } = redemption;
   const token: TokenToRevoke | undefined = response.refresh_token
@@ -397,9 +399,9 @@ async function revokeUnwanted(
   const options = { allowLoopbackHttp: deps.catalog.allowLoopbackHttp, fetch: deps.fetch, timeoutMs };
   try {
     await revokeToken(provider, exchange.client, token, options);
-    deps.log.info("revoked the tokens of a mismatched consent", flowIds(flow));
+    deps.log.info(`revoked the tokens of ${what}`, flowIds(flow));
   } catch (error) {
-    deps.log.warn("revocation of a mismatched consent failed", { ...flowIds(flow), ...describeError(error) });
+    deps.log.warn(`revocation of ${what} failed`, { ...flowIds(flow), ...describeError(error) });
   }
 }
 
