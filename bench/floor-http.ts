@@ -1,36 +1,21 @@
 /**
  * The floor of one AWS call without the AWS SDK's request pipeline: the baseline's KMS GenerateMac
- * signed with SigV4 (@smithy/signature-v4, the SDK's own signer, and node:crypto's HMAC and
- * SHA-256) and sent with node:http over a keep-alive agent, as @smithy/node-http-handler does; the
+ * signed with SigV4 (@smithy/signature-v4, the SDK's own signer, with the SDK's node:crypto hash)
+ * and sent with node:http over a keep-alive agent, as @smithy/node-http-handler does; the
  * JSON answer read and parsed. No middleware, no endpoint rules, no retries, no schema serde. What a
  * hand-written AWS client would still pay per call: the CPU of a function's warm request cannot go
  * below its AWS round trips times this (docs/benchmark.md, "Reading these").
  */
-import { createHash, createHmac } from "node:crypto";
 import { Agent, request } from "node:http";
+import { Hash } from "@smithy/core/serde";
 import { SignatureV4 } from "@smithy/signature-v4";
 
-type Data = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: Data) =>
-  typeof data === "string"
-    ? data
-    : ArrayBuffer.isView(data)
-      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-      : new Uint8Array(data);
-
-/** The @smithy `Checksum` shape over node:crypto (the SDK uses @smithy/hash-node the same way). */
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: Data) {
-    this.hash = secret ? createHmac("sha256", bytes(secret)) : createHash("sha256");
+/** The SDK's own SHA-256 (node:crypto behind it), as local mode's signer check builds it
+ * (packages/local/src/sigv4.ts). */
+class Sha256 extends Hash {
+  constructor(secret?: ConstructorParameters<typeof Hash>[1]) {
+    super("sha256", secret);
   }
-  update(data: Data) {
-    this.hash.update(bytes(data));
-  }
-  async digest() {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset() {}
 }
 
 const endpoint = new URL(process.env.AWS_ENDPOINT_URL_KMS ?? "https://kms.us-east-1.amazonaws.com");

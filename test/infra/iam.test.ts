@@ -21,7 +21,7 @@ import { marshall } from "@aws-sdk/util-dynamodb";
 import { awsTokenAccess } from "@connector-oauth/aws";
 import { workerSettings } from "@connector-oauth/config";
 import { keepAliveJob } from "@connector-oauth/functions";
-import { runCase, STEPS, startFaultEnv } from "@connector-oauth/functions/test/fault-matrix";
+import { nonceOf, runCase, STEPS, startFaultEnv } from "@connector-oauth/functions/test/fault-matrix";
 import { FAULT_KINDS } from "@connector-oauth/functions/test/fault-proxy";
 import { signSigV4 } from "@connector-oauth/local";
 import {
@@ -160,9 +160,7 @@ async function exercise() {
   // callback settles it, reading the connector to learn that no tokens were stored.
   const stuck = await authorize(h, "iam-demo", admin);
   const stuckUrl = await consent(h, String(stuck.body.authorizationUrl));
-  const state = String(stuck.body.state);
-  const nonce = JSON.parse(Buffer.from(state.split(".")[1] ?? "", "base64url").toString()).n;
-  await h.flows.consume(nonce, "dead-holder", Date.now() - 31_000, 30_000);
+  await h.flows.consume(nonceOf(String(stuck.body.state)), "dead-holder", Date.now() - 31_000, 30_000);
   const settled = await recordAs("Callback", () => callCallback(stuckUrl));
   expect(settled.headers.get("location")).toContain("oauth_error=token_exchange_failed");
   // A user who holds the most pending flows: the next authorize reads the flows of its slots

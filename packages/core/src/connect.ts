@@ -533,8 +533,9 @@ async function settleStuck(deps: ConnectDeps, flow: FlowRecord): Promise<FlowOut
   const stored = connector?.connectFlow === flow.nonce && connector.tokens !== undefined;
   const expired = flow.leaseUntil === undefined || deps.now() >= flow.leaseUntil;
   if (!stored && !expired) return undefined;
+  // A success names the account its tokens were stored with (no second read for the answer).
   const outcome: FlowOutcome = stored
-    ? { status: "succeeded" }
+    ? { status: "succeeded", connectedAccount: connector.tokens?.connectedAccount }
     : { status: "failed", error: "token_exchange_failed" };
   const by = stored ? { tokensStored: true as const } : { leaseExpired: true as const };
   if (await deps.flows.finish(flow.nonce, outcome, deps.now(), by)) return outcome;
